@@ -1,0 +1,82 @@
+// A chain: one plugin instance and its filter instances, in command-line order (the first
+// filter is outermost and sees client requests first). Instances belong to an export and
+// outlive connections; `open` builds one LayerContext per layer for a connection.
+import { LayerContext } from './context.ts';
+import type { FilterInstance, OpenOptions, PluginInstance } from './types.ts';
+
+export interface NamedPlugin {
+  name: string;
+  instance: PluginInstance;
+}
+
+export interface NamedFilter {
+  name: string;
+  instance: FilterInstance;
+}
+
+/** An open chain for one connection: `top` is what the client talks to. */
+export interface OpenChain {
+  top: LayerContext;
+  close(): Promise<void>;
+}
+
+export class Chain {
+  readonly plugin: NamedPlugin;
+  readonly filters: readonly NamedFilter[];
+
+  constructor(plugin: NamedPlugin, filters: readonly NamedFilter[]) {
+    this.plugin = plugin;
+    this.filters = filters;
+  }
+
+  /** Layer names from the outermost filter down to the plugin. */
+  get layerNames(): string[] {
+    return [...this.filters.map((f) => f.name), this.plugin.name];
+  }
+
+  async open(options: OpenOptions): Promise<OpenChain> {
+    // Read-only-ness flows down: a layer is read-only if the one above asked for it.
+    const readonlyAt: boolean[] = [];
+    let ro = options.readonly;
+    for (const f of this.filters) {
+      readonlyAt.push(ro);
+      ro = ro || f.instance.readonlyBelow === true;
+    }
+    const opened: LayerContext[] = [];
+    try {
+      const handle = await this.plugin.instance.open({ ...options, readonly: ro });
+      let ctx = new LayerContext(this.plugin.name, handle, null, ro);
+      opened.push(ctx);
+      await ctx.prepare();
+      for (let i = this.filters.length - 1; i >= 0; i--) {
+        const f = this.filters[i]!;
+        const fh = await f.instance.open(ctx, { ...options, readonly: readonlyAt[i]! });
+        ctx = new LayerContext(f.name, fh, ctx, readonlyAt[i]!);
+        opened.push(ctx);
+        await ctx.prepare();
+      }
+      return { top: ctx, close: () => closeAll(opened) };
+    } catch (err) {
+      await closeAll(opened).catch(() => {});
+      throw err;
+    }
+  }
+
+  async unload(): Promise<void> {
+    for (const f of this.filters) await f.instance.unload?.();
+    await this.plugin.instance.unload?.();
+  }
+}
+
+/** Close outermost first, as nbdkit does; every layer is closed even if one fails. */
+async function closeAll(opened: LayerContext[]): Promise<void> {
+  let first: unknown = null;
+  for (let i = opened.length - 1; i >= 0; i--) {
+    try {
+      await opened[i]!.close();
+    } catch (err) {
+      first ??= err;
+    }
+  }
+  if (first) throw first;
+}

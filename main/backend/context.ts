@@ -1,0 +1,219 @@
+// The one choke point (nbdkit's backend.c). Every layer of an open chain is wrapped in a
+// LayerContext: it checks ranges and flags before a callback runs, answers can* once per
+// connection, passes callbacks a filter left out to the layer below, emulates zeroing,
+// FUA and CACHE where a layer cannot do them, and normalises extents. Plugins and
+// filters behind it can stay naive.
+import { EXTENT_DATA, type Extent } from '../../shared/extents.ts';
+import { BlockError, errnoOf } from './errors.ts';
+import { normalizeExtents } from './extents.ts';
+import { FLAG_FAST_ZERO, FLAG_FUA, FLAG_MAY_TRIM, FLAG_REQ_ONE, type Support } from './flags.ts';
+import type { LayerCallbacks, Next } from './types.ts';
+
+/** Writes emulating zero or cache are split into pieces of this size. */
+const EMULATION_CHUNK = 1 << 20;
+let zeroBuffer: Buffer | null = null;
+function zeroes(length: number): Buffer {
+  zeroBuffer ??= Buffer.alloc(EMULATION_CHUNK);
+  return zeroBuffer.subarray(0, length);
+}
+
+interface Capabilities {
+  size: number;
+  write: boolean;
+  flush: boolean;
+  rotational: boolean;
+  trim: boolean;
+  zero: boolean;
+  fastZero: boolean;
+  fua: Support;
+  multiConn: boolean;
+  cache: Support;
+  extents: boolean;
+}
+
+export class LayerContext implements Next {
+  readonly name: string;
+  private readonly layer: LayerCallbacks;
+  private readonly below: LayerContext | null;
+  private readonly readonly: boolean;
+  private caps!: Capabilities;
+
+  constructor(name: string, layer: LayerCallbacks, below: LayerContext | null, readonly: boolean) {
+    this.name = name;
+    this.layer = layer;
+    this.below = below;
+    this.readonly = readonly;
+  }
+
+  /** Ask every can* question once, in nbdkit's order; the answers hold for the connection. */
+  async prepare(): Promise<void> {
+    const l = this.layer;
+    const b = this.below;
+    const size = l.getSize ? await l.getSize() : b!.getSize();
+    if (!Number.isSafeInteger(size) || size < 0) {
+      throw new BlockError('EINVAL', `${this.name}: size ${size} is not an exact byte count (Blockscope handles sizes up to 2^53)`);
+    }
+    const ask = async (own: (() => boolean | Promise<boolean>) | undefined, inherited: () => boolean, dflt: boolean) =>
+      own ? Boolean(await own.call(l)) : b ? inherited() : dflt;
+    const write = !this.readonly && (await ask(l.canWrite, () => b!.canWrite(), l.pwrite !== undefined));
+    const flush = await ask(l.canFlush, () => b!.canFlush(), l.flush !== undefined);
+    const rotational = await ask(l.isRotational, () => b!.isRotational(), false);
+    const trim = write && (await ask(l.canTrim, () => b!.canTrim(), l.trim !== undefined));
+    // Zeroing is always possible on a writable layer: the backend writes zeroes if need be.
+    const zero = write && (await ask(l.canZero, () => b!.canZero(), true));
+    const fastZero = zero && (await ask(l.canFastZero, () => b!.canFastZero(), true));
+    let fua: Support = 'none';
+    if (write) fua = l.canFua ? await l.canFua() : b ? b.canFua() : flush ? 'emulate' : 'none';
+    if (fua === 'emulate' && !flush) fua = 'none';
+    const multiConn = await ask(l.canMultiConn, () => b!.canMultiConn(), false);
+    const cache: Support = l.canCache ? await l.canCache() : b ? b.canCache() : l.cache ? 'native' : 'emulate';
+    const extents = await ask(l.canExtents, () => b!.canExtents(), l.extents !== undefined);
+    this.caps = { size, write, flush, rotational, trim, zero, fastZero, fua, multiConn, cache, extents };
+  }
+
+  getSize(): number { return this.caps.size; }
+  canWrite(): boolean { return this.caps.write; }
+  canFlush(): boolean { return this.caps.flush; }
+  isRotational(): boolean { return this.caps.rotational; }
+  canTrim(): boolean { return this.caps.trim; }
+  canZero(): boolean { return this.caps.zero; }
+  canFastZero(): boolean { return this.caps.fastZero; }
+  canFua(): Support { return this.caps.fua; }
+  canMultiConn(): boolean { return this.caps.multiConn; }
+  canCache(): Support { return this.caps.cache; }
+  canExtents(): boolean { return this.caps.extents; }
+
+  private checkRange(op: string, count: number, offset: number): void {
+    if (!Number.isSafeInteger(count) || !Number.isSafeInteger(offset) || count <= 0 || offset < 0 ||
+        offset + count > this.caps.size) {
+      throw new BlockError(op === 'pwrite' || op === 'zero' ? 'ENOSPC' : 'EINVAL',
+        `${this.name}: ${op} of ${count} bytes at ${offset} is outside the disk (size ${this.caps.size})`);
+    }
+  }
+
+  private checkFlags(op: string, flags: number, allowed: number): void {
+    if (flags & ~allowed) throw new BlockError('EINVAL', `${this.name}: ${op}: unsupported flags 0x${flags.toString(16)}`);
+  }
+
+  private checkWritable(op: string): void {
+    if (!this.caps.write) throw new BlockError('EPERM', `${this.name}: ${op}: the disk is read-only`);
+  }
+
+  /** Flags passed down: FUA is stripped when this layer emulates it with a flush afterwards. */
+  private async withFua(flags: number, run: (flags: number) => Promise<void> | void): Promise<void> {
+    if (flags & FLAG_FUA && this.caps.fua === 'emulate') {
+      await run(flags & ~FLAG_FUA);
+      await this.flush(0);
+    } else {
+      await run(flags);
+    }
+  }
+
+  async pread(buf: Buffer, offset: number, flags = 0): Promise<void> {
+    this.checkRange('pread', buf.length, offset);
+    this.checkFlags('pread', flags, FLAG_FUA);
+    if (this.layer.pread) await this.layer.pread(buf, offset, flags);
+    else await this.below!.pread(buf, offset, flags);
+  }
+
+  async pwrite(buf: Buffer, offset: number, flags = 0): Promise<void> {
+    this.checkWritable('pwrite');
+    this.checkRange('pwrite', buf.length, offset);
+    this.checkFlags('pwrite', flags, FLAG_FUA);
+    const l = this.layer;
+    await this.withFua(flags, (f) => (l.pwrite ? l.pwrite(buf, offset, f) : this.below!.pwrite(buf, offset, f)));
+  }
+
+  async flush(flags = 0): Promise<void> {
+    this.checkFlags('flush', flags, 0);
+    if (!this.caps.flush) throw new BlockError('EINVAL', `${this.name}: flush is not supported`);
+    if (this.layer.flush) await this.layer.flush(flags);
+    else if (this.below) await this.below.flush(flags);
+  }
+
+  async trim(count: number, offset: number, flags = 0): Promise<void> {
+    this.checkWritable('trim');
+    this.checkRange('trim', count, offset);
+    this.checkFlags('trim', flags, FLAG_FUA);
+    if (!this.caps.trim) throw new BlockError('EINVAL', `${this.name}: trim is not supported`);
+    const l = this.layer;
+    await this.withFua(flags, (f) => (l.trim ? l.trim(count, offset, f) : this.below!.trim(count, offset, f)));
+  }
+
+  async zero(count: number, offset: number, flags = 0): Promise<void> {
+    this.checkWritable('zero');
+    this.checkRange('zero', count, offset);
+    this.checkFlags('zero', flags, FLAG_FUA | FLAG_MAY_TRIM | FLAG_FAST_ZERO);
+    if (flags & FLAG_FAST_ZERO && !this.caps.fastZero) {
+      throw new BlockError('ENOTSUP', `${this.name}: fast zero is not supported`);
+    }
+    await this.withFua(flags, (f) => this.zeroOrEmulate(count, offset, f));
+  }
+
+  private async zeroOrEmulate(count: number, offset: number, flags: number): Promise<void> {
+    const l = this.layer;
+    // A layer that intercepts writes but not zeroing gets zeroes written through its own
+    // pwrite; otherwise zeroing passes down.
+    if (!l.zero && !l.pwrite && this.below) return this.below.zero(count, offset, flags);
+    if (l.zero) {
+      try {
+        await l.zero(count, offset, flags);
+        return;
+      } catch (err) {
+        const code = errnoOf(err);
+        if (code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err;
+      }
+    }
+    if (flags & FLAG_FAST_ZERO) {
+      throw new BlockError('ENOTSUP', `${this.name}: zeroing would be emulated by writing, which is not fast`);
+    }
+    for (let done = 0; done < count; done += EMULATION_CHUNK) {
+      const n = Math.min(EMULATION_CHUNK, count - done);
+      const chunk = zeroes(n);
+      if (l.pwrite) await l.pwrite(chunk, offset + done, 0);
+      else throw new BlockError('EPERM', `${this.name}: cannot write zeroes: the layer has no pwrite`);
+    }
+  }
+
+  async cache(count: number, offset: number, flags = 0): Promise<void> {
+    this.checkRange('cache', count, offset);
+    this.checkFlags('cache', flags, 0);
+    const l = this.layer;
+    switch (this.caps.cache) {
+      case 'none':
+        throw new BlockError('EINVAL', `${this.name}: cache is not supported`);
+      case 'native':
+        if (l.cache) return void (await l.cache(count, offset, flags));
+        return this.below!.cache(count, offset, flags);
+      case 'emulate': {
+        // Reading is what makes the layers below keep the data warm.
+        const scratch = Buffer.allocUnsafe(Math.min(EMULATION_CHUNK, count));
+        for (let done = 0; done < count; done += scratch.length) {
+          const n = Math.min(scratch.length, count - done);
+          await this.pread(scratch.subarray(0, n), offset + done, 0);
+        }
+      }
+    }
+  }
+
+  async extents(count: number, offset: number, flags = 0): Promise<Extent[]> {
+    this.checkRange('extents', count, offset);
+    this.checkFlags('extents', flags, FLAG_REQ_ONE);
+    let list: Extent[];
+    if (!this.caps.extents) {
+      list = [{ offset, length: count, flags: EXTENT_DATA }];
+    } else if (this.layer.extents) {
+      list = normalizeExtents(this.name, await this.layer.extents(count, offset, flags), offset, count);
+    } else if (this.below) {
+      list = await this.below.extents(count, offset, flags);
+    } else {
+      list = [{ offset, length: count, flags: EXTENT_DATA }];
+    }
+    if (flags & FLAG_REQ_ONE && list.length > 1) list = list.slice(0, 1);
+    return list;
+  }
+
+  async close(): Promise<void> {
+    await this.layer.close?.();
+  }
+}

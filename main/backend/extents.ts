@@ -1,0 +1,58 @@
+// The seed's extents rules, applied once in the backend: whatever order and coverage a
+// plugin or filter returns, what leaves here is sorted, contiguous from `offset`,
+// clipped to the range, gap-filled with holes and coalesced.
+import { EXTENT_HOLE_ZERO, EXTENT_NONE, type Extent } from '../../shared/extents.ts';
+import { BlockError } from './errors.ts';
+
+/** More descriptors than this in one reply is pointless (NBD spec: SHOULD NOT exceed 2^20). */
+export const MAX_EXTENTS = 1 << 20;
+
+function checkEntry(layer: string, e: Extent): void {
+  if (!Number.isSafeInteger(e.offset) || !Number.isSafeInteger(e.length) || e.offset < 0 || e.length < 0) {
+    throw new BlockError('EIO', `${layer}: extents returned an invalid entry (offset ${e.offset}, length ${e.length})`);
+  }
+}
+
+/**
+ * Normalise `raw` for the request [offset, offset+count). Throws EIO when two entries
+ * overlap. The result is capped at `max` extents (it then covers less than the range, which
+ * the NBD spec allows: the client asks again from where the reply stopped).
+ */
+export function normalizeExtents(layer: string, raw: readonly Extent[], offset: number, count: number, max = MAX_EXTENTS): Extent[] {
+  const end = offset + count;
+  let list: Extent[] = [];
+  let sorted = true;
+  for (const e of raw) {
+    if (e.flags === EXTENT_NONE || e.length === 0) continue;
+    checkEntry(layer, e);
+    if (list.length > 0 && e.offset < list[list.length - 1]!.offset) sorted = false;
+    list.push(e);
+  }
+  if (!sorted) list = list.slice().sort((a, b) => a.offset - b.offset);
+
+  const out: Extent[] = [];
+  let pos = offset;
+  const push = (at: number, length: number, flags: number): void => {
+    const last = out[out.length - 1];
+    if (last && last.flags === flags) last.length += length;
+    else out.push({ offset: at, length, flags });
+  };
+  let prevEnd = -1;
+  for (const e of list) {
+    const eEnd = e.offset + e.length;
+    if (e.offset < prevEnd) {
+      throw new BlockError('EIO', `${layer}: extents overlap at offset ${e.offset} (an earlier entry ends at ${prevEnd})`);
+    }
+    prevEnd = eEnd;
+    if (eEnd <= pos || e.offset >= end) continue;
+    const start = Math.max(e.offset, pos);
+    if (start > pos) push(pos, start - pos, EXTENT_HOLE_ZERO);
+    const stop = Math.min(eEnd, end);
+    push(start, stop - start, e.flags & 3);
+    pos = stop;
+    if (out.length > max) break;
+  }
+  if (pos < end && out.length <= max) push(pos, end - pos, EXTENT_HOLE_ZERO);
+  if (out.length > max) out.length = max;
+  return out;
+}

@@ -1,0 +1,118 @@
+// The plugin and filter contract (nbdkit's callbacks, the seed's extents semantics).
+//
+// A definition (PluginDefinition / FilterDefinition) is registered once. `create(params)`
+// makes an instance per export: state that holds user data (a RAM disk, a cow overlay)
+// lives there and survives chain rebuilds. `open()` makes a handle per connection. Every
+// callback on a handle is optional except getSize and pread on plugins; a filter callback
+// that is left out passes straight through to the layer below.
+import type { Extent } from '../../shared/extents.ts';
+import type { ParamSpec, ParsedParams } from '../../shared/params.ts';
+import type { Support } from './flags.ts';
+
+type MaybePromise<T> = T | Promise<T>;
+
+export interface OpenOptions {
+  readonly: boolean;
+  exportName: string;
+}
+
+/** Callbacks shared by plugins and filters. Offsets and counts are exact integers < 2^53. */
+export interface LayerCallbacks {
+  getSize?(): MaybePromise<number>;
+  canWrite?(): MaybePromise<boolean>;
+  canFlush?(): MaybePromise<boolean>;
+  isRotational?(): MaybePromise<boolean>;
+  canTrim?(): MaybePromise<boolean>;
+  canZero?(): MaybePromise<boolean>;
+  canFastZero?(): MaybePromise<boolean>;
+  canFua?(): MaybePromise<Support>;
+  canMultiConn?(): MaybePromise<boolean>;
+  canCache?(): MaybePromise<Support>;
+  /** Absent: true iff `extents` is defined (the seed's rule). */
+  canExtents?(): MaybePromise<boolean>;
+
+  /** Fill all of `buf` with the bytes at `offset`. */
+  pread?(buf: Buffer, offset: number, flags: number): MaybePromise<void>;
+  pwrite?(buf: Buffer, offset: number, flags: number): MaybePromise<void>;
+  flush?(flags: number): MaybePromise<void>;
+  trim?(count: number, offset: number, flags: number): MaybePromise<void>;
+  /** Throw ENOTSUP/EOPNOTSUPP to make the backend fall back to writing zeroes. */
+  zero?(count: number, offset: number, flags: number): MaybePromise<void>;
+  cache?(count: number, offset: number, flags: number): MaybePromise<void>;
+  /**
+   * Extents overlapping [offset, offset+count), in any order. The backend sorts them, drops
+   * EXTENT_NONE entries and entries outside the range, clips, treats uncovered parts as
+   * holes that read as zero, coalesces equal neighbours, and rejects overlaps. So a plugin
+   * must cover every byte it holds data for. FLAG_REQ_ONE is a hint it may ignore.
+   */
+  extents?(count: number, offset: number, flags: number): MaybePromise<Extent[]>;
+
+  close?(): MaybePromise<void>;
+}
+
+export interface PluginHandle extends LayerCallbacks {
+  getSize(): MaybePromise<number>;
+  pread(buf: Buffer, offset: number, flags: number): MaybePromise<void>;
+}
+
+export type FilterHandle = LayerCallbacks;
+
+/**
+ * The layer below, as a filter (or the NBD connection) sees it: every callback present,
+ * range- and flag-checked, can* answers computed once per connection.
+ */
+export interface Next {
+  readonly name: string;
+  getSize(): number;
+  canWrite(): boolean;
+  canFlush(): boolean;
+  isRotational(): boolean;
+  canTrim(): boolean;
+  canZero(): boolean;
+  canFastZero(): boolean;
+  canFua(): Support;
+  canMultiConn(): boolean;
+  canCache(): Support;
+  canExtents(): boolean;
+  pread(buf: Buffer, offset: number, flags?: number): Promise<void>;
+  pwrite(buf: Buffer, offset: number, flags?: number): Promise<void>;
+  flush(flags?: number): Promise<void>;
+  trim(count: number, offset: number, flags?: number): Promise<void>;
+  zero(count: number, offset: number, flags?: number): Promise<void>;
+  cache(count: number, offset: number, flags?: number): Promise<void>;
+  /** Sorted, contiguous, coalesced extents covering [offset, offset+count) from `offset`. */
+  extents(count: number, offset: number, flags?: number): Promise<Extent[]>;
+}
+
+export interface PluginInstance {
+  open(options: OpenOptions): MaybePromise<PluginHandle>;
+  /** A line for NBD_INFO_DESCRIPTION and `blockscope info`. */
+  description?: string;
+  unload?(): MaybePromise<void>;
+}
+
+export interface FilterInstance {
+  /** Open the layer below read-only whatever the client asked (cow). */
+  readonlyBelow?: boolean;
+  open(next: Next, options: OpenOptions): MaybePromise<FilterHandle>;
+  /** True while the instance holds writes that exist nowhere else (cow): ask before dropping. */
+  hasUnsavedData?(): boolean;
+  unload?(): MaybePromise<void>;
+}
+
+interface ComponentDefinition {
+  name: string;
+  /** One line for --help and the sidebar. */
+  summary: string;
+  params: readonly ParamSpec[];
+}
+
+export interface PluginDefinition extends ComponentDefinition {
+  /** The key a bare argument sets (`blockscope serve file disk.img` = file=disk.img). */
+  magicKey?: string;
+  create(params: ParsedParams): MaybePromise<PluginInstance>;
+}
+
+export interface FilterDefinition extends ComponentDefinition {
+  create(params: ParsedParams): MaybePromise<FilterInstance>;
+}

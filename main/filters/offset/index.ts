@@ -1,0 +1,35 @@
+// offset: expose [offset, offset+range) of the layer below (nbdkit-offset-filter).
+import { BlockError } from '../../backend/errors.ts';
+import type { FilterDefinition } from '../../backend/types.ts';
+import { shiftExtents } from '../shift-extents.ts';
+
+export const offsetFilter: FilterDefinition = {
+  name: 'offset',
+  summary: 'serve a window of the disk starting at an offset',
+  params: [
+    { key: 'offset', kind: 'offset', default: '0', description: 'first byte of the window' },
+    { key: 'range', kind: 'size', description: 'length of the window (default: to the end of the disk)' },
+  ],
+  create(params) {
+    const offset = params.offset as number;
+    const range = params.range as number | undefined;
+    return {
+      open(next) {
+        const below = next.getSize();
+        if (offset > below || (range !== undefined && offset + range > below)) {
+          throw new BlockError('EINVAL', `offset: window [${offset}, ${offset + (range ?? 0)}) is beyond the disk size ${below}`);
+        }
+        const size = range ?? below - offset;
+        return {
+          getSize: () => size,
+          pread: (buf, off, flags) => next.pread(buf, off + offset, flags),
+          pwrite: (buf, off, flags) => next.pwrite(buf, off + offset, flags),
+          trim: (count, off, flags) => next.trim(count, off + offset, flags),
+          zero: (count, off, flags) => next.zero(count, off + offset, flags),
+          cache: (count, off, flags) => next.cache(count, off + offset, flags),
+          extents: async (count, off, flags) => shiftExtents(await next.extents(count, off + offset, flags), -offset),
+        };
+      },
+    };
+  },
+};

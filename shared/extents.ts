@@ -1,0 +1,53 @@
+// NBD base:allocation bits, the one definition everything else uses: the backend normalises
+// plugin extents into them, the wire encoder sends them, the map colours them.
+
+/** Not allocated: a write there may need space (ENOSPC). */
+export const EXTENT_HOLE = 1;
+/** Reads as zero. */
+export const EXTENT_ZERO = 2;
+/** Allocated data (or unknown): always a safe answer. */
+export const EXTENT_DATA = 0;
+/** The usual unallocated region: not allocated and reads as zero (the seed's HOLE). */
+export const EXTENT_HOLE_ZERO = EXTENT_HOLE | EXTENT_ZERO;
+/**
+ * The seed's NBDKIT_EXTENT_TYPE_NONE: an entry the backend drops. It is not a wire bit, so
+ * filters can blank out entries of a list without moving the rest.
+ */
+export const EXTENT_NONE = 0x100;
+
+export interface Extent {
+  offset: number;
+  length: number;
+  /** EXTENT_HOLE / EXTENT_ZERO bits, or EXTENT_NONE. */
+  flags: number;
+}
+
+/** The words nbdinfo --map prints for each flag combination ("hole,zero", "data", ...). */
+export function describeExtentFlags(flags: number): string {
+  switch (flags & 3) {
+    case 0:
+      return 'data';
+    case EXTENT_HOLE:
+      return 'hole';
+    case EXTENT_ZERO:
+      return 'zero';
+    default:
+      return 'hole,zero';
+  }
+}
+
+/** The three kinds the map colours, plus HOLE-without-ZERO (undefined content). */
+export type ExtentKind = 'data' | 'zero' | 'hole' | 'hole-undefined';
+
+export function extentKind(flags: number): ExtentKind {
+  switch (flags & 3) {
+    case 0:
+      return 'data';
+    case EXTENT_ZERO:
+      return 'zero';
+    case EXTENT_HOLE_ZERO:
+      return 'hole';
+    default:
+      return 'hole-undefined';
+  }
+}

@@ -1,0 +1,142 @@
+// Parameter specs for plugins and filters. One description serves the CLI (key=value
+// parsing, --help), the services (validation of chain configs) and the renderer (the
+// sidebar forms), so a parameter is declared exactly once.
+import { z } from 'zod';
+
+export type ParamKind = 'size' | 'offset' | 'int' | 'bool' | 'string' | 'path' | 'enum' | 'duration' | 'percent';
+
+export interface ParamSpec {
+  key: string;
+  kind: ParamKind;
+  description: string;
+  required?: boolean;
+  /** Default as the user would type it (shown in forms and help). */
+  default?: string;
+  /** Allowed values for kind 'enum'. */
+  values?: readonly string[];
+  /** Inclusive bounds for numeric kinds (after unit conversion). */
+  min?: number;
+  max?: number;
+}
+
+export type ParamValue = number | boolean | string;
+export type ParsedParams = Record<string, ParamValue>;
+
+const SIZE_UNITS: Record<string, number> = {
+  '': 1, b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40, p: 2 ** 50, e: 2 ** 60,
+  s: 512, // nbdkit accepts "s" for 512-byte sectors
+};
+
+/** "64M", "1G", "4096", "10s" (sectors): nbdkit's size syntax, binary units. */
+export function parseSize(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([bkmgtpes]?)(?:i?b)?\s*$/i.exec(text);
+  if (!m) throw new Error(`'${text}' is not a size (examples: 512, 64K, 1M, 2G)`);
+  const value = Number(m[1]) * SIZE_UNITS[m[2]!.toLowerCase()]!;
+  if (!Number.isInteger(value)) throw new Error(`'${text}' is not a whole number of bytes`);
+  if (!Number.isSafeInteger(value)) {
+    throw new Error(`'${text}' is larger than 2^53 bytes, the largest size Blockscope handles exactly`);
+  }
+  return value;
+}
+
+/** "10ms", "1.5s", "2" (seconds): returns milliseconds, like nbdkit's delay syntax. */
+export function parseDuration(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|us)?\s*$/i.exec(text);
+  if (!m) throw new Error(`'${text}' is not a duration (examples: 10ms, 1.5s, 2)`);
+  const n = Number(m[1]);
+  const unit = (m[2] ?? 's').toLowerCase();
+  return unit === 'ms' ? n : unit === 'us' ? n / 1000 : n * 1000;
+}
+
+/** "10%", "0.1", "10": a rate as a fraction in [0, 1]; bare numbers > 1 are percentages. */
+export function parsePercent(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$/.exec(text);
+  if (!m) throw new Error(`'${text}' is not a percentage (examples: 10%, 0.5%)`);
+  const n = Number(m[1]);
+  const fraction = m[2] === '%' || n > 1 ? n / 100 : n;
+  if (fraction > 1) throw new Error(`'${text}' is more than 100%`);
+  return fraction;
+}
+
+const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on']);
+const FALSE_WORDS = new Set(['0', 'false', 'no', 'off']);
+
+export function parseBool(text: string): boolean {
+  const t = text.trim().toLowerCase();
+  if (TRUE_WORDS.has(t)) return true;
+  if (FALSE_WORDS.has(t)) return false;
+  throw new Error(`'${text}' is not a boolean (true/false, yes/no, on/off, 1/0)`);
+}
+
+function parseOne(spec: ParamSpec, text: string): ParamValue {
+  let value: ParamValue;
+  switch (spec.kind) {
+    case 'size':
+    case 'offset':
+      value = parseSize(text);
+      break;
+    case 'int': {
+      if (!/^\s*-?\d+\s*$/.test(text)) throw new Error(`'${text}' is not an integer`);
+      value = Number(text);
+      break;
+    }
+    case 'bool':
+      return parseBool(text);
+    case 'duration':
+      value = parseDuration(text);
+      break;
+    case 'percent':
+      return parsePercent(text);
+    case 'enum':
+      if (!spec.values?.includes(text)) {
+        throw new Error(`'${text}' is not one of ${spec.values?.join(', ')}`);
+      }
+      return text;
+    case 'string':
+    case 'path':
+      if (text === '') throw new Error('must not be empty');
+      return text;
+  }
+  if (spec.min !== undefined && value < spec.min) throw new Error(`${text} is below the minimum ${spec.min}`);
+  if (spec.max !== undefined && value > spec.max) throw new Error(`${text} is above the maximum ${spec.max}`);
+  return value;
+}
+
+/**
+ * Validates raw key=value strings against specs: unknown keys, missing required keys and
+ * bad values each get an error naming the component and the key.
+ */
+export function parseParams(component: string, specs: readonly ParamSpec[], raw: Record<string, string>): ParsedParams {
+  const out: ParsedParams = {};
+  const byKey = new Map(specs.map((s) => [s.key, s]));
+  for (const [key, text] of Object.entries(raw)) {
+    const spec = byKey.get(key);
+    if (!spec) {
+      const known = specs.map((s) => s.key).join(', ') || 'none';
+      throw new Error(`${component}: unknown parameter '${key}' (known: ${known})`);
+    }
+    try {
+      out[key] = parseOne(spec, text);
+    } catch (e) {
+      throw new Error(`${component}: ${key}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+  for (const spec of specs) {
+    if (keyMissing(out, spec)) {
+      if (spec.required) throw new Error(`${component}: missing required parameter '${spec.key}'`);
+      if (spec.default !== undefined) out[spec.key] = parseOne(spec, spec.default);
+    }
+  }
+  return out;
+}
+
+function keyMissing(out: ParsedParams, spec: ParamSpec): boolean {
+  return !(spec.key in out);
+}
+
+/** A zod schema for a component's raw parameters (string values), for IPC input validation. */
+export function rawParamsSchema(specs: readonly ParamSpec[]) {
+  return z.record(z.string(), z.string()).refine((raw) => Object.keys(raw).every((k) => specs.some((s) => s.key === k)), {
+    message: 'unknown parameter',
+  });
+}
