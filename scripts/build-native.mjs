@@ -17,8 +17,12 @@ function npmCliPath() {
   return which.stdout.trim();
 }
 const gyp = path.join(path.dirname(npmCliPath()), '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+// npm here is configured with nodedir (Node's own headers): node-gyp must not try to download them.
+let nodedir = process.env.npm_config_nodedir;
+if (!nodedir) nodedir = spawnSync('npm', ['config', 'get', 'nodedir'], { encoding: 'utf8' }).stdout?.trim();
+const gypArgs = [gyp, 'rebuild', ...(nodedir && nodedir !== 'undefined' ? [`--nodedir=${nodedir}`] : [])];
 const r = existsSync(gyp)
-  ? spawnSync(process.execPath, [gyp, 'rebuild'], { cwd: native, stdio: ['ignore', 'ignore', 'inherit'] })
+  ? spawnSync(process.execPath, gypArgs, { cwd: native, stdio: ['ignore', 'ignore', 'inherit'] })
   : { status: 1 };
 if (r.status !== 0) {
   console.log('blockscope: native addon did not build; using the pure-JS file I/O fallback');

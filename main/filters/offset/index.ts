@@ -1,7 +1,7 @@
 // offset: expose [offset, offset+range) of the layer below (nbdkit-offset-filter).
 import { BlockError } from '../../backend/errors.ts';
 import type { FilterDefinition } from '../../backend/types.ts';
-import { shiftExtents } from '../shift-extents.ts';
+import { windowOnto } from '../window.ts';
 
 export const offsetFilter: FilterDefinition = {
   name: 'offset',
@@ -19,16 +19,7 @@ export const offsetFilter: FilterDefinition = {
         if (offset > below || (range !== undefined && offset + range > below)) {
           throw new BlockError('EINVAL', `offset: window [${offset}, ${offset + (range ?? 0)}) is beyond the disk size ${below}`);
         }
-        const size = range ?? below - offset;
-        return {
-          getSize: () => size,
-          pread: (buf, off, flags) => next.pread(buf, off + offset, flags),
-          pwrite: (buf, off, flags) => next.pwrite(buf, off + offset, flags),
-          trim: (count, off, flags) => next.trim(count, off + offset, flags),
-          zero: (count, off, flags) => next.zero(count, off + offset, flags),
-          cache: (count, off, flags) => next.cache(count, off + offset, flags),
-          extents: async (count, off, flags) => shiftExtents(await next.extents(count, off + offset, flags), -offset),
-        };
+        return windowOnto(next, offset, range ?? below - offset);
       },
     };
   },

@@ -1,0 +1,145 @@
+// Malformed and hostile traffic: each bad client loses only its own connection, with a
+// clear log line, and the server goes on serving everyone else.
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CMD, IHAVEOPT, OPT, REQUEST_MAGIC } from '../../main/nbd/protocol.ts';
+import { ok, serve, type Served } from './harness.ts';
+
+let s: Served;
+beforeAll(async () => {
+  s = await serve(['--writable', 'memory', 'size=1M']);
+});
+afterAll(async () => s.stop());
+
+function port(): number {
+  return Number(new URL(s.uri).port);
+}
+
+/** Connect, send `bytes` (after reading the 18-byte greeting), and collect what comes back until close. */
+function exchange(build: (sock: net.Socket) => void): Promise<{ received: Buffer; closed: boolean }> {
+  return new Promise((resolve) => {
+    const sock = net.connect(port(), '127.0.0.1');
+    const got: Buffer[] = [];
+    let greeted = false;
+    const timer = setTimeout(() => {
+      sock.destroy();
+      resolve({ received: Buffer.concat(got), closed: false });
+    }, 3000);
+    sock.on('data', (d) => {
+      got.push(d);
+      if (!greeted && Buffer.concat(got).length >= 18) {
+        greeted = true;
+        build(sock);
+      }
+    });
+    sock.on('close', () => {
+      clearTimeout(timer);
+      resolve({ received: Buffer.concat(got), closed: true });
+    });
+    sock.on('error', () => {});
+  });
+}
+
+function option(opt: number, data: Buffer | number): Buffer {
+  const len = typeof data === 'number' ? data : data.length;
+  const h = Buffer.alloc(16);
+  h.writeBigUInt64BE(IHAVEOPT, 0);
+  h.writeUInt32BE(opt, 8);
+  h.writeUInt32BE(len, 12);
+  return typeof data === 'number' ? h : Buffer.concat([h, data]);
+}
+
+const clientFlags = Buffer.from([0, 0, 0, 3]);
+
+async function stillServes(): Promise<void> {
+  expect(await ok('nbdinfo', ['--size', s.uri])).toBe('1048576\n');
+}
+
+describe('hostile clients', () => {
+  it('bad option magic closes that connection', async () => {
+    const r = await exchange((c) => c.write(Buffer.concat([clientFlags, Buffer.alloc(16, 0x41)])));
+    expect(r.closed).toBe(true);
+    expect(s.stderr()).toMatch(/protocol error: bad option magic; closing this connection/);
+    await stillServes();
+  });
+
+  it('unknown client flags close the connection', async () => {
+    const r = await exchange((c) => c.write(Buffer.from([0xff, 0, 0, 3])));
+    expect(r.closed).toBe(true);
+    expect(s.stderr()).toMatch(/client flags 0xff000003 include bits the server did not offer/);
+    await stillServes();
+  });
+
+  it('an absurd option length is refused without reading it', async () => {
+    const r = await exchange((c) => c.write(Buffer.concat([clientFlags, option(OPT.GO, 0xfffffff0)])));
+    expect(r.closed).toBe(true);
+    expect(s.stderr()).toMatch(/option of 4294967280 bytes is too long/);
+    await stillServes();
+  });
+
+  it('an unknown option gets ERR_UNSUP and the session continues to a successful ABORT', async () => {
+    const r = await exchange((c) => c.write(Buffer.concat([clientFlags, option(99, Buffer.alloc(3)), option(OPT.ABORT, Buffer.alloc(0))])));
+    const replies = r.received.subarray(18);
+    expect(replies.readUInt32BE(8)).toBe(99);
+    expect(replies.readUInt32BE(12)).toBe(2 ** 31 + 1);
+    const second = replies.subarray(20 + replies.readUInt32BE(16));
+    expect([second.readUInt32BE(8), second.readUInt32BE(12)]).toEqual([OPT.ABORT, 1]);
+    expect(r.closed).toBe(true);
+  });
+
+  it('malformed GO data gets ERR_INVALID, not a crash', async () => {
+    const bad = Buffer.alloc(6);
+    bad.writeUInt32BE(1000, 0); // name length longer than the data
+    const r = await exchange((c) => c.write(Buffer.concat([clientFlags, option(OPT.GO, bad), option(OPT.ABORT, Buffer.alloc(0))])));
+    expect(r.received.subarray(18).readUInt32BE(12)).toBe(2 ** 31 + 3);
+    await stillServes();
+  });
+
+  it('a truncated handshake (client hangs up mid-option) is just a closed connection', async () => {
+    const r = await exchange((c) => c.end(Buffer.concat([clientFlags, option(OPT.GO, 100).subarray(0, 10)])));
+    expect(r.closed).toBe(true);
+    await stillServes();
+  });
+
+  it('a bad request magic in transmission closes the connection', async () => {
+    const go = Buffer.alloc(6); // empty name, no info requests
+    const r = await exchange((c) => {
+      c.write(Buffer.concat([clientFlags, option(OPT.GO, go)]));
+      setTimeout(() => c.write(Buffer.alloc(28, 0x42)), 100);
+    });
+    expect(r.closed).toBe(true);
+    expect(s.stderr()).toMatch(/bad request magic 0x42424242/);
+    await stillServes();
+  });
+
+  it('an oversized WRITE is answered EINVAL after its payload is skipped, and the connection goes on', async () => {
+    const go = Buffer.alloc(6);
+    const size = 33 * 1024 * 1024;
+    const req = (type: number, cookie: number, length: number) => {
+      const h = Buffer.alloc(28);
+      h.writeUInt32BE(REQUEST_MAGIC, 0);
+      h.writeUInt16BE(type, 6);
+      h.writeBigUInt64BE(BigInt(cookie), 8);
+      h.writeUInt32BE(length, 24);
+      return h;
+    };
+    const r = await exchange((c) => {
+      c.write(Buffer.concat([clientFlags, option(OPT.GO, go)]));
+      setTimeout(() => {
+        c.write(req(CMD.WRITE, 7, size));
+        c.write(Buffer.alloc(size));
+        c.write(req(CMD.FLUSH, 8, 0));
+        setTimeout(() => c.end(req(CMD.DISC, 9, 0)), 300);
+      }, 100);
+    });
+    // Find the two simple replies at the end: cookie 7 -> EINVAL (22), cookie 8 -> 0.
+    const tail = r.received.subarray(r.received.length - 32);
+    expect([tail.readUInt32BE(4), Number(tail.readBigUInt64BE(8)), tail.readUInt32BE(20), Number(tail.readBigUInt64BE(24))]).toEqual([22, 7, 0, 8]);
+    await stillServes();
+  });
+
+  it('many garbage connections at once leave the server serving', async () => {
+    await Promise.all(Array.from({ length: 20 }, (_, i) => exchange((c) => c.write(Buffer.alloc(64 + i, i)))));
+    await stillServes();
+  });
+});

@@ -1,0 +1,84 @@
+// The `blockscope` command line: serve, map, info, ui. Every failure ends in one clear line
+// on stderr and a non-zero exit status.
+import { registry } from '../../catalog.ts';
+import { UsageError } from './chain-args.ts';
+import { infoCommand } from './info.ts';
+import { mapCommand } from './map.ts';
+import { serveCommand } from './serve.ts';
+import { uiCommand } from './ui.ts';
+import { demoImagePath } from './demo.ts';
+
+const USAGE = `usage:
+  blockscope serve [OPTIONS] [--filter=NAME]... PLUGIN [KEY=VALUE]...
+  blockscope serve [OPTIONS] IMAGE|URI
+  blockscope map IMAGE|URI [--json] [--totals]
+  blockscope info IMAGE|URI [--json]
+  blockscope ui [--port N] [--ip ADDR] [--demo] [IMAGE|URI]...
+  blockscope --help | --version
+
+serve options:
+  -p, --port PORT        TCP port (default 10809)
+  -i, --ip ADDR          address to listen on (default 127.0.0.1)
+  -U, --unix SOCKET      listen on a Unix socket instead (- makes a temporary one)
+  -e, --export NAME      export name (default "")
+  -D, --description TXT  export description
+  -w, --writable         allow writes (the default is read-only)
+  -r, --readonly         read-only (the default)
+  -f, --foreground       stay in the foreground (default: go to the background once listening)
+  -P, --pidfile FILE     write the server's PID to FILE
+      --run CMD          run CMD with $uri set, stop when it exits, exit with its status
+  -v, --verbose          log every request
+      --demo             serve the built-in demo image`;
+
+function componentHelp(): string {
+  const lines: string[] = [];
+  for (const kind of ['plugin', 'filter'] as const) {
+    lines.push('', `${kind}s:`);
+    for (const c of registry.describe().filter((x) => x.kind === kind)) {
+      lines.push(`  ${c.name.padEnd(14)} ${c.summary}`);
+      for (const p of c.params) {
+        const dflt = p.default !== undefined ? ` (default ${p.default})` : p.required ? ' (required)' : '';
+        lines.push(`      ${`${p.key}=`.padEnd(18)} ${p.description}${dflt}`);
+      }
+    }
+  }
+  return lines.join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (rest.includes('--help') || rest.includes('-h')) {
+      console.log(`${USAGE}\n${componentHelp()}`);
+      return 0;
+    }
+    switch (command) {
+      case 'serve':
+        return await serveCommand(rest, demoImagePath);
+      case 'map':
+        return await mapCommand(rest);
+      case 'info':
+        return await infoCommand(rest);
+      case 'ui':
+        return await uiCommand(rest);
+      case '--version':
+      case 'version':
+        console.log(`blockscope ${process.env.npm_package_version ?? '0.1.0'}`);
+        return 0;
+      case undefined:
+      case '--help':
+      case '-h':
+      case 'help':
+        console.log(`${USAGE}\n${componentHelp()}`);
+        return command === undefined ? 1 : 0;
+      default:
+        throw new UsageError(`unknown command '${command}' (serve, map, info, ui)`);
+    }
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    console.error(`blockscope: ${msg}`);
+    if (process.env.BLOCKSCOPE_DEBUG) console.error(err);
+    if (err instanceof UsageError) console.error("try 'blockscope --help'");
+    return err instanceof UsageError ? 2 : 1;
+  }
+}

@@ -1,0 +1,92 @@
+// `blockscope info`: what an image or export is: size, format, capabilities, block sizes
+// and partitions, as text or JSON.
+import { describeChain } from '../../../shared/chain-config.ts';
+import { readPartitionTable, type PartitionTable } from '../../formats/partitions/index.ts';
+import { MAX_PAYLOAD, TFLAG } from '../../nbd/protocol.ts';
+import { openTarget, type Target } from './open-target.ts';
+import { parseOptions } from './options.ts';
+
+export function humanSize(bytes: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${bytes} bytes` : `${Number(v.toFixed(v < 10 ? 2 : 1))} ${units[i]}`;
+}
+
+function capabilities(target: Target): Record<string, boolean> {
+  if (target.remote) {
+    const f = target.remote.flags;
+    const has = (b: number) => (f & b) !== 0;
+    return {
+      is_read_only: has(TFLAG.READ_ONLY), can_flush: has(TFLAG.SEND_FLUSH), can_fua: has(TFLAG.SEND_FUA),
+      is_rotational: has(TFLAG.ROTATIONAL), can_trim: has(TFLAG.SEND_TRIM), can_zero: has(TFLAG.SEND_WRITE_ZEROES),
+      can_fast_zero: has(TFLAG.SEND_FAST_ZERO), can_df: has(TFLAG.SEND_DF), can_multi_conn: has(TFLAG.CAN_MULTI_CONN),
+      can_cache: has(TFLAG.SEND_CACHE), can_extents: target.remote.contexts.includes('base:allocation'),
+    };
+  }
+  const t = target.top!;
+  return {
+    is_read_only: !t.canWrite(), can_flush: t.canFlush(), can_fua: t.canFua() !== 'none', is_rotational: t.isRotational(),
+    can_trim: t.canTrim(), can_zero: t.canZero(), can_fast_zero: t.canFastZero(), can_multi_conn: t.canMultiConn(),
+    can_cache: t.canCache() !== 'none', can_extents: t.canExtents(),
+  };
+}
+
+export async function infoCommand(argv: string[]): Promise<number> {
+  const opts = parseOptions(argv, [{ long: 'json' }, { long: 'filter', value: true, repeat: true }, { long: 'help', short: 'h' }]);
+  const target = await openTarget(opts.positional, opts.values.get('filter') ?? []);
+  try {
+    let table: PartitionTable | null = null;
+    let tableError: string | null = null;
+    try {
+      table = await readPartitionTable(async (offset, length) => {
+        const b = Buffer.alloc(length);
+        await target.pread(b, offset);
+        return b;
+      }, target.size);
+    } catch (err) {
+      tableError = (err as Error).message;
+    }
+    const blockSizes = target.remote
+      ? { minimum: target.remote.minBlock, preferred: target.remote.preferredBlock, maximum: target.remote.maxPayload }
+      : { minimum: 1, preferred: 4096, maximum: MAX_PAYLOAD };
+    const info = {
+      target: opts.positional[0],
+      format: target.format,
+      chain: target.config ? describeChain(target.config) : undefined,
+      size: target.size,
+      ...capabilities(target),
+      block_size: blockSizes,
+      partitions: table ? { scheme: table.scheme, sector_size: table.sectorSize, disk_guid: table.diskGuid, entries: table.partitions, warnings: table.warnings } : { error: tableError },
+    };
+    if (opts.flags.has('json')) {
+      process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
+      return 0;
+    }
+    const lines = [
+      `target:      ${info.target}`,
+      `format:      ${info.format}`,
+      ...(info.chain ? [`chain:       ${info.chain}`] : []),
+      `size:        ${info.size} (${humanSize(info.size)})`,
+      `block sizes: minimum ${blockSizes.minimum}, preferred ${blockSizes.preferred}, maximum ${blockSizes.maximum}`,
+      ...Object.entries(capabilities(target)).map(([k, v]) => `${k.padEnd(15)}${v}`),
+    ];
+    if (table) {
+      lines.push(`partitions:  ${table.scheme}${table.scheme === 'none' ? '' : ` (${table.sectorSize}-byte sectors)`}`);
+      for (const p of table.partitions) {
+        lines.push(`  ${String(p.number).padStart(2)}  start ${String(p.start).padStart(12)}  size ${humanSize(p.length).padStart(10)}  ${p.typeName}${p.name ? `  "${p.name}"` : ''}`);
+      }
+      for (const w of table.warnings) lines.push(`  warning: ${w}`);
+    } else {
+      lines.push(`partitions:  unreadable: ${tableError}`);
+    }
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    await target.close();
+  }
+  return 0;
+}

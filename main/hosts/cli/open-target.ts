@@ -1,0 +1,76 @@
+// `map` and `info` look at an image file, a plugin, or a remote export. Local targets go
+// through the same chain the server would serve; URIs are read as an NBD client, so the
+// answers are exactly what any client of that server gets.
+import type { ChainConfig } from '../../../shared/chain-config.ts';
+import type { Extent } from '../../../shared/extents.ts';
+import type { LayerContext } from '../../backend/context.ts';
+import { registry } from '../../catalog.ts';
+import { NbdClient, type ExportInfo } from '../../nbd/client.ts';
+import { isNbdUri } from '../../nbd/uri.ts';
+import { resolveChain } from './chain-args.ts';
+
+export interface Target {
+  size: number;
+  /** raw, qcow2, ... or "nbd" for a remote export. */
+  format: string;
+  config?: ChainConfig;
+  top?: LayerContext;
+  remote?: ExportInfo;
+  extents(count: number, offset: number): Promise<Extent[]>;
+  pread(buf: Buffer, offset: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Block status requests are split at this size, as nbdinfo does (u32 lengths). */
+export const MAX_QUERY = 2 ** 32 - 512;
+
+export async function openTarget(words: string[], filters: string[] = []): Promise<Target> {
+  const first = words[0];
+  if (first && isNbdUri(first) && filters.length === 0) {
+    const client = await NbdClient.connect(first);
+    return {
+      size: client.size,
+      format: 'nbd',
+      remote: client.info,
+      extents: (count, offset) => client.blockStatus(count, offset),
+      pread: (buf, offset) => client.pread(buf, offset),
+      close: () => client.close(),
+    };
+  }
+  const resolved = await resolveChain({ filters, words });
+  const chain = await registry.build(resolved.config);
+  const open = await chain.open({ readonly: true, exportName: '' });
+  const top = open.top;
+  return {
+    size: top.getSize(),
+    format: resolved.format ?? resolved.config.plugin.name,
+    config: resolved.config,
+    top,
+    extents: (count, offset) => top.extents(count, offset),
+    pread: (buf, offset) => top.pread(buf, offset),
+    close: async () => {
+      await open.close();
+      await chain.unload();
+    },
+  };
+}
+
+/** The whole disk's extents, coalesced, walking in MAX_QUERY slices. */
+export async function fullMap(target: Target): Promise<Extent[]> {
+  const out: Extent[] = [];
+  let pos = 0;
+  while (pos < target.size) {
+    const list = await target.extents(Math.min(target.size - pos, MAX_QUERY), pos);
+    if (list.length === 0) throw new Error(`no extents returned at offset ${pos}`);
+    for (const e of list) {
+      const start = Math.max(e.offset, pos);
+      const end = Math.min(e.offset + e.length, target.size);
+      if (end <= start) continue;
+      const last = out[out.length - 1];
+      if (last && last.flags === e.flags) last.length += end - start;
+      else out.push({ offset: start, length: end - start, flags: e.flags });
+      pos = end;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,399 @@
+// One client connection: the handshake, then the transmission phase. Requests run
+// concurrently and are answered as they finish (out of order); the parser stops taking new
+// requests while too many are in flight or the socket's send buffer is full, so a fast
+// client cannot make the server buffer without bound.
+import type { Socket } from 'node:net';
+import { EXTENT_ZERO, type Extent } from '../../shared/extents.ts';
+import { errnoOf, messageOf } from '../backend/errors.ts';
+import { FLAG_FAST_ZERO, FLAG_FUA, FLAG_MAY_TRIM, FLAG_REQ_ONE } from '../backend/flags.ts';
+import { ByteQueue } from './byte-queue.ts';
+import { nbdErrorCode } from './errors.ts';
+import type { ExportLookup, ServedExport } from './export.ts';
+import { negotiate, type Negotiated } from './handshake.ts';
+import { CMD, CMD_FLAG, CONTEXT_BASE_ALLOCATION, MAX_PAYLOAD, commandName } from './protocol.ts';
+import {
+  SIMPLE_HEADER_LENGTH, blockStatusChunk, errorChunk, offsetDataChunk, offsetHoleChunk, simpleReply,
+  writeSimpleHeader,
+} from './replies.ts';
+import { ProtocolError, RequestParser, type NbdRequest } from './request-parser.ts';
+
+/** Requests handled at once per connection before we stop reading more. */
+const MAX_IN_FLIGHT = 64;
+/** Reads at least this long are checked for holes and answered with OFFSET_HOLE chunks. */
+const SPARSE_READ_MIN = 64 * 1024;
+/** Holes shorter than this are sent as data (a chunk header costs more than the zeroes). */
+const HOLE_CHUNK_MIN = 4096;
+
+export type RequestOp = 'read' | 'write' | 'trim' | 'zero' | 'flush' | 'cache' | 'block-status' | 'other';
+
+export interface RequestEvent {
+  connection: number;
+  exportName: string;
+  op: RequestOp;
+  offset: number;
+  length: number;
+  latencyMs: number;
+  error?: string;
+}
+
+export interface ConnectionInfo {
+  id: number;
+  remote: string;
+  exportName: string;
+  chainLabel: string;
+  since: number;
+  requests: number;
+  bytesRead: number;
+  bytesWritten: number;
+}
+
+export interface ConnectionHost extends ExportLookup {
+  log(line: string): void;
+  verbose: boolean;
+  /** Present only while someone listens for request events. */
+  onRequest: ((ev: RequestEvent) => void) | null;
+  connected(conn: Connection): void;
+  closed(conn: Connection): void;
+}
+
+const OPS: Record<number, RequestOp> = {
+  [CMD.READ]: 'read', [CMD.WRITE]: 'write', [CMD.TRIM]: 'trim', [CMD.WRITE_ZEROES]: 'zero',
+  [CMD.FLUSH]: 'flush', [CMD.CACHE]: 'cache', [CMD.BLOCK_STATUS]: 'block-status',
+};
+
+class RequestError extends Error {
+  readonly errno: string;
+  constructor(errno: string, message: string) {
+    super(message);
+    this.errno = errno;
+  }
+}
+
+export class Connection {
+  readonly id: number;
+  readonly remote: string;
+  readonly since = Date.now();
+  private readonly socket: Socket;
+  private readonly host: ConnectionHost;
+  private readonly handshakeQueue = new ByteQueue();
+  private handshakeWaiter: { n: number; resolve: (b: Buffer) => void; reject: (e: Error) => void } | null = null;
+  private parser: RequestParser | null = null;
+  private session: Negotiated | null = null;
+  private inFlight = 0;
+  private writeBlocked = false;
+  private disconnecting = false;
+  private closed = false;
+  private idleWaiters: (() => void)[] = [];
+  stats = { requests: 0, bytesRead: 0, bytesWritten: 0 };
+
+  constructor(id: number, socket: Socket, host: ConnectionHost) {
+    this.id = id;
+    this.socket = socket;
+    this.host = host;
+    this.remote = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : 'unix socket';
+    if (socket.remoteAddress) socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => {
+      this.writeBlocked = false;
+      this.pump();
+    });
+    socket.on('error', (err) => this.host.log(`connection ${this.id} (${this.remote}): ${err.message}`));
+    socket.on('close', () => void this.teardown());
+    void this.start();
+  }
+
+  get info(): ConnectionInfo {
+    return {
+      id: this.id,
+      remote: this.remote,
+      exportName: this.session?.export.name ?? '',
+      chainLabel: this.session?.export.chainLabel ?? '',
+      since: this.since,
+      ...this.stats,
+    };
+  }
+
+  get export(): ServedExport | null {
+    return this.session?.export ?? null;
+  }
+
+  /** Close the socket now (server shutdown). */
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private async start(): Promise<void> {
+    try {
+      const session = await negotiate({
+        read: (n) => this.readHandshake(n),
+        write: (b) => this.write(b),
+        log: (line) => this.host.log(`connection ${this.id} (${this.remote}): ${line}`),
+      }, this.host);
+      if (!session) {
+        this.socket.end();
+        return;
+      }
+      if (this.closed) {
+        await session.open.close();
+        return;
+      }
+      this.session = session;
+      this.parser = new RequestParser(MAX_PAYLOAD);
+      this.parser.push(this.handshakeQueue.takeAll());
+      this.host.connected(this);
+      this.pump();
+    } catch (err) {
+      this.protocolFailure(err);
+    }
+  }
+
+  private readHandshake(n: number): Promise<Buffer> {
+    if (this.closed) return Promise.reject(new ProtocolError('client disconnected during the handshake'));
+    if (this.handshakeQueue.length >= n) return Promise.resolve(this.handshakeQueue.take(n));
+    return new Promise((resolve, reject) => {
+      this.handshakeWaiter = { n, resolve, reject };
+    });
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.parser) {
+      this.parser.push(chunk);
+      this.pump();
+      return;
+    }
+    this.handshakeQueue.push(chunk);
+    const w = this.handshakeWaiter;
+    if (w && this.handshakeQueue.length >= w.n) {
+      this.handshakeWaiter = null;
+      w.resolve(this.handshakeQueue.take(w.n));
+    }
+  }
+
+  private protocolFailure(err: unknown): void {
+    if (!this.closed) {
+      const why = err instanceof ProtocolError ? 'protocol error' : 'error';
+      this.host.log(`connection ${this.id} (${this.remote}): ${why}: ${messageOf(err)}; closing this connection`);
+    }
+    this.socket.destroy();
+  }
+
+  private write(b: Buffer): void {
+    if (this.closed) return;
+    if (!this.socket.write(b)) this.writeBlocked = true;
+  }
+
+  /** Parse and start requests while the in-flight and send-buffer limits allow. */
+  private pump(): void {
+    const parser = this.parser;
+    if (!parser || this.closed) return;
+    try {
+      while (!this.disconnecting && !this.writeBlocked && this.inFlight < MAX_IN_FLIGHT) {
+        const req = parser.next();
+        if (!req) break;
+        if (req.type === CMD.DISC) {
+          this.disconnecting = true;
+          void this.whenIdle().then(() => this.socket.end());
+          break;
+        }
+        this.inFlight++;
+        void this.handle(req).finally(() => {
+          this.inFlight--;
+          if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
+          this.pump();
+        });
+      }
+    } catch (err) {
+      this.protocolFailure(err);
+      return;
+    }
+    // Stop the socket delivering more while we are saturated; 'drain' or a finished
+    // request calls pump() again.
+    const saturated = this.writeBlocked || this.inFlight >= MAX_IN_FLIGHT || parser.buffered > 2 * MAX_PAYLOAD;
+    if (saturated && !this.socket.isPaused()) this.socket.pause();
+    else if (!saturated && this.socket.isPaused()) this.socket.resume();
+  }
+
+  private whenIdle(): Promise<void> {
+    return this.inFlight === 0 ? Promise.resolve() : new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  private async handle(req: NbdRequest): Promise<void> {
+    const session = this.session!;
+    const started = performance.now();
+    let error: string | undefined;
+    this.stats.requests++;
+    try {
+      await this.dispatch(req, session);
+    } catch (err) {
+      const errno = err instanceof RequestError ? err.errno : errnoOf(err);
+      error = errno;
+      const message = messageOf(err);
+      this.host.log(`connection ${this.id}: ${commandName(req.type)} ${req.offset}+${req.length}: ${errno}: ${message}`);
+      this.replyError(req, session, nbdErrorCode(errno), message);
+    }
+    if (this.host.verbose) {
+      this.host.log(`connection ${this.id}: ${commandName(req.type)} flags=0x${req.flags.toString(16)} offset=${req.offset} length=${req.length}${error ? ` -> ${error}` : ''}`);
+    }
+    const onRequest = this.host.onRequest;
+    if (onRequest) {
+      onRequest({
+        connection: this.id, exportName: session.export.name, op: OPS[req.type] ?? 'other',
+        offset: req.offset, length: req.length, latencyMs: performance.now() - started, error,
+      });
+    }
+  }
+
+  private replyError(req: NbdRequest, session: Negotiated, code: number, message: string): void {
+    this.write(session.structuredReplies ? errorChunk(req.cookie, code, message) : simpleReply(req.cookie, code));
+  }
+
+  private async dispatch(req: NbdRequest, session: Negotiated): Promise<void> {
+    const top = session.open.top;
+    const size = top.getSize();
+    const { flags, offset, length } = req;
+    const checkFlags = (allowed: number) => {
+      if (flags & ~allowed) throw new RequestError('EINVAL', `flags 0x${flags.toString(16)} are not valid for ${commandName(req.type)}`);
+    };
+    const checkRange = (errno: string) => {
+      if (length === 0 || offset + length > size) {
+        throw new RequestError(errno, `range ${offset}+${length} is outside the export (size ${size})`);
+      }
+    };
+    const checkWritable = () => {
+      if (!top.canWrite()) throw new RequestError('EPERM', 'the export is read-only');
+    };
+    const fua = flags & CMD_FLAG.FUA ? FLAG_FUA : 0;
+
+    switch (req.type) {
+      case CMD.READ: {
+        checkFlags(CMD_FLAG.FUA | (session.structuredReplies ? CMD_FLAG.DF : 0));
+        if (length > MAX_PAYLOAD) throw new RequestError('EINVAL', `read of ${length} bytes exceeds the maximum ${MAX_PAYLOAD}`);
+        checkRange('EINVAL');
+        await this.read(req, session, (flags & CMD_FLAG.DF) !== 0);
+        this.stats.bytesRead += length;
+        return;
+      }
+      case CMD.WRITE:
+        checkFlags(CMD_FLAG.FUA);
+        checkWritable();
+        if (req.oversized) throw new RequestError('EINVAL', `write of ${length} bytes exceeds the maximum ${MAX_PAYLOAD}`);
+        checkRange('ENOSPC');
+        await top.pwrite(req.payload!, offset, fua);
+        this.stats.bytesWritten += length;
+        break;
+      case CMD.FLUSH:
+        checkFlags(0);
+        if (!top.canFlush()) throw new RequestError('EINVAL', 'the export does not support flush');
+        await top.flush();
+        break;
+      case CMD.TRIM:
+        checkFlags(CMD_FLAG.FUA);
+        checkWritable();
+        if (!top.canTrim()) throw new RequestError('EINVAL', 'the export does not support trim');
+        checkRange('EINVAL');
+        await top.trim(length, offset, fua);
+        break;
+      case CMD.WRITE_ZEROES: {
+        checkFlags(CMD_FLAG.FUA | CMD_FLAG.NO_HOLE | (top.canFastZero() ? CMD_FLAG.FAST_ZERO : 0));
+        checkWritable();
+        if (!top.canZero()) throw new RequestError('EINVAL', 'the export does not support write zeroes');
+        checkRange('ENOSPC');
+        const may = flags & CMD_FLAG.NO_HOLE ? 0 : FLAG_MAY_TRIM;
+        const fast = flags & CMD_FLAG.FAST_ZERO ? FLAG_FAST_ZERO : 0;
+        await top.zero(length, offset, fua | may | fast);
+        break;
+      }
+      case CMD.CACHE:
+        checkFlags(0);
+        if (top.canCache() === 'none') throw new RequestError('EINVAL', 'the export does not support cache');
+        checkRange('EINVAL');
+        await top.cache(length, offset);
+        break;
+      case CMD.BLOCK_STATUS: {
+        checkFlags(CMD_FLAG.REQ_ONE);
+        if (!session.structuredReplies || session.contexts.size === 0) {
+          throw new RequestError('EINVAL', 'BLOCK_STATUS needs structured replies and a negotiated meta context');
+        }
+        checkRange('EINVAL');
+        const reqOne = flags & CMD_FLAG.REQ_ONE ? FLAG_REQ_ONE : 0;
+        const chunks: Buffer[] = [];
+        let n = 0;
+        for (const [id, name] of session.contexts) {
+          n++;
+          if (name !== CONTEXT_BASE_ALLOCATION) continue;
+          const extents = await top.extents(length, offset, reqOne);
+          chunks.push(blockStatusChunk(req.cookie, id, extents, n === session.contexts.size));
+        }
+        this.write(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+        return;
+      }
+      default:
+        throw new RequestError('EINVAL', `unknown command ${req.type}`);
+    }
+    this.write(simpleReply(req.cookie, 0));
+  }
+
+  /**
+   * READ. With structured replies and no DF, a long read of a range the chain reports as
+   * reading zero is answered with OFFSET_HOLE chunks (as qemu-nbd does), so holes do not
+   * travel as bytes. Otherwise the data goes out in one buffer with its header in front.
+   */
+  private async read(req: NbdRequest, session: Negotiated, df: boolean): Promise<void> {
+    const top = session.open.top;
+    const { cookie, offset, length } = req;
+    if (!session.structuredReplies) {
+      const b = Buffer.allocUnsafe(SIMPLE_HEADER_LENGTH + length);
+      await top.pread(b.subarray(SIMPLE_HEADER_LENGTH), offset);
+      writeSimpleHeader(b, 0, cookie, 0);
+      this.write(b);
+      return;
+    }
+    const segments = !df && length >= SPARSE_READ_MIN && top.canExtents()
+      ? readSegments(await top.extents(length, offset, 0), offset + length)
+      : [{ offset, length, zero: false }];
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < segments.length; i++) {
+      const s = segments[i]!;
+      const last = i === segments.length - 1;
+      if (s.zero) {
+        chunks.push(offsetHoleChunk(cookie, s.offset, s.length, last));
+      } else {
+        const { chunk, data } = offsetDataChunk(cookie, s.offset, s.length, last);
+        await top.pread(data, s.offset);
+        chunks.push(chunk);
+      }
+    }
+    this.write(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+  }
+
+  private async teardown(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.handshakeWaiter?.reject(new ProtocolError('client disconnected during the handshake'));
+    this.handshakeWaiter = null;
+    await this.whenIdle();
+    if (this.session) {
+      try {
+        await this.session.open.close();
+      } catch (err) {
+        this.host.log(`connection ${this.id}: closing the chain failed: ${messageOf(err)}`);
+      }
+    }
+    this.host.closed(this);
+  }
+}
+
+/** Split a read into data and zero runs; short zero runs stay inside data runs. */
+function readSegments(extents: readonly Extent[], end: number): { offset: number; length: number; zero: boolean }[] {
+  const out: { offset: number; length: number; zero: boolean }[] = [];
+  const add = (offset: number, length: number, zero: boolean) => {
+    const last = out[out.length - 1];
+    if (last && last.zero === zero) last.length += length;
+    else out.push({ offset, length, zero });
+  };
+  for (const e of extents) add(e.offset, e.length, (e.flags & EXTENT_ZERO) !== 0 && e.length >= HOLE_CHUNK_MIN);
+  // A capped extent list may stop short: the rest is read as data.
+  const covered = out.length ? out[out.length - 1]!.offset + out[out.length - 1]!.length : end;
+  if (covered < end) add(covered, end - covered, false);
+  return out;
+}

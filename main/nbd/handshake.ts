@@ -1,0 +1,234 @@
+// Fixed newstyle negotiation: greeting, client flags, then options until EXPORT_NAME or GO
+// enters transmission (or the client aborts). Every reply to one option is sent in a single
+// write. Malformed options get ERR_INVALID and the session goes on; only traffic that cannot
+// be resynchronised (bad magic, absurd lengths) ends the connection.
+import type { OpenChain } from '../backend/chain.ts';
+import { messageOf } from '../backend/errors.ts';
+import { transmissionFlags, type ExportLookup, type ServedExport } from './export.ts';
+import {
+  CONTEXT_BASE_ALLOCATION, FLAG_FIXED_NEWSTYLE, FLAG_NO_ZEROES, IHAVEOPT, INFO, MAX_NAME_LENGTH,
+  MAX_OPTION_LENGTH, MAX_PAYLOAD, NBDMAGIC, OPT, optionName, REP,
+} from './protocol.ts';
+import { optionReply, writeU64 } from './replies.ts';
+import { ProtocolError } from './request-parser.ts';
+
+/** How the handshake reads from and writes to the socket. */
+export interface HandshakeIO {
+  read(n: number): Promise<Buffer>;
+  write(b: Buffer): void;
+  log(line: string): void;
+}
+
+export interface Negotiated {
+  export: ServedExport;
+  open: OpenChain;
+  structuredReplies: boolean;
+  /** Selected meta contexts: id -> name. */
+  contexts: Map<number, string>;
+}
+
+/** Meta contexts a chain can serve, with the ids we hand out for them. */
+const CONTEXT_IDS = new Map([[CONTEXT_BASE_ALLOCATION, 1]]);
+
+/** Returns null when the client ended negotiation without choosing an export (ABORT). */
+export async function negotiate(io: HandshakeIO, exports: ExportLookup): Promise<Negotiated | null> {
+  const greeting = Buffer.allocUnsafe(18);
+  greeting.writeBigUInt64BE(NBDMAGIC, 0);
+  greeting.writeBigUInt64BE(IHAVEOPT, 8);
+  greeting.writeUInt16BE(FLAG_FIXED_NEWSTYLE | FLAG_NO_ZEROES, 16);
+  io.write(greeting);
+
+  const clientFlags = (await io.read(4)).readUInt32BE(0);
+  if (clientFlags & ~(FLAG_FIXED_NEWSTYLE | FLAG_NO_ZEROES)) {
+    throw new ProtocolError(`client flags 0x${clientFlags.toString(16)} include bits the server did not offer`);
+  }
+  const noZeroes = (clientFlags & FLAG_NO_ZEROES) !== 0;
+  let structuredReplies = false;
+  let contexts = new Map<number, string>();
+
+  for (;;) {
+    const h = await io.read(16);
+    if (h.readBigUInt64BE(0) !== IHAVEOPT) throw new ProtocolError('bad option magic');
+    const option = h.readUInt32BE(8);
+    const length = h.readUInt32BE(12);
+    if (length > MAX_OPTION_LENGTH) throw new ProtocolError(`${optionName(option)} option of ${length} bytes is too long`);
+    const data = length > 0 ? Buffer.from(await io.read(length)) : Buffer.alloc(0);
+    const reply = (type: number, payload?: Buffer) => io.write(optionReply(option, type, payload));
+    const fail = (type: number, message: string) => {
+      io.log(`${optionName(option)}: ${message}`);
+      reply(type, Buffer.from(message, 'utf8'));
+    };
+
+    switch (option) {
+      case OPT.EXPORT_NAME: {
+        const name = data.toString('utf8');
+        const exp = exports.findExport(name);
+        if (!exp) throw new ProtocolError(`EXPORT_NAME: no export named '${name}'`);
+        const open = await openExport(exp);
+        const b = Buffer.alloc(noZeroes ? 10 : 134);
+        writeU64(b, 0, open.top.getSize());
+        b.writeUInt16BE(transmissionFlags(open.top, structuredReplies), 8);
+        io.write(b);
+        return { export: exp, open, structuredReplies, contexts };
+      }
+      case OPT.ABORT:
+        reply(REP.ACK);
+        return null;
+      case OPT.LIST: {
+        if (length !== 0) {
+          fail(REP.ERR_INVALID, 'LIST takes no data');
+          break;
+        }
+        const parts = exports.listExports().map((e) => {
+          const name = Buffer.from(e.name, 'utf8');
+          const body = Buffer.concat([Buffer.alloc(4), name, Buffer.from(e.description ?? '', 'utf8')]);
+          body.writeUInt32BE(name.length, 0);
+          return optionReply(option, REP.SERVER, body);
+        });
+        io.write(Buffer.concat([...parts, optionReply(option, REP.ACK)]));
+        break;
+      }
+      case OPT.STARTTLS:
+        fail(REP.ERR_POLICY, 'TLS is not configured on this server');
+        break;
+      case OPT.STRUCTURED_REPLY:
+        if (length !== 0) {
+          fail(REP.ERR_INVALID, 'STRUCTURED_REPLY takes no data');
+          break;
+        }
+        structuredReplies = true;
+        reply(REP.ACK);
+        break;
+      case OPT.LIST_META_CONTEXT:
+      case OPT.SET_META_CONTEXT: {
+        const parsed = parseMetaContextOption(data);
+        if (typeof parsed === 'string') {
+          fail(REP.ERR_INVALID, parsed);
+          break;
+        }
+        const isSet = option === OPT.SET_META_CONTEXT;
+        if (isSet && !structuredReplies) {
+          fail(REP.ERR_INVALID, 'SET_META_CONTEXT needs structured replies to be negotiated first');
+          break;
+        }
+        if (!exports.findExport(parsed.exportName)) {
+          fail(REP.ERR_UNKNOWN, `no export named '${parsed.exportName}'`);
+          break;
+        }
+        const matched = matchContexts(parsed.queries, !isSet);
+        if (isSet) contexts = new Map(matched.map((name) => [CONTEXT_IDS.get(name)!, name]));
+        const parts = matched.map((name) => {
+          const b = Buffer.alloc(4 + Buffer.byteLength(name));
+          b.writeUInt32BE(isSet ? CONTEXT_IDS.get(name)! : 0, 0);
+          b.write(name, 4, 'utf8');
+          return optionReply(option, REP.META_CONTEXT, b);
+        });
+        io.write(Buffer.concat([...parts, optionReply(option, REP.ACK)]));
+        break;
+      }
+      case OPT.INFO:
+      case OPT.GO: {
+        const parsed = parseInfoOption(data);
+        if (typeof parsed === 'string') {
+          fail(REP.ERR_INVALID, parsed);
+          break;
+        }
+        const exp = exports.findExport(parsed.name);
+        if (!exp) {
+          fail(REP.ERR_UNKNOWN, `no export named '${parsed.name}'`);
+          break;
+        }
+        let open: OpenChain;
+        try {
+          open = await openExport(exp);
+        } catch (err) {
+          fail(REP.ERR_UNKNOWN, `export '${exp.name}' cannot be opened: ${messageOf(err)}`);
+          break;
+        }
+        io.write(Buffer.concat([...infoReplies(option, exp, open, parsed.requests, structuredReplies), optionReply(option, REP.ACK)]));
+        if (option === OPT.GO) return { export: exp, open, structuredReplies, contexts };
+        await open.close();
+        break;
+      }
+      default:
+        fail(REP.ERR_UNSUP, `option ${optionName(option)} is not supported`);
+    }
+  }
+}
+
+function openExport(exp: ServedExport): Promise<OpenChain> {
+  return exp.chain.open({ readonly: !exp.writable, exportName: exp.name });
+}
+
+function infoReplies(option: number, exp: ServedExport, open: OpenChain, requests: number[], structuredReplies: boolean): Buffer[] {
+  const out: Buffer[] = [];
+  const info = (type: number, body: Buffer) => {
+    const b = Buffer.allocUnsafe(2 + body.length);
+    b.writeUInt16BE(type, 0);
+    body.copy(b, 2);
+    out.push(optionReply(option, REP.INFO, b));
+  };
+  const exportInfo = Buffer.allocUnsafe(10);
+  writeU64(exportInfo, 0, open.top.getSize());
+  exportInfo.writeUInt16BE(transmissionFlags(open.top, structuredReplies), 8);
+  info(INFO.EXPORT, exportInfo);
+  if (requests.includes(INFO.NAME)) info(INFO.NAME, Buffer.from(exp.name, 'utf8'));
+  if (requests.includes(INFO.DESCRIPTION) && exp.description) info(INFO.DESCRIPTION, Buffer.from(exp.description, 'utf8'));
+  // Always sent (as qemu-nbd does): any byte alignment works, 4 KiB is best, 32 MiB at most.
+  const sizes = Buffer.allocUnsafe(12);
+  sizes.writeUInt32BE(1, 0);
+  sizes.writeUInt32BE(4096, 4);
+  sizes.writeUInt32BE(MAX_PAYLOAD, 8);
+  info(INFO.BLOCK_SIZE, sizes);
+  return out;
+}
+
+/** INFO/GO data: u32 name length, name, u16 count, count x u16 info requests. */
+function parseInfoOption(data: Buffer): { name: string; requests: number[] } | string {
+  if (data.length < 6) return 'option data too short';
+  const nameLength = data.readUInt32BE(0);
+  if (nameLength > MAX_NAME_LENGTH || 4 + nameLength + 2 > data.length) return 'export name length does not fit the option';
+  const name = data.toString('utf8', 4, 4 + nameLength);
+  const count = data.readUInt16BE(4 + nameLength);
+  if (data.length !== 4 + nameLength + 2 + 2 * count) return 'information request count does not match the option length';
+  const requests: number[] = [];
+  for (let i = 0; i < count; i++) requests.push(data.readUInt16BE(4 + nameLength + 2 + 2 * i));
+  return { name, requests };
+}
+
+/** LIST/SET_META_CONTEXT data: u32 export name length, name, u32 count, count x (u32 len, query). */
+function parseMetaContextOption(data: Buffer): { exportName: string; queries: string[] } | string {
+  if (data.length < 8) return 'option data too short';
+  const nameLength = data.readUInt32BE(0);
+  if (nameLength > MAX_NAME_LENGTH || 4 + nameLength + 4 > data.length) return 'export name length does not fit the option';
+  const exportName = data.toString('utf8', 4, 4 + nameLength);
+  let at = 4 + nameLength;
+  const count = data.readUInt32BE(at);
+  at += 4;
+  const queries: string[] = [];
+  for (let i = 0; i < count; i++) {
+    if (at + 4 > data.length) return 'query count does not match the option length';
+    const len = data.readUInt32BE(at);
+    if (len > MAX_NAME_LENGTH || at + 4 + len > data.length) return 'query length does not fit the option';
+    queries.push(data.toString('utf8', at + 4, at + 4 + len));
+    at += 4 + len;
+  }
+  if (at !== data.length) return 'trailing bytes after the queries';
+  return { exportName, queries };
+}
+
+/**
+ * The contexts that answer `queries`. An empty list means "all" for LIST and "none" for SET;
+ * "base:" (or any "namespace:") is a wildcard in LIST and ignored in SET; unknown names are
+ * ignored, as the spec asks.
+ */
+function matchContexts(queries: string[], listing: boolean): string[] {
+  const known = [...CONTEXT_IDS.keys()];
+  if (queries.length === 0) return listing ? known : [];
+  const out = new Set<string>();
+  for (const q of queries) {
+    if (known.includes(q)) out.add(q);
+    else if (listing && q.endsWith(':')) for (const k of known) if (k.startsWith(q)) out.add(k);
+  }
+  return [...out];
+}

@@ -1,0 +1,77 @@
+// The transmission-phase request parser: an incremental state machine fed whatever the
+// socket delivers. WRITE payloads are gathered into one buffer of the announced size; a
+// payload over the limit is counted off and dropped as it arrives, never held in memory.
+import { ByteQueue } from './byte-queue.ts';
+import { CMD, REQUEST_MAGIC } from './protocol.ts';
+
+export const REQUEST_HEADER_LENGTH = 28;
+
+export interface NbdRequest {
+  flags: number;
+  type: number;
+  cookie: bigint;
+  /** Exact below 2^53; larger wire values come out >= 2^53 and fail every range check. */
+  offset: number;
+  length: number;
+  /** WRITE data, or null. */
+  payload: Buffer | null;
+  /** A WRITE whose payload exceeded the limit and was discarded. */
+  oversized: boolean;
+}
+
+export class ProtocolError extends Error {}
+
+export class RequestParser {
+  private readonly queue = new ByteQueue();
+  private readonly maxPayload: number;
+  /** The request whose payload is being received or skipped. */
+  private current: NbdRequest | null = null;
+  private filled = 0;
+
+  constructor(maxPayload: number) {
+    this.maxPayload = maxPayload;
+  }
+
+  push(chunk: Buffer): void {
+    this.queue.push(chunk);
+  }
+
+  /** Bytes received but not yet parsed. */
+  get buffered(): number {
+    return this.queue.length;
+  }
+
+  /** The next complete request, or null when more bytes are needed. */
+  next(): NbdRequest | null {
+    if (!this.current) {
+      if (this.queue.length < REQUEST_HEADER_LENGTH) return null;
+      const h = this.queue.take(REQUEST_HEADER_LENGTH);
+      const magic = h.readUInt32BE(0);
+      if (magic !== REQUEST_MAGIC) {
+        throw new ProtocolError(`bad request magic 0x${magic.toString(16).padStart(8, '0')}`);
+      }
+      const req: NbdRequest = {
+        flags: h.readUInt16BE(4),
+        type: h.readUInt16BE(6),
+        cookie: h.readBigUInt64BE(8),
+        offset: h.readUInt32BE(16) * 2 ** 32 + h.readUInt32BE(20),
+        length: h.readUInt32BE(24),
+        payload: null,
+        oversized: false,
+      };
+      if (req.type !== CMD.WRITE || req.length === 0) return req;
+      if (req.length > this.maxPayload) req.oversized = true;
+      else req.payload = Buffer.allocUnsafe(req.length);
+      this.current = req;
+      this.filled = 0;
+    }
+    const req = this.current;
+    const n = Math.min(req.length - this.filled, this.queue.length);
+    if (req.payload) this.queue.copyInto(req.payload, this.filled, n);
+    else this.queue.skip(n);
+    this.filled += n;
+    if (this.filled < req.length) return null;
+    this.current = null;
+    return req;
+  }
+}

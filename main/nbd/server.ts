@@ -1,0 +1,143 @@
+// The NBD server: listens on TCP (127.0.0.1 by default) or a Unix socket, serves named
+// exports (one chain each), and reports connections and requests as events so the app can
+// show clients, stats and live map changes. A misbehaving client only ever loses its own
+// connection.
+import { EventEmitter } from 'node:events';
+import { unlink } from 'node:fs/promises';
+import net from 'node:net';
+import type { Chain } from '../backend/chain.ts';
+import { Connection, type ConnectionHost, type ConnectionInfo, type RequestEvent } from './connection.ts';
+import type { ServedExport } from './export.ts';
+
+export type { ConnectionInfo, RequestEvent };
+
+export interface ExportDefinition {
+  name: string;
+  description?: string;
+  chain: Chain;
+  writable: boolean;
+  chainLabel?: string;
+}
+
+export interface ServerOptions {
+  log?: (line: string) => void;
+  /** Log every request (the CLI's -v). */
+  verbose?: boolean;
+}
+
+export type ListenTarget = { host: string; port: number } | { path: string };
+
+export interface Listening {
+  uri: string;
+  port?: number;
+  path?: string;
+}
+
+export function exportUri(target: { host: string; port: number } | { path: string }, exportName: string): string {
+  const name = encodeURIComponent(exportName).replace(/%2F/g, '/');
+  if ('path' in target) return `nbd+unix:///${name}?socket=${target.path}`;
+  const host = target.host.includes(':') ? `[${target.host}]` : target.host;
+  return `nbd://${host}:${target.port}/${name}`;
+}
+
+export class NbdServer extends EventEmitter implements ConnectionHost {
+  readonly verbose: boolean;
+  private readonly logLine: (line: string) => void;
+  private readonly exports = new Map<string, ServedExport>();
+  private readonly live = new Set<Connection>();
+  private readonly listeners_: net.Server[] = [];
+  private nextId = 1;
+
+  constructor(options: ServerOptions = {}) {
+    super();
+    this.verbose = options.verbose ?? false;
+    this.logLine = options.log ?? ((line) => console.error(line));
+  }
+
+  log(line: string): void {
+    this.logLine(line);
+    if (this.listenerCount('log') > 0) this.emit('log', line);
+  }
+
+  get onRequest(): ((ev: RequestEvent) => void) | null {
+    return this.listenerCount('request') > 0 ? (ev) => this.emit('request', ev) : null;
+  }
+
+  addExport(def: ExportDefinition): void {
+    if (this.exports.has(def.name)) throw new Error(`an export named '${def.name}' already exists`);
+    this.exports.set(def.name, { ...def, chainLabel: def.chainLabel ?? def.chain.layerNames.join(' -> ') });
+  }
+
+  /** New connections get the new settings; open connections keep the chain they opened. */
+  updateExport(name: string, patch: Partial<Omit<ExportDefinition, 'name'>>): void {
+    const exp = this.exports.get(name);
+    if (!exp) throw new Error(`no export named '${name}'`);
+    const next = { ...exp, ...patch };
+    if (patch.chain && !patch.chainLabel) next.chainLabel = patch.chain.layerNames.join(' -> ');
+    this.exports.set(name, next);
+  }
+
+  removeExport(name: string): void {
+    this.exports.delete(name);
+  }
+
+  findExport(name: string): ServedExport | undefined {
+    return this.exports.get(name);
+  }
+
+  listExports(): ServedExport[] {
+    return [...this.exports.values()];
+  }
+
+  get connections(): ConnectionInfo[] {
+    return [...this.live].filter((c) => c.export).map((c) => c.info);
+  }
+
+  connected(conn: Connection): void {
+    this.log(`connection ${conn.id} from ${conn.remote}: export '${conn.export!.name}' (${conn.export!.chainLabel})`);
+    this.emit('connect', conn.info);
+  }
+
+  closed(conn: Connection): void {
+    this.live.delete(conn);
+    if (conn.export) {
+      this.log(`connection ${conn.id} from ${conn.remote} closed`);
+      this.emit('disconnect', conn.info);
+    }
+  }
+
+  async listen(target: ListenTarget): Promise<Listening> {
+    const server = net.createServer((socket) => {
+      this.live.add(new Connection(this.nextId++, socket, this));
+    });
+    server.on('error', (err) => this.log(`server: ${err.message}`));
+    if ('path' in target) await unlink(target.path).catch(() => {});
+    await new Promise<void>((resolve, reject) => {
+      const fail = (err: Error) => reject(new Error(`cannot listen on ${'path' in target ? target.path : `${target.host}:${target.port}`}: ${err.message}`));
+      server.once('error', fail);
+      const ready = () => {
+        server.off('error', fail);
+        resolve();
+      };
+      if ('path' in target) server.listen(target.path, ready);
+      else server.listen(target.port, target.host, ready);
+    });
+    this.listeners_.push(server);
+    const first = this.listExports()[0]?.name ?? '';
+    if ('path' in target) return { uri: exportUri(target, first), path: target.path };
+    const port = (server.address() as net.AddressInfo).port;
+    return { uri: exportUri({ host: target.host, port }, first), port };
+  }
+
+  /** Stop listening, drop every connection, and wait for their chains to close. */
+  async close(): Promise<void> {
+    const servers = this.listeners_.splice(0);
+    const waits = servers.map((s) => new Promise<void>((r) => s.close(() => r())));
+    const gone = [...this.live].map((c) => new Promise<void>((r) => {
+      const check = () => (this.live.has(c) ? setTimeout(check, 5) : r());
+      c.destroy();
+      check();
+    }));
+    await Promise.all([...waits, ...gone]);
+  }
+}

@@ -1,0 +1,106 @@
+// The optional N-API addon (native/blockscope_io.cc) for the file plugin. Node's fs has no
+// lseek(SEEK_DATA), FIEMAP, fallocate or BLKGETSIZE64; without the addon the file plugin still
+// serves the file correctly, it only loses hole detection, hole punching and fast zeroing.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { constants as osConstants } from 'node:os';
+import path from 'node:path';
+
+/** The addon's surface. Calls return -errno instead of throwing. */
+export interface NativeIo {
+  /** Float64Array [start0, end0, start1, end1, ...] of data runs, or [-errno]. */
+  dataRuns(fd: number, offset: number, end: number, maxRuns: number): Float64Array;
+  /** Same shape: ranges FIEMAP maps to unwritten (preallocated) extents. Absent in old builds. */
+  unwrittenRuns?(fd: number, offset: number, end: number, maxRuns: number): Float64Array;
+  fallocate(fd: number, mode: number, offset: number, length: number): number;
+  blockDeviceSize?(fd: number): number;
+  fadvise?(fd: number, offset: number, length: number, advice: number): number;
+  FALLOC_FL_KEEP_SIZE: number;
+  FALLOC_FL_PUNCH_HOLE: number;
+  FALLOC_FL_ZERO_RANGE: number;
+  POSIX_FADV_NORMAL?: number;
+  POSIX_FADV_RANDOM?: number;
+  POSIX_FADV_SEQUENTIAL?: number;
+  POSIX_FADV_WILLNEED?: number;
+}
+
+const ADDON_PATH = path.join('native', 'build', 'Release', 'blockscope_io.node');
+
+/** undefined: not tried yet; null: tried and absent. */
+let loaded: NativeIo | null | undefined;
+let announced = false;
+
+/**
+ * Directories to search upwards from. Not import.meta.url: the Electron main is bundled as
+ * CommonJS, where it is empty. The entry script (bin/blockscope.mjs, out/main/index.cjs, a
+ * test runner inside node_modules) and the cwd both sit inside the project; a packaged app
+ * keeps the addon unpacked beside its asar archive.
+ */
+function searchRoots(): string[] {
+  const roots: string[] = [];
+  if (process.argv[1]) roots.push(path.dirname(path.resolve(process.argv[1])));
+  roots.push(process.cwd());
+  const resources = (process as { resourcesPath?: string }).resourcesPath;
+  if (resources) roots.push(path.join(resources, 'app.asar.unpacked'));
+  return roots;
+}
+
+function findAddon(): string | null {
+  const explicit = process.env.BLOCKSCOPE_NATIVE_ADDON;
+  if (explicit) return existsSync(explicit) ? explicit : null;
+  for (const root of searchRoots()) {
+    for (let dir = root; ; dir = path.dirname(dir)) {
+      const candidate = path.join(dir, ADDON_PATH);
+      if (existsSync(candidate)) return candidate;
+      if (path.dirname(dir) === dir) break;
+    }
+  }
+  return null;
+}
+
+function load(): NativeIo | null {
+  if (process.platform !== 'linux') return null;
+  const file = findAddon();
+  if (!file) return null;
+  try {
+    return createRequire(path.join(path.dirname(file), 'loader.cjs'))(file) as NativeIo;
+  } catch (err) {
+    console.error(`blockscope: file plugin: the native addon at ${file} did not load: ${(err as Error).message}`);
+    return null;
+  }
+}
+
+/**
+ * The addon, or null when it is absent or BLOCKSCOPE_NO_NATIVE=1 (checked on every call, so
+ * tests can switch the fallback on and off). Says once per process which path is in use.
+ */
+export function nativeIo(): NativeIo | null {
+  if (process.env.BLOCKSCOPE_NO_NATIVE === '1') {
+    announce(null, 'BLOCKSCOPE_NO_NATIVE=1');
+    return null;
+  }
+  if (loaded === undefined) loaded = load();
+  announce(loaded, 'the native addon was not found (run `npm run build:native`)');
+  return loaded;
+}
+
+function announce(io: NativeIo | null, why: string): void {
+  if (announced) return;
+  announced = true;
+  console.error(io
+    ? 'blockscope: file plugin: native I/O addon in use (SEEK_DATA/SEEK_HOLE, FIEMAP, fallocate)'
+    : `blockscope: file plugin: pure-JS fallback (${why}): files map as all data, trim is off, zeroing writes zeroes`);
+}
+
+const errnoNames = new Map<number, string>(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
+
+/** 'EOPNOTSUPP' for the addon's -95, and so on. */
+export function errnoName(negative: number): string {
+  return errnoNames.get(-negative) ?? 'EIO';
+}
+
+/** Errors that mean "this filesystem or device cannot do that", not "that went wrong". */
+export function isUnsupported(negative: number): boolean {
+  const name = errnoName(negative);
+  return name === 'EOPNOTSUPP' || name === 'ENOTSUP' || name === 'ENOSYS' || name === 'EINVAL' || name === 'ENOTTY';
+}

@@ -1,0 +1,63 @@
+// nbd: proxy another NBD server (nbdkit-nbd-plugin), one client connection per connection
+// to us. This is how the app and `blockscope map URI` look at a remote export through the
+// same chain as a local image.
+import { FLAG_FUA, FLAG_MAY_TRIM, FLAG_REQ_ONE } from '../../backend/flags.ts';
+import type { PluginDefinition } from '../../backend/types.ts';
+import type { Extent } from '../../../shared/extents.ts';
+import { NbdClient } from '../../nbd/client.ts';
+import { TFLAG } from '../../nbd/protocol.ts';
+
+export const nbdPlugin: PluginDefinition = {
+  name: 'nbd',
+  summary: 'serve (or inspect) an export of another NBD server',
+  magicKey: 'uri',
+  params: [{ key: 'uri', kind: 'string', required: true, description: 'nbd://HOST[:PORT]/EXPORT or nbd+unix:///EXPORT?socket=PATH' }],
+  create(params) {
+    const uri = params.uri as string;
+    return {
+      description: `NBD export ${uri}`,
+      async open() {
+        const client = await NbdClient.connect(uri);
+        const has = (flag: number) => (client.info.flags & flag) !== 0;
+        return {
+          getSize: () => client.size,
+          canWrite: () => !client.readonly,
+          canFlush: () => has(TFLAG.SEND_FLUSH),
+          canTrim: () => has(TFLAG.SEND_TRIM),
+          canZero: () => has(TFLAG.SEND_WRITE_ZEROES),
+          canFastZero: () => false,
+          canFua: () => (has(TFLAG.SEND_FUA) ? 'native' : 'none'),
+          canMultiConn: () => has(TFLAG.CAN_MULTI_CONN),
+          isRotational: () => has(TFLAG.ROTATIONAL),
+          canExtents: () => client.info.contexts.length > 0,
+          pread: (buf, offset) => client.pread(buf, offset),
+          pwrite: (buf, offset, flags) => client.pwrite(buf, offset, (flags & FLAG_FUA) !== 0),
+          flush: () => client.flush(),
+          trim: (count, offset) => client.trim(count, offset),
+          zero: (count, offset, flags) => client.zero(count, offset, (flags & FLAG_MAY_TRIM) === 0),
+          extents: (count, offset, flags) => coveringExtents(client, count, offset, (flags & FLAG_REQ_ONE) !== 0),
+          close: () => client.close(),
+        };
+      },
+    };
+  },
+};
+
+/**
+ * A server may answer block status for less than was asked; our contract treats uncovered
+ * ranges as holes, so keep asking until the range is covered (unless only one is wanted).
+ */
+async function coveringExtents(client: NbdClient, count: number, offset: number, one: boolean): Promise<Extent[]> {
+  const out: Extent[] = [];
+  const end = offset + count;
+  let pos = offset;
+  while (pos < end) {
+    const got = await client.blockStatus(Math.min(end - pos, 2 ** 32 - 512), pos, one);
+    if (got.length === 0) throw new Error(`${client.info.name}: the server returned no extents at ${pos}`);
+    out.push(...got);
+    if (one) break;
+    const last = got[got.length - 1]!;
+    pos = last.offset + last.length;
+  }
+  return out;
+}

@@ -1,0 +1,90 @@
+// sparse-random: a large, sparse, deterministic test disk (nbdkit-sparse-random-plugin). The
+// layout is a seeded Markov chain over 4 KiB blocks (./layout.ts); content is computed, never
+// stored. Writes are accepted only when they match what is already there (as nbdkit does),
+// so a copy of the disk onto itself succeeds and anything else fails with EIO.
+import { EXTENT_DATA, type Extent } from '../../../shared/extents.ts';
+import { BlockError } from '../../backend/errors.ts';
+import { FLAG_REQ_ONE } from '../../backend/flags.ts';
+import type { PluginDefinition } from '../../backend/types.ts';
+import { blockByteContent, randomContent, type ContentFill } from './content.ts';
+import { SparseLayout } from './layout.ts';
+
+/** The seed when none is given. nbdkit seeds from the clock; a fixed default keeps maps reproducible. */
+export const DEFAULT_SEED = 1;
+
+/** nbdkit's percent=N means N %, so "0.5" is half a percent (unlike the shared 'percent' kind). */
+export function parsePercentOfData(text: string): number {
+  const m = /^\s*(\d+(?:\.\d*)?|\.\d+)\s*%?\s*$/.exec(text);
+  const n = m ? Number(m[1]) : NaN;
+  if (!(n >= 0 && n <= 100)) throw new Error(`sparse-random: percent: '${text}' is not a percentage between 0 and 100`);
+  return n / 100;
+}
+
+function readInto(layout: SparseLayout, content: ContentFill, buf: Buffer, offset: number): void {
+  const end = offset + buf.length;
+  let pos = offset;
+  for (let i = layout.firstRunEndingAfter(offset); i < layout.runCount; i++) {
+    const start = Math.max(layout.runStart(i), pos);
+    if (start >= end) break;
+    const stop = Math.min(layout.runEnd(i), end);
+    if (start > pos) buf.fill(0, pos - offset, start - offset);
+    content(buf, start - offset, start, stop - start);
+    pos = stop;
+  }
+  if (pos < end) buf.fill(0, pos - offset);
+}
+
+function dataExtents(layout: SparseLayout, count: number, offset: number, one: boolean): Extent[] {
+  const out: Extent[] = [];
+  const end = offset + count;
+  for (let i = layout.firstRunEndingAfter(offset); i < layout.runCount; i++) {
+    const start = layout.runStart(i);
+    if (start >= end) break;
+    out.push({ offset: start, length: layout.runEnd(i) - start, flags: EXTENT_DATA });
+    if (one) break;
+  }
+  return out;
+}
+
+export const sparseRandomPlugin: PluginDefinition = {
+  name: 'sparse-random',
+  summary: 'large sparse test disk with a random, reproducible layout',
+  magicKey: 'size',
+  params: [
+    { key: 'size', kind: 'size', required: true, description: 'virtual size, e.g. 64G' },
+    { key: 'seed', kind: 'int', default: String(DEFAULT_SEED), description: 'random seed: the same seed gives the same disk' },
+    { key: 'percent', kind: 'string', default: '10', description: 'approximate share of the disk holding data, in % (0-100)' },
+    { key: 'runlength', kind: 'size', default: '16M', min: 1, description: 'average length of a data run' },
+    { key: 'random-content', kind: 'bool', default: 'false', description: 'fill data with random bytes instead of one repeated byte per block' },
+  ],
+  create(params) {
+    const size = params.size as number;
+    const seed = params.seed as number;
+    const layout = SparseLayout.generate({
+      size,
+      seed,
+      fraction: parsePercentOfData(params.percent as string),
+      runLength: params.runlength as number,
+    });
+    const content = params['random-content'] ? randomContent(seed) : blockByteContent(seed);
+    return {
+      description: `sparse-random disk of ${size} bytes (seed ${seed}, ${layout.runCount} data runs)`,
+      open: () => ({
+        getSize: () => size,
+        canMultiConn: () => true,
+        canCache: () => 'native',
+        cache: () => {},
+        flush: () => {},
+        pread: (buf, offset) => readInto(layout, content, buf, offset),
+        pwrite(buf, offset) {
+          const expected = Buffer.allocUnsafe(buf.length);
+          readInto(layout, content, expected, offset);
+          if (!expected.equals(buf)) {
+            throw new BlockError('EIO', `sparse-random: a write at ${offset} differs from the disk's content; only identical writes are accepted`);
+          }
+        },
+        extents: (count, offset, flags) => dataExtents(layout, count, offset, (flags & FLAG_REQ_ONE) !== 0),
+      }),
+    };
+  },
+};
