@@ -98,8 +98,8 @@ describe('qemu-io', () => {
       const verify = await io('read -P 0xab 0 1M', 'read -P 0xcd 2M 64k', 'read -P 0 1M 1M');
       expect(verify).not.toMatch(/Pattern verification failed/);
       await io('write -z 256k 256k', 'discard 2M 64k', 'flush');
-      const after = await io('read -P 0xab 0 256k', 'read -P 0 256k 256k', 'read -P 0xab 512k 512k', 'read -P 0 2M 64k');
-      expect(after).not.toMatch(/Pattern verification failed/);
+      // Mapped before anything reads the zeroed range: ext4 reports cached pages of an
+      // unwritten extent as data.
       // write -z without -u keeps the range allocated (zero), discard punches a hole.
       expect(await ok('nbdinfo', ['--map', s.uri])).toBe([
         '         0      262144    0  data',
@@ -108,6 +108,8 @@ describe('qemu-io', () => {
         '   1048576     7340032    3  hole,zero',
         '',
       ].join('\n'));
+      const after = await io('read -P 0xab 0 256k', 'read -P 0 256k 256k', 'read -P 0xab 512k 512k', 'read -P 0 2M 64k');
+      expect(after).not.toMatch(/Pattern verification failed/);
     } finally {
       await s.stop();
     }

@@ -149,7 +149,7 @@ print(bad)
     expect(text.trim()).toBe('0');
   });
 
-  it('structured reads of holes come back as zeroes (OFFSET_HOLE chunks)', async () => {
+  it('structured reads of holes come back as zeroes (OFFSET_HOLE chunks) to a client that does not ask for block status', async () => {
     const text = await nbdsh(rw.uri, `
 data = h.pread(262144, 0)
 print(data[:65536] == bytes(65536), data[65536:69632] == b'\\x11' * 4096, data[69632:] == bytes(262144 - 69632))

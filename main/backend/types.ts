@@ -33,6 +33,7 @@ export interface LayerCallbacks {
 
   /** Fill all of `buf` with the bytes at `offset`. */
   pread?(buf: Buffer, offset: number, flags: number): MaybePromise<void>;
+  /** `buf` is only lent: copy what must outlive the call (the server reuses the buffer). */
   pwrite?(buf: Buffer, offset: number, flags: number): MaybePromise<void>;
   flush?(flags: number): MaybePromise<void>;
   trim?(count: number, offset: number, flags: number): MaybePromise<void>;

@@ -6,19 +6,22 @@ import type { Socket } from 'node:net';
 import { EXTENT_ZERO, type Extent } from '../../shared/extents.ts';
 import { errnoOf, messageOf } from '../backend/errors.ts';
 import { FLAG_FAST_ZERO, FLAG_FUA, FLAG_MAY_TRIM, FLAG_REQ_ONE } from '../backend/flags.ts';
+import { BufferPool } from './buffer-pool.ts';
 import { ByteQueue } from './byte-queue.ts';
 import { nbdErrorCode } from './errors.ts';
 import type { ExportLookup, ServedExport } from './export.ts';
 import { negotiate, type Negotiated } from './handshake.ts';
 import { CMD, CMD_FLAG, CONTEXT_BASE_ALLOCATION, MAX_PAYLOAD, commandName } from './protocol.ts';
 import {
-  SIMPLE_HEADER_LENGTH, blockStatusChunk, errorChunk, offsetDataChunk, offsetHoleChunk, simpleReply,
-  writeSimpleHeader,
+  OFFSET_DATA_HEADER_LENGTH, SIMPLE_HEADER_LENGTH, blockStatusChunk, errorChunk, offsetDataChunk, offsetHoleChunk,
+  simpleReply, writeOffsetDataHeader, writeSimpleHeader,
 } from './replies.ts';
 import { ProtocolError, RequestParser, type NbdRequest } from './request-parser.ts';
 
 /** Requests handled at once per connection before we stop reading more. */
-const MAX_IN_FLIGHT = 64;
+const MAX_IN_FLIGHT = 32;
+/** Reply buffers kept for reuse per connection. */
+const POOL_BYTES = 16 * 1024 * 1024;
 /** Reads at least this long are checked for holes and answered with OFFSET_HOLE chunks. */
 const SPARSE_READ_MIN = 64 * 1024;
 /** Holes shorter than this are sent as data (a chunk header costs more than the zeroes). */
@@ -84,6 +87,7 @@ export class Connection {
   private disconnecting = false;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
+  private readonly pool = new BufferPool(POOL_BYTES);
   stats = { requests: 0, bytesRead: 0, bytesWritten: 0 };
 
   constructor(id: number, socket: Socket, host: ConnectionHost) {
@@ -138,7 +142,7 @@ export class Connection {
         return;
       }
       this.session = session;
-      this.parser = new RequestParser(MAX_PAYLOAD);
+      this.parser = new RequestParser(MAX_PAYLOAD, (size) => this.pool.acquire(size));
       this.parser.push(this.handshakeQueue.takeAll());
       this.host.connected(this);
       this.pump();
@@ -177,9 +181,11 @@ export class Connection {
     this.socket.destroy();
   }
 
-  private write(b: Buffer): void {
+  /** Queue `b` on the socket; a pooled buffer goes back to the pool once sent. */
+  private write(b: Buffer, pooled = false): void {
     if (this.closed) return;
-    if (!this.socket.write(b)) this.writeBlocked = true;
+    const done = pooled ? () => this.pool.release(b) : undefined;
+    if (!this.socket.write(b, done)) this.writeBlocked = true;
   }
 
   /** Parse and start requests while the in-flight and send-buffer limits allow. */
@@ -225,6 +231,8 @@ export class Connection {
     try {
       await this.dispatch(req, session);
     } catch (err) {
+      if (req.payload) this.pool.release(req.payload);
+      req.payload = null;
       const errno = err instanceof RequestError ? err.errno : errnoOf(err);
       error = errno;
       const message = messageOf(err);
@@ -279,6 +287,8 @@ export class Connection {
         if (req.oversized) throw new RequestError('EINVAL', `write of ${length} bytes exceeds the maximum ${MAX_PAYLOAD}`);
         checkRange('ENOSPC');
         await top.pwrite(req.payload!, offset, fua);
+        this.pool.release(req.payload!);
+        req.payload = null;
         this.stats.bytesWritten += length;
         break;
       case CMD.FLUSH:
@@ -342,15 +352,33 @@ export class Connection {
     const top = session.open.top;
     const { cookie, offset, length } = req;
     if (!session.structuredReplies) {
-      const b = Buffer.allocUnsafe(SIMPLE_HEADER_LENGTH + length);
-      await top.pread(b.subarray(SIMPLE_HEADER_LENGTH), offset);
+      const b = this.pool.acquire(SIMPLE_HEADER_LENGTH + length);
+      try {
+        await top.pread(b.subarray(SIMPLE_HEADER_LENGTH), offset);
+      } catch (err) {
+        this.pool.release(b);
+        throw err;
+      }
       writeSimpleHeader(b, 0, cookie, 0);
-      this.write(b);
+      this.write(b, true);
       return;
     }
-    const segments = !df && length >= SPARSE_READ_MIN && top.canExtents()
-      ? readSegments(await top.extents(length, offset, 0), offset + length)
-      : [{ offset, length, zero: false }];
+    // A client that negotiated base:allocation already knows where the holes are and reads
+    // data on purpose (nbdcopy, qemu-img convert): looking for holes again would only cost.
+    const lookForHoles = !df && length >= SPARSE_READ_MIN && top.canExtents() && session.contexts.size === 0;
+    if (!lookForHoles) {
+      const b = this.pool.acquire(OFFSET_DATA_HEADER_LENGTH + length);
+      try {
+        await top.pread(b.subarray(OFFSET_DATA_HEADER_LENGTH), offset);
+      } catch (err) {
+        this.pool.release(b);
+        throw err;
+      }
+      writeOffsetDataHeader(b, cookie, offset, length, true);
+      this.write(b, true);
+      return;
+    }
+    const segments = readSegments(await top.extents(length, offset, 0), offset + length);
     const chunks: Buffer[] = [];
     for (let i = 0; i < segments.length; i++) {
       const s = segments[i]!;

@@ -38,13 +38,19 @@ export function writeChunkHeader(b: Buffer, at: number, cookie: bigint, type: nu
   b.writeUInt32BE(length, at + 16);
 }
 
+export const OFFSET_DATA_HEADER_LENGTH = CHUNK_HEADER_LENGTH + 8;
+
+/** The header of an OFFSET_DATA chunk carrying `length` bytes, at the start of `b`. */
+export function writeOffsetDataHeader(b: Buffer, cookie: bigint, offset: number, length: number, done: boolean): void {
+  writeChunkHeader(b, 0, cookie, REPLY_TYPE.OFFSET_DATA, done, 8 + length);
+  writeU64(b, CHUNK_HEADER_LENGTH, offset);
+}
+
 /** A buffer holding an OFFSET_DATA chunk header; the caller reads the data into `data`. */
 export function offsetDataChunk(cookie: bigint, offset: number, length: number, done: boolean): { chunk: Buffer; data: Buffer } {
-  const head = CHUNK_HEADER_LENGTH + 8;
-  const chunk = Buffer.allocUnsafe(head + length);
-  writeChunkHeader(chunk, 0, cookie, REPLY_TYPE.OFFSET_DATA, done, 8 + length);
-  writeU64(chunk, CHUNK_HEADER_LENGTH, offset);
-  return { chunk, data: chunk.subarray(head) };
+  const chunk = Buffer.allocUnsafe(OFFSET_DATA_HEADER_LENGTH + length);
+  writeOffsetDataHeader(chunk, cookie, offset, length, done);
+  return { chunk, data: chunk.subarray(OFFSET_DATA_HEADER_LENGTH) };
 }
 
 export function offsetHoleChunk(cookie: bigint, offset: number, length: number, done: boolean): Buffer {

@@ -28,8 +28,12 @@ export class RequestParser {
   private current: NbdRequest | null = null;
   private filled = 0;
 
-  constructor(maxPayload: number) {
+  private readonly allocate: (size: number) => Buffer;
+
+  /** `allocate` supplies WRITE payload buffers (a pool, so big writes do not churn the heap). */
+  constructor(maxPayload: number, allocate: (size: number) => Buffer = Buffer.allocUnsafe) {
     this.maxPayload = maxPayload;
+    this.allocate = allocate;
   }
 
   push(chunk: Buffer): void {
@@ -61,7 +65,7 @@ export class RequestParser {
       };
       if (req.type !== CMD.WRITE || req.length === 0) return req;
       if (req.length > this.maxPayload) req.oversized = true;
-      else req.payload = Buffer.allocUnsafe(req.length);
+      else req.payload = this.allocate(req.length);
       this.current = req;
       this.filled = 0;
     }
