@@ -2,6 +2,11 @@
 // VHD). `blockscope serve IMAGE`, `info` and `map` pick the plugin from this list; an
 // image nothing recognises is raw and served by the file plugin.
 import type { PluginDefinition } from '../backend/types.ts';
+import { qcow2Format } from './qcow2/index.ts';
+import { vdiFormat } from './vdi/index.ts';
+import { vhdFormat } from './vhd/index.ts';
+import { vhdxFormat } from './vhdx/index.ts';
+import { vmdkFormat } from './vmdk/index.ts';
 
 export interface ImageFormat {
   /** Format name as `blockscope info` prints it (qcow2, vmdk, vhd, vhdx, vdi). */
@@ -13,4 +18,10 @@ export interface ImageFormat {
 }
 
 /** Probed in order; trailer-only formats (fixed VHD) come last. */
-export const imageFormats: ImageFormat[] = [];
+export const imageFormats: ImageFormat[] = [
+  qcow2Format,
+  vmdkFormat,
+  vhdxFormat,
+  vdiFormat,
+  vhdFormat,
+];

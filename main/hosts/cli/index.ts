@@ -5,7 +5,7 @@ import { UsageError } from './chain-args.ts';
 import { infoCommand } from './info.ts';
 import { mapCommand } from './map.ts';
 import { serveCommand } from './serve.ts';
-import { uiCommand } from './ui.ts';
+import { appCommand, uiCommand } from './ui.ts';
 import { demoImagePath } from './demo.ts';
 
 const USAGE = `usage:
@@ -13,7 +13,8 @@ const USAGE = `usage:
   blockscope serve [OPTIONS] IMAGE|URI
   blockscope map IMAGE|URI [--json] [--totals]
   blockscope info IMAGE|URI [--json]
-  blockscope ui [--port N] [--ip ADDR] [--demo] [IMAGE|URI]...
+  blockscope ui [--port N] [--ip ADDR] [--demo] [IMAGE|URI]...   (browser UI; prints its URL)
+  blockscope app [IMAGE|URI]...          (the desktop app; the browser UI where Electron is missing)
   blockscope --help | --version
 
 serve options:
@@ -61,6 +62,8 @@ export async function main(argv: string[]): Promise<number> {
         return await infoCommand(rest);
       case 'ui':
         return await uiCommand(rest);
+      case 'app':
+        return await appCommand(rest);
       case '--version':
       case 'version':
         console.log(`blockscope ${process.env.npm_package_version ?? '0.1.0'}`);
@@ -72,7 +75,7 @@ export async function main(argv: string[]): Promise<number> {
         console.log(`${USAGE}\n${componentHelp()}`);
         return command === undefined ? 1 : 0;
       default:
-        throw new UsageError(`unknown command '${command}' (serve, map, info, ui)`);
+        throw new UsageError(`unknown command '${command}' (serve, map, info, ui, app)`);
     }
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);

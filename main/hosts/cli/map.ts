@@ -1,16 +1,12 @@
 // `blockscope map`: the allocation map in nbdinfo --map's text and JSON shapes, so scripts
 // written for nbdinfo can switch.
 import { describeExtentFlags, type Extent } from '../../../shared/extents.ts';
+import { formatNbdinfoJson } from '../../services/map-export.ts';
 import { fullMap, openTarget } from './open-target.ts';
 import { parseOptions } from './options.ts';
 
 export function formatMapText(map: readonly Extent[]): string {
   return map.map((e) => `${String(e.offset).padStart(10)}  ${String(e.length).padStart(10)}  ${String(e.flags).padStart(3)}  ${describeExtentFlags(e.flags)}\n`).join('');
-}
-
-export function formatMapJson(map: readonly Extent[]): string {
-  const rows = map.map((e) => `{ "offset": ${e.offset}, "length": ${e.length}, "type": ${e.flags}, "description": "${describeExtentFlags(e.flags)}"}`);
-  return `[\n${rows.join(',\n')}\n]\n`;
 }
 
 export interface Total {
@@ -47,7 +43,7 @@ export async function mapCommand(argv: string[]): Promise<number> {
       const totals = mapTotals(map, target.size);
       process.stdout.write(json ? formatTotalsJson(totals) : formatTotalsText(totals));
     } else {
-      process.stdout.write(json ? formatMapJson(map) : formatMapText(map));
+      process.stdout.write(json ? formatNbdinfoJson(map) : formatMapText(map));
     }
   } finally {
     await target.close();

@@ -1,0 +1,48 @@
+// The plugin shape every layered image format shares (qcow2, vmdk, ...): read-only, one
+// chain opened per export and shared by its connections, extents over the whole chain,
+// and `allocationDepth` for the qemu:allocation-depth meta context.
+import type { Extent } from '../../shared/extents.ts';
+import type { PluginDefinition, PluginHandle } from '../backend/types.ts';
+import { openImageChain } from './backing.ts';
+import type { DepthExtent } from './layer-stack.ts';
+
+/** A plugin handle that can also say which layer of the chain holds each range. */
+export interface LayeredImageHandle extends PluginHandle {
+  /** Extents covering [offset, offset+count), sorted and coalesced; depth as in qemu:allocation-depth. */
+  allocationDepth(count: number, offset: number): Promise<DepthExtent[]>;
+  extents(count: number, offset: number, flags: number): Promise<Extent[]>;
+}
+
+export function hasAllocationDepth(handle: PluginHandle): handle is LayeredImageHandle {
+  return typeof (handle as Partial<LayeredImageHandle>).allocationDepth === 'function';
+}
+
+export function defineImagePlugin(format: string, summary: string): PluginDefinition {
+  return {
+    name: format,
+    summary,
+    magicKey: 'file',
+    params: [{ key: 'file', kind: 'path', required: true, description: `${format} image to serve (read-only)` }],
+    async create(params) {
+      const stack = await openImageChain(params.file as string, format);
+      const layers = stack.layers.map((l, i) => (i === 0 ? `${l.path}: ${l.summary}` : `backing ${i}: ${l.path} (${l.summary})`));
+      const warnings = stack.layers.flatMap((l) => l.warnings);
+      for (const w of warnings) console.warn(`blockscope: ${w}`);
+      return {
+        description: [...layers, ...warnings].join('; '),
+        open(): LayeredImageHandle {
+          return {
+            getSize: () => stack.size,
+            canWrite: () => false,
+            canMultiConn: () => true,
+            canCache: () => 'emulate',
+            pread: (buf, offset) => stack.read(buf, offset),
+            extents: (count, offset) => stack.extents(count, offset),
+            allocationDepth: (count, offset) => stack.allocationDepth(count, offset),
+          };
+        },
+        unload: () => stack.close(),
+      };
+    },
+  };
+}

@@ -1,0 +1,96 @@
+// A chain of image layers (top first) as one disk: reads fall through unallocated ranges to
+// the backing file, and base:allocation describes the whole chain as qemu-nbd does: data
+// any layer supplies is DATA, so clients such as qemu-img convert never skip it as zeroes.
+// Which layer holds each range is reported separately (qemu:allocation-depth).
+import { EXTENT_HOLE_ZERO, EXTENT_ZERO, type Extent } from '../../shared/extents.ts';
+import type { ImageLayer } from './layer.ts';
+
+/** qemu:allocation-depth: 0 = no layer holds the range, 1 = the top image, 2 = its backing file, ... */
+export interface DepthExtent {
+  offset: number;
+  length: number;
+  depth: number;
+}
+
+interface Resolved {
+  offset: number;
+  length: number;
+  flags: number;
+  depth: number;
+}
+
+export class LayerStack {
+  readonly layers: readonly ImageLayer[];
+  readonly size: number;
+
+  constructor(layers: readonly ImageLayer[]) {
+    this.layers = layers;
+    this.size = layers[0]!.size;
+  }
+
+  async read(buf: Buffer, offset: number): Promise<void> {
+    await this.readFrom(0, buf, offset);
+  }
+
+  async extents(count: number, offset: number): Promise<Extent[]> {
+    return coalesce(await this.resolve(count, offset), (r) => r.flags).map((r) => ({ offset: r.offset, length: r.length, flags: r.flags }));
+  }
+
+  async allocationDepth(count: number, offset: number): Promise<DepthExtent[]> {
+    return coalesce(await this.resolve(count, offset), (r) => r.depth).map((r) => ({ offset: r.offset, length: r.length, depth: r.depth }));
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled(this.layers.map((l) => l.close()));
+  }
+
+  private async resolve(count: number, offset: number): Promise<Resolved[]> {
+    const out: Resolved[] = [];
+    await this.resolveFrom(0, offset, count, out);
+    return out;
+  }
+
+  private async resolveFrom(index: number, offset: number, count: number, out: Resolved[]): Promise<void> {
+    const layer = this.layers[index]!;
+    const end = offset + count;
+    // A backing file shorter than the image above it reads as zeroes past its end.
+    const inside = Math.min(end, layer.size);
+    if (offset < inside) {
+      for (const run of await layer.status(offset, inside - offset)) {
+        if (run.present) out.push({ offset: run.offset, length: run.length, flags: run.flags, depth: index + 1 });
+        else if (index + 1 < this.layers.length) await this.resolveFrom(index + 1, run.offset, run.length, out);
+        else out.push({ offset: run.offset, length: run.length, flags: EXTENT_HOLE_ZERO, depth: 0 });
+      }
+    }
+    const tail = Math.max(offset, inside);
+    if (tail < end) out.push({ offset: tail, length: end - tail, flags: EXTENT_HOLE_ZERO, depth: 0 });
+  }
+
+  private async readFrom(index: number, buf: Buffer, offset: number): Promise<void> {
+    const layer = this.layers[index]!;
+    const inside = Math.max(0, Math.min(buf.length, layer.size - offset));
+    buf.fill(0, inside);
+    if (inside === 0) return;
+    for (const run of await layer.status(offset, inside)) {
+      const piece = buf.subarray(run.offset - offset, run.offset - offset + run.length);
+      if (!run.present) {
+        if (index + 1 < this.layers.length) await this.readFrom(index + 1, piece, run.offset);
+        else piece.fill(0);
+      } else if (run.flags & EXTENT_ZERO) {
+        piece.fill(0);
+      } else {
+        await layer.readPresent(piece, run.offset);
+      }
+    }
+  }
+}
+
+function coalesce(list: Resolved[], key: (r: Resolved) => number): Resolved[] {
+  const out: Resolved[] = [];
+  for (const r of list) {
+    const last = out[out.length - 1];
+    if (last && key(last) === key(r) && last.offset + last.length === r.offset) last.length += r.length;
+    else out.push({ ...r });
+  }
+  return out;
+}

@@ -1,0 +1,62 @@
+// Test support: qemu's own tools as the oracle for format readers. Images are built in a
+// fresh temp folder per test file; nothing binary is committed.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+export type ExtentTriple = [offset: number, length: number, flags: number];
+
+export function makeTempDir(prefix: string): { dir: string; file: (name: string) => string; remove: () => void } {
+  const dir = mkdtempSync(path.join(tmpdir(), `blockscope-${prefix}-`));
+  return { dir, file: (name) => path.join(dir, name), remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function qemuImg(...args: string[]): string {
+  return execFileSync('qemu-img', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Run qemu-io commands against an image, e.g. `write -P 0xab 0 64k`. */
+export function qemuIo(image: string, format: string, ...commands: string[]): void {
+  execFileSync('qemu-io', ['-f', format, ...commands.flatMap((c) => ['-c', c]), image], { stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+export function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** The guest bytes as qemu reads them. */
+export function qemuRawBytes(image: string, format: string, scratch: string): Buffer {
+  qemuImg('convert', '-f', format, '-O', 'raw', image, scratch);
+  const bytes = readFileSync(scratch);
+  rmSync(scratch);
+  return bytes;
+}
+
+export function qemuVirtualSize(image: string, format: string): number {
+  return (JSON.parse(qemuImg('info', '-f', format, '--output=json', image)) as { 'virtual-size': number })['virtual-size'];
+}
+
+interface MapEntry {
+  start: number;
+  length: number;
+  zero: boolean;
+  data: boolean;
+}
+
+/** `qemu-img map --output=json` as coalesced base:allocation triples. */
+export function qemuMap(image: string, format: string): ExtentTriple[] {
+  const entries = JSON.parse(qemuImg('map', '-f', format, '--output=json', image)) as MapEntry[];
+  return coalesce(entries.map((e) => [e.start, e.length, e.data ? (e.zero ? 2 : 0) : e.zero ? 3 : 1]));
+}
+
+export function coalesce(list: readonly ExtentTriple[]): ExtentTriple[] {
+  const out: ExtentTriple[] = [];
+  for (const [offset, length, flags] of list) {
+    const last = out[out.length - 1];
+    if (last && last[2] === flags && last[0] + last[1] === offset) last[1] += length;
+    else out.push([offset, length, flags]);
+  }
+  return out;
+}

@@ -1,0 +1,295 @@
+import { closeSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { makeTempDir, qemuImg, qemuIo, qemuMap, qemuRawBytes, qemuVirtualSize, sha256 } from '../qemu-oracle.ts';
+import { openImageChain } from '../backing.ts';
+import { detectImage } from '../detect.ts';
+import { openImagePlugin } from '../layered-testing.ts';
+import { vhdPlugin } from './index.ts';
+import { vhdChecksum } from './structures.ts';
+
+const tmp = makeTempDir('vhd');
+afterAll(() => tmp.remove());
+
+const MiB = 1024 * 1024;
+const openVhd = (image: string) => openImageChain(image, 'vhd');
+
+function dynamicVhd(name: string, size: string, ...writes: string[]): string {
+  const image = tmp.file(name);
+  qemuImg('create', '-q', '-f', 'vpc', image, size);
+  if (writes.length > 0) qemuIo(image, 'vpc', ...writes);
+  return image;
+}
+
+function readAt(image: string, offset: number, length: number): Buffer {
+  const fd = openSync(image, 'r');
+  const buf = Buffer.alloc(length);
+  readSync(fd, buf, 0, length, offset);
+  closeSync(fd);
+  return buf;
+}
+
+function writeAt(image: string, offset: number, bytes: Buffer): void {
+  const fd = openSync(image, 'r+');
+  writeSync(fd, bytes, 0, bytes.length, offset);
+  closeSync(fd);
+}
+
+/** Edit the footer and keep its checksum right, in the trailer and (dynamic disks) at offset 0. */
+function editFooter(image: string, edit: (footer: Buffer) => void, copies: ('tail' | 'head')[] = ['tail', 'head']): void {
+  const size = statSync(image).size;
+  for (const where of copies) {
+    const at = where === 'tail' ? size - 512 : 0;
+    const footer = readAt(image, at, 512);
+    edit(footer);
+    footer.writeUInt32BE(vhdChecksum(footer, 64), 64);
+    writeAt(image, at, footer);
+  }
+}
+
+function editDynamicHeader(image: string, edit: (header: Buffer) => void): void {
+  const headerAt = Number(readAt(image, 0, 512).readBigUInt64BE(16));
+  const header = readAt(image, headerAt, 1024);
+  edit(header);
+  header.writeUInt32BE(vhdChecksum(header, 36), 36);
+  writeAt(image, headerAt, header);
+}
+
+async function ourBytesAndMap(image: string): Promise<{ bytes: Buffer; map: [number, number, number][] }> {
+  const opened = await openImagePlugin(vhdPlugin, image);
+  try {
+    const bytes = Buffer.alloc(opened.chain.top.getSize());
+    await opened.chain.top.pread(bytes, 0);
+    return { bytes, map: await opened.map() };
+  } finally {
+    await opened.close();
+  }
+}
+
+describe('vhd dynamic', () => {
+  const image = dynamicVhd('dyn.vhd', '64M', 'write -P 0xab 0 64k', 'write -P 0x11 5M 3M', 'write -P 0x22 20M 512');
+
+  it('reads the guest bytes qemu reads', async () => {
+    const { bytes } = await ourBytesAndMap(image);
+    expect(sha256(bytes)).toBe(sha256(qemuRawBytes(image, 'vpc', tmp.file('dyn.raw'))));
+  });
+
+  it('has the size qemu computes from the CHS geometry', async () => {
+    const { bytes } = await ourBytesAndMap(image);
+    expect(bytes.length).toBe(qemuVirtualSize(image, 'vpc'));
+    expect(bytes.length).toBe(67125248);
+  });
+
+  it('maps allocated blocks as data and the rest as holes, as qemu-img map does', async () => {
+    const { map } = await ourBytesAndMap(image);
+    expect(map).toEqual(qemuMap(image, 'vpc'));
+    expect(map).toEqual([
+      [0, 2 * MiB, 0],
+      [2 * MiB, 2 * MiB, 3],
+      [4 * MiB, 4 * MiB, 0],
+      [8 * MiB, 12 * MiB, 3],
+      [20 * MiB, 2 * MiB, 0],
+      [22 * MiB, 67125248 - 22 * MiB, 3],
+    ]);
+  });
+});
+
+describe('vhd sector bitmaps', () => {
+  it('reads sectors whose bitmap bit is clear as zero holes', async () => {
+    const image = dynamicVhd('bitmap.vhd', '8M', 'write -P 0x5a 0 2M');
+    const batAt = 512 + 1024; // qemu puts the BAT right after the footer copy and dynamic header
+    const bitmapAt = readAt(image, batAt, 4).readUInt32BE(0) * 512;
+    // Clear sectors 8..15 (byte 1 of the bitmap) and sector 16 (top bit of byte 2).
+    writeAt(image, bitmapAt + 1, Buffer.from([0x00, 0x7f]));
+    const { bytes, map } = await ourBytesAndMap(image);
+    expect(map).toEqual([
+      [0, 4096, 0],
+      [4096, 4608, 3],
+      [8704, 2 * MiB - 8704, 0],
+      [2 * MiB, 8390656 - 2 * MiB, 3],
+    ]);
+    expect(bytes.subarray(4096, 8704).every((b) => b === 0)).toBe(true);
+    expect(bytes[4095]).toBe(0x5a);
+    expect(bytes[8704]).toBe(0x5a);
+  });
+});
+
+describe('vhd fixed', () => {
+  const source = dynamicVhd('src.vhd', '16M', 'write -P 0x77 1M 1M');
+  const image = tmp.file('fixed.vhd');
+  qemuImg('convert', '-f', 'vpc', '-O', 'vpc', '-o', 'subformat=fixed', source, image);
+
+  it('reads the guest bytes qemu reads (with -f vpc: qemu probes it as raw)', async () => {
+    const { bytes } = await ourBytesAndMap(image);
+    expect(bytes.length).toBe(qemuVirtualSize(image, 'vpc'));
+    expect(sha256(bytes)).toBe(sha256(qemuRawBytes(image, 'vpc', tmp.file('fixed.raw'))));
+  });
+
+  it('maps holes of the host file as holes, as qemu-img map does', async () => {
+    const { map } = await ourBytesAndMap(image);
+    expect(map).toEqual(qemuMap(image, 'vpc'));
+    expect(map).toContainEqual([MiB, MiB, 0]);
+  });
+
+  it('is detected as vhd by its trailer alone', async () => {
+    expect(await detectImage(image)).toEqual({ format: 'vhd', plugin: 'vhd' });
+    expect(await detectImage(source)).toEqual({ format: 'vhd', plugin: 'vhd' });
+  });
+
+  it('refuses a fixed disk whose data is truncated, naming the file', async () => {
+    const cut = tmp.file('fixed-cut.vhd');
+    const whole = readFileSync(image);
+    writeFileSync(cut, Buffer.concat([whole.subarray(0, 4096), whole.subarray(whole.length - 512)]));
+    await expect(openVhd(cut)).rejects.toThrow(`${cut}: the fixed disk claims`);
+  });
+});
+
+describe('vhd virtual size', () => {
+  it('uses the current-size field for images qemu made with force_size (creator qem2)', async () => {
+    const source = dynamicVhd('fs-src.vhd', '10M');
+    const image = tmp.file('qem2.vhd');
+    qemuImg('convert', '-f', 'vpc', '-O', 'vpc', '-o', 'force_size=on', source, image);
+    const ours = await openVhd(image);
+    await ours.close();
+    expect(readAt(image, 0, 512).toString('latin1', 28, 32)).toBe('qem2');
+    expect(ours.size).toBe(qemuVirtualSize(image, 'vpc'));
+  });
+
+  it.each([
+    ['qemu', 'CHS geometry'],
+    ['win ', 'current size'],
+  ])('sizes an image made by "%s" by its %s, as qemu does', async (creator) => {
+    const image = dynamicVhd(`creator-${creator.trim()}.vhd`, '10M');
+    editFooter(image, (f) => {
+      f.write(creator, 28, 'latin1');
+      f.writeBigUInt64BE(BigInt(11 * MiB), 48);
+    });
+    const ours = await openVhd(image);
+    await ours.close();
+    expect(ours.size).toBe(qemuVirtualSize(image, 'vpc'));
+    expect(ours.size).toBe(creator === 'win ' ? 11 * MiB : 10514432);
+  });
+});
+
+describe('vhd damaged footer', () => {
+  it('uses the copy at offset 0 when the trailer checksum is wrong, and warns', async () => {
+    const image = dynamicVhd('damaged.vhd', '8M', 'write -P 0x31 0 4k');
+    const size = statSync(image).size;
+    writeAt(image, size - 512 + 48, Buffer.from([0x7f])); // corrupt the trailer's current size
+    const ours = await openVhd(image);
+    const first = Buffer.alloc(4096);
+    await ours.read(first, 0);
+    await ours.close();
+    expect(first.every((b) => b === 0x31)).toBe(true);
+    expect(ours.layers[0]!.warnings.join('\n')).toContain('footer at the end of the file is damaged');
+  });
+
+  it('names the image when neither footer is there', async () => {
+    const image = tmp.file('garbage.vhd');
+    writeFileSync(image, Buffer.alloc(4096, 0x42));
+    await expect(openVhd(image)).rejects.toThrow(`${image}: no VHD footer`);
+  });
+});
+
+/**
+ * qemu cannot create differencing VHDs, so the test turns a dynamic one into a child:
+ * footer disk type 4 (both copies), the parent's unique id and name in the dynamic header,
+ * and a W2ru (relative UTF-16LE path) locator whose data takes the place of the old trailer,
+ * with the footer appended after it.
+ */
+function makeDifferencing(child: string, parent: string, parentRef: string): void {
+  const parentId = readAt(parent, statSync(parent).size - 512, 512).subarray(68, 84);
+  const trailerAt = statSync(child).size - 512;
+  const footer = readAt(child, trailerAt, 512);
+  const locator = Buffer.alloc(512);
+  const refBytes = Buffer.from(parentRef, 'utf16le');
+  refBytes.copy(locator);
+  writeAt(child, trailerAt, locator);
+  writeAt(child, trailerAt + 512, footer);
+  editFooter(child, (f) => f.writeUInt32BE(4, 60));
+  editDynamicHeader(child, (h) => {
+    parentId.copy(h, 40);
+    Buffer.from(path.basename(parent), 'utf16le').swap16().copy(h, 64);
+    h.write('W2ru', 576, 'latin1');
+    h.writeUInt32BE(1, 580);
+    h.writeUInt32BE(refBytes.length, 584);
+    h.writeBigUInt64BE(BigInt(trailerAt), 592);
+  });
+}
+
+describe('vhd differencing', () => {
+  const parent = dynamicVhd('base.vhd', '8M', 'write -P 0xa1 0 4M');
+  const child = dynamicVhd('child.vhd', '8M', 'write -P 0xc2 2M 2M', 'write -P 0xc3 6M 1M');
+  makeDifferencing(child, parent, '.\\base.vhd');
+  // Sectors 0..7 of the child's second block come from the parent again.
+  const batAt = 512 + 1024;
+  const secondBlockBitmap = readAt(child, batAt + 4, 4).readUInt32BE(0) * 512;
+  writeAt(child, secondBlockBitmap, Buffer.from([0x00]));
+  const size = 8390656;
+
+  it('reads child data over parent data, parent data where the child has none', async () => {
+    const ours = await openVhd(child);
+    const bytes = Buffer.alloc(ours.size);
+    await ours.read(bytes, 0);
+    await ours.close();
+    const expected = Buffer.alloc(bytes.length);
+    expected.fill(0xa1, 0, 4 * MiB);
+    expected.fill(0xc2, 2 * MiB + 4096, 4 * MiB);
+    expected.fill(0xc3, 6 * MiB, 7 * MiB);
+    expect(bytes.length).toBe(size);
+    expect(sha256(bytes)).toBe(sha256(expected));
+  });
+
+  it('reports data from either layer as data, and the layer depth separately', async () => {
+    const ours = await openVhd(child);
+    const extents = await ours.extents(ours.size, 0);
+    const depth = await ours.allocationDepth(ours.size, 0);
+    await ours.close();
+    expect(extents.map((e) => [e.offset, e.length, e.flags])).toEqual([
+      [0, 4 * MiB, 0],
+      [4 * MiB, 2 * MiB, 3],
+      [6 * MiB, 2 * MiB, 0],
+      [8 * MiB, 2048, 3],
+    ]);
+    expect(depth.map((d) => [d.offset, d.length, d.depth])).toEqual([
+      [0, 2 * MiB + 4096, 2],
+      [2 * MiB + 4096, 2 * MiB - 4096, 1],
+      [4 * MiB, 2 * MiB, 0],
+      [6 * MiB, 2 * MiB, 1],
+      [8 * MiB, 2048, 0],
+    ]);
+  });
+
+  it('warns when the parent is not the disk the child was made from', async () => {
+    const other = dynamicVhd('other-base.vhd', '8M');
+    const stranger = dynamicVhd('stranger.vhd', '8M');
+    makeDifferencing(stranger, parent, 'other-base.vhd');
+    const stack = await openVhd(stranger);
+    await stack.close();
+    expect(stack.layers[0]!.warnings.join('\n')).toContain(`${stranger}: its parent ${other} is not the disk it was made from`);
+  });
+
+  it('does not warn when the unique ids agree', async () => {
+    const stack = await openVhd(child);
+    await stack.close();
+    expect(stack.layers[0]!.warnings).toEqual([]);
+  });
+
+  it('names both images when the parent is missing', async () => {
+    const orphan = dynamicVhd('orphan.vhd', '8M');
+    const gone = dynamicVhd('gone.vhd', '8M');
+    makeDifferencing(orphan, gone, 'gone.vhd');
+    rmSync(gone);
+    const message = await openVhd(orphan).then(() => '', (err: Error) => err.message);
+    expect(message).toContain(`${orphan}: backing file`);
+    expect(message).toContain(gone);
+  });
+
+  it('refuses a chain that loops', async () => {
+    const a = dynamicVhd('loop-a.vhd', '8M');
+    const b = dynamicVhd('loop-b.vhd', '8M');
+    makeDifferencing(a, b, 'loop-b.vhd');
+    makeDifferencing(b, a, 'loop-a.vhd');
+    await expect(openVhd(a)).rejects.toThrow(`${b}: backing chain loops back to ${a}`);
+  });
+});

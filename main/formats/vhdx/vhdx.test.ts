@@ -1,0 +1,357 @@
+import { closeSync, openSync, readSync, statSync, truncateSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openImageChain } from '../backing.ts';
+import { detectImage } from '../detect.ts';
+import { crc32c } from '../crc32c.ts';
+import { openImagePlugin } from '../layered-testing.ts';
+import { guidToBytes } from '../partitions/guid.ts';
+import { makeTempDir, qemuImg, qemuIo, qemuMap, qemuRawBytes, qemuVirtualSize, sha256 } from '../qemu-oracle.ts';
+import { vhdxPlugin } from './index.ts';
+
+const tmp = makeTempDir('vhdx');
+afterAll(() => tmp.remove());
+
+const MiB = 1024 * 1024;
+type Triple = [number, number, number];
+
+function readAt(image: string, offset: number, length: number): Buffer {
+  const fd = openSync(image, 'r');
+  const buf = Buffer.alloc(length);
+  readSync(fd, buf, 0, length, offset);
+  closeSync(fd);
+  return buf;
+}
+
+function writeAt(image: string, offset: number, bytes: Buffer): void {
+  const fd = openSync(image, 'r+');
+  writeSync(fd, bytes, 0, bytes.length, offset);
+  closeSync(fd);
+}
+
+function u64(lo: number, hiMiB = 0): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE((BigInt(hiMiB) << 20n) | BigInt(lo));
+  return b;
+}
+
+/** Region offsets read straight from the primary region table (an independent parser). */
+function regions(image: string): { bat: number; metadata: number } {
+  const table = readAt(image, 192 * 1024, 64 * 1024);
+  const out = { bat: 0, metadata: 0 };
+  for (let i = 0; i < table.readUInt32LE(8); i++) {
+    const entry = table.subarray(16 + i * 32, 48 + i * 32);
+    const offset = Number(entry.readBigUInt64LE(16));
+    if (entry.subarray(0, 16).equals(guidToBytes('2DC27766-F623-4200-9D64-115E9BFD4A08'))) out.bat = offset;
+    if (entry.subarray(0, 16).equals(guidToBytes('8B7CA206-4790-4B9A-B8FE-575F050F886E'))) out.metadata = offset;
+  }
+  return out;
+}
+
+/**
+ * The map the BAT records, derived in the test itself: block size and virtual size from
+ * qemu-img info, one u64 per payload block, a sector bitmap entry after every chunk ratio
+ * (2^23 * 512 / block size) payload entries. qemu-img map cannot be the oracle: it shows
+ * a whole VHDX as data.
+ */
+function expectedMapFromBat(image: string): Triple[] {
+  const info = JSON.parse(qemuImg('info', '-f', 'vhdx', '--output=json', image)) as { 'virtual-size': number; 'cluster-size': number };
+  const size = info['virtual-size'];
+  const blockSize = info['cluster-size'];
+  const ratio = (2 ** 23 * 512) / blockSize;
+  const bat = regions(image).bat;
+  const out: Triple[] = [];
+  for (let block = 0; block * blockSize < size; block++) {
+    const entry = readAt(image, bat + 8 * (block + Math.floor(block / ratio)), 8).readBigUInt64LE(0);
+    const state = Number(entry & 7n);
+    const flags = state === 6 ? 0 : state === 2 && entry >> 20n !== 0n ? 2 : 3;
+    const length = Math.min(blockSize, size - block * blockSize);
+    const last = out[out.length - 1];
+    if (last && last[2] === flags) last[1] += length;
+    else out.push([block * blockSize, length, flags]);
+  }
+  return out;
+}
+
+async function ours(image: string): Promise<{ bytes: Buffer; map: Triple[] }> {
+  const opened = await openImagePlugin(vhdxPlugin, image);
+  try {
+    const bytes = Buffer.alloc(opened.chain.top.getSize());
+    await opened.chain.top.pread(bytes, 0);
+    return { bytes, map: await opened.map() };
+  } finally {
+    await opened.close();
+  }
+}
+
+function sourceVhd(): string {
+  const image = tmp.file('source.vhd');
+  qemuImg('create', '-q', '-f', 'vpc', image, '16M');
+  qemuIo(image, 'vpc', 'write -P 0xab 1M 64k', 'write -P 0x11 9M 3M');
+  return image;
+}
+
+const source = sourceVhd();
+
+describe.each([
+  ['default (unwritten blocks in state ZERO)', []],
+  ['block_state_zero=off (unwritten blocks NOT_PRESENT)', ['-o', 'block_state_zero=off']],
+  ['subformat=fixed', ['-o', 'subformat=fixed']],
+  ['block_size=1M', ['-o', 'block_size=1M']],
+  ['block_size=32M', ['-o', 'block_size=32M']],
+])('vhdx converted by qemu-img, %s', (name, options) => {
+  const image = tmp.file(`${name.replace(/\W+/g, '-')}.vhdx`);
+  qemuImg('convert', '-f', 'vpc', '-O', 'vhdx', ...options, source, image);
+
+  it('reads the guest bytes qemu reads', async () => {
+    const { bytes } = await ours(image);
+    expect(bytes.length).toBe(qemuVirtualSize(image, 'vhdx'));
+    expect(sha256(bytes)).toBe(sha256(qemuRawBytes(image, 'vhdx', tmp.file('out.raw'))));
+  });
+
+  it('maps what the BAT records (qemu-img map shows one data extent)', async () => {
+    const { map } = await ours(image);
+    expect(map).toEqual(expectedMapFromBat(image));
+    expect(qemuMap(image, 'vhdx')).toHaveLength(1);
+  });
+});
+
+describe('vhdx block states', () => {
+  it('reports 1 MiB blocks exactly as written, holes where nothing was', async () => {
+    const image = tmp.file('states.vhdx');
+    qemuImg('create', '-q', '-f', 'vhdx', '-o', 'block_size=1M,block_state_zero=off', image, '8M');
+    qemuIo(image, 'vhdx', 'write -P 0xab 1M 64k', 'write -P 0x11 3M 2M');
+    const { map } = await ours(image);
+    expect(map).toEqual([
+      [0, MiB, 3],
+      [MiB, MiB, 0],
+      [2 * MiB, MiB, 3],
+      [3 * MiB, 2 * MiB, 0],
+      [5 * MiB, 3 * MiB, 3],
+    ]);
+  });
+
+  it('is detected as vhdx by its file identifier', async () => {
+    expect(await detectImage(tmp.file('states.vhdx'))).toEqual({ format: 'vhdx', plugin: 'vhdx' });
+  });
+
+  it('reports a ZERO block with space reserved as allocated zero', async () => {
+    const image = tmp.file('allocated-zero.vhdx');
+    qemuImg('create', '-q', '-f', 'vhdx', '-o', 'block_size=1M', image, '4M');
+    qemuIo(image, 'vhdx', 'write -P 0x22 0 1M');
+    const bat = regions(image).bat;
+    const host = Number(readAt(image, bat, 8).readBigUInt64LE(0) >> 20n);
+    writeAt(image, bat, u64(2, host));
+    const { bytes, map } = await ours(image);
+    expect(map).toEqual([
+      [0, MiB, 2],
+      [MiB, 3 * MiB, 3],
+    ]);
+    expect(bytes.subarray(0, MiB).every((b) => b === 0)).toBe(true);
+  });
+
+  // qemu refuses logical sectors other than 512, so the image is written with 512 and then
+  // relabelled 4096: the payload (and so the guest bytes qemu read before) does not move.
+  it('reads an image with 4096-byte logical sectors', async () => {
+    const image = tmp.file('4k-sectors.vhdx');
+    qemuImg('create', '-q', '-f', 'vhdx', '-o', 'block_size=1M', image, '8M');
+    qemuIo(image, 'vhdx', 'write -P 0x44 1M 8k', 'write -P 0x45 7M 1M');
+    const before = sha256(qemuRawBytes(image, 'vhdx', tmp.file('4k.raw')));
+    const { metadata } = regions(image);
+    const table = readAt(image, metadata, 64 * 1024);
+    for (let i = 0; i < table.readUInt16LE(10); i++) {
+      const e = table.subarray(32 + i * 32, 64 + i * 32);
+      if (e.subarray(0, 16).equals(guidToBytes('8141BF1D-A96F-4709-BA47-F233A8FAAB5F'))) {
+        writeAt(image, metadata + e.readUInt32LE(16), Buffer.from(Uint32Array.of(4096).buffer));
+      }
+    }
+    const { bytes, map } = await ours(image);
+    expect(sha256(bytes)).toBe(before);
+    expect(map).toEqual([
+      [0, MiB, 3],
+      [MiB, MiB, 0],
+      [2 * MiB, 5 * MiB, 3],
+      [7 * MiB, MiB, 0],
+    ]);
+  });
+
+  it('refuses an unknown block state, naming the image', async () => {
+    const image = tmp.file('bad-state.vhdx');
+    qemuImg('create', '-q', '-f', 'vhdx', '-o', 'block_size=1M', image, '4M');
+    writeAt(image, regions(image).bat + 8, u64(4));
+    const chain = await openImageChain(image, 'vhdx');
+    await expect(chain.read(Buffer.alloc(512), MiB)).rejects.toThrow(`${image}: BAT entry of block 1 has unknown state 4`);
+    await chain.close();
+  });
+});
+
+/** Rewrite one header (0 = at 64 KiB, 1 = at 128 KiB) and fix its CRC-32C. */
+function editHeader(image: string, which: 0 | 1, edit: (h: Buffer) => void, fixCrc = true): void {
+  const at = (which + 1) * 64 * 1024;
+  const header = readAt(image, at, 4096);
+  edit(header);
+  if (fixCrc) {
+    header.writeUInt32LE(0, 4);
+    header.writeUInt32LE(crc32c(header), 4);
+  }
+  writeAt(image, at, header);
+}
+
+function currentHeaderIndex(image: string): 0 | 1 {
+  const a = readAt(image, 64 * 1024, 16).readBigUInt64LE(8);
+  const b = readAt(image, 128 * 1024, 16).readBigUInt64LE(8);
+  return b > a ? 1 : 0;
+}
+
+describe('vhdx headers and log', () => {
+  function fresh(name: string): string {
+    const image = tmp.file(name);
+    qemuImg('create', '-q', '-f', 'vhdx', '-o', 'block_size=1M', image, '4M');
+    qemuIo(image, 'vhdx', 'write -P 0x33 0 1M');
+    return image;
+  }
+
+  it('refuses an image with a pending log, saying how to replay it', async () => {
+    const image = fresh('dirty.vhdx');
+    editHeader(image, currentHeaderIndex(image), (h) => h.fill(0x77, 48, 64));
+    await expect(openImageChain(image, 'vhdx')).rejects.toThrow(
+      `${image}: has a pending log; open it once in Hyper-V or run qemu-img check -r all to replay it`,
+    );
+  });
+
+  it('ignores a log GUID in the older header', async () => {
+    const image = fresh('old-dirty.vhdx');
+    editHeader(image, currentHeaderIndex(image) === 0 ? 1 : 0, (h) => h.fill(0x77, 48, 64));
+    const { bytes } = await ours(image);
+    expect(bytes[0]).toBe(0x33);
+  });
+
+  it('falls back to the other header when the current one has a bad checksum', async () => {
+    const image = fresh('one-header.vhdx');
+    editHeader(image, currentHeaderIndex(image), (h) => h.writeUInt32LE((h.readUInt32LE(4) ^ 1) >>> 0, 4), false);
+    const { bytes } = await ours(image);
+    expect(bytes[0]).toBe(0x33);
+  });
+
+  it('names the image when both headers are damaged', async () => {
+    const image = fresh('no-header.vhdx');
+    editHeader(image, 0, (h) => h.write('xxxx', 0), false);
+    editHeader(image, 1, (h) => h.write('xxxx', 0), false);
+    await expect(openImageChain(image, 'vhdx')).rejects.toThrow(`${image}: both VHDX headers are damaged`);
+  });
+
+  it('uses the region table copy when the first one is damaged', async () => {
+    const image = fresh('region-copy.vhdx');
+    writeAt(image, 192 * 1024 + 16, Buffer.alloc(16, 0xee));
+    const { bytes } = await ours(image);
+    expect(bytes[0]).toBe(0x33);
+  });
+});
+
+/**
+ * qemu cannot create differencing VHDX files, so the test makes a child from a 1 MiB-block
+ * dynamic image by hand: HasParent in the file parameters, a parent locator item (type
+ * B04AEFB7-..., key/value pairs in UTF-16LE) added to the metadata table, a sector bitmap
+ * block appended to the file and named by BAT entry `ratio` (4096 for 1 MiB blocks), and
+ * block states edited: PARTIALLY_PRESENT (7) with the first half of its sectors present,
+ * ZERO (2), UNMAPPED (3); untouched NOT_PRESENT blocks fall through to the parent.
+ */
+function makeDifferencing(child: string, parentRef: Record<string, string>): void {
+  const { bat, metadata } = regions(child);
+  const table = readAt(child, metadata, 64 * 1024);
+  const count = table.readUInt16LE(10);
+  for (let i = 0; i < count; i++) {
+    const e = table.subarray(32 + i * 32, 64 + i * 32);
+    if (e.subarray(0, 16).equals(guidToBytes('CAA16737-FA36-4D43-B3B6-33F0AA44E76B'))) {
+      const at = metadata + e.readUInt32LE(16);
+      const flags = readAt(child, at + 4, 4).readUInt32LE(0);
+      writeAt(child, at + 4, Buffer.from(Uint32Array.of(flags | 2).buffer));
+    }
+  }
+  const pairs = Object.entries(parentRef);
+  const locator = Buffer.alloc(4096);
+  guidToBytes('B04AEFB7-D19E-4A81-B789-25B8E9445913').copy(locator, 0);
+  locator.writeUInt16LE(pairs.length, 18);
+  let strings = 20 + pairs.length * 12;
+  pairs.forEach(([key, value], i) => {
+    const k = Buffer.from(key, 'utf16le');
+    const v = Buffer.from(value, 'utf16le');
+    locator.writeUInt32LE(strings, 20 + i * 12);
+    k.copy(locator, strings);
+    strings += k.length;
+    locator.writeUInt32LE(strings, 24 + i * 12);
+    v.copy(locator, strings);
+    strings += v.length;
+    locator.writeUInt16LE(k.length, 28 + i * 12);
+    locator.writeUInt16LE(v.length, 30 + i * 12);
+  });
+  const locatorAt = 512 * 1024;
+  writeAt(child, metadata + locatorAt, locator.subarray(0, strings));
+  const entry = Buffer.alloc(32);
+  guidToBytes('A8D35F2D-B30B-454D-ABF7-D3D84834AB0C').copy(entry, 0);
+  entry.writeUInt32LE(locatorAt, 16);
+  entry.writeUInt32LE(strings, 20);
+  entry.writeUInt32LE(4 | 2, 24); // required, virtual-disk item
+  writeAt(child, metadata + 32 + count * 32, entry);
+  writeAt(child, metadata + 10, Buffer.from(Uint16Array.of(count + 1).buffer));
+
+  const bitmapAt = statSync(child).size;
+  truncateSync(child, bitmapAt + MiB);
+  const blockBits = MiB / 512;
+  writeAt(child, bitmapAt + (2 * blockBits) / 8, Buffer.alloc(blockBits / 16, 0xff));
+  writeAt(child, bat + 8 * 4096, u64(6, bitmapAt / MiB));
+  const block2 = readAt(child, bat + 8 * 2, 8).readBigUInt64LE(0) >> 20n;
+  writeAt(child, bat + 8 * 2, u64(7, Number(block2)));
+  writeAt(child, bat + 8 * 6, u64(2));
+  writeAt(child, bat + 8 * 7, u64(3));
+}
+
+describe('vhdx differencing', () => {
+  function chain(prefix: string, parentRef: (parent: string) => Record<string, string>): { parent: string; child: string } {
+    const parent = tmp.file(`${prefix}-base.vhdx`);
+    qemuImg('create', '-q', '-f', 'vhdx', '-o', 'block_size=1M', parent, '8M');
+    qemuIo(parent, 'vhdx', 'write -P 0xa1 0 8M');
+    const child = tmp.file(`${prefix}-child.vhdx`);
+    qemuImg('create', '-q', '-f', 'vhdx', '-o', 'block_size=1M,block_state_zero=off', child, '8M');
+    qemuIo(child, 'vhdx', 'write -P 0xc2 1M 2M');
+    makeDifferencing(child, parentRef(parent));
+    return { parent, child };
+  }
+
+  it('reads child sectors over the parent, per sector in a partially present block', async () => {
+    const { child } = chain('rel', (p) => ({ parent_linkage: '{00000000-0000-0000-0000-000000000000}', relative_path: `.\\${path.basename(p)}` }));
+    const stack = await openImageChain(child, 'vhdx');
+    const bytes = Buffer.alloc(stack.size);
+    await stack.read(bytes, 0);
+    const extents = await stack.extents(stack.size, 0);
+    const depth = await stack.allocationDepth(stack.size, 0);
+    await stack.close();
+    const expected = Buffer.alloc(8 * MiB);
+    expected.fill(0xa1, 0, 6 * MiB);
+    expected.fill(0xc2, MiB, 2.5 * MiB);
+    expect(sha256(bytes)).toBe(sha256(expected));
+    expect(extents.map((e) => [e.offset, e.length, e.flags])).toEqual([
+      [0, 6 * MiB, 0],
+      [6 * MiB, 2 * MiB, 3],
+    ]);
+    expect(depth.map((d) => [d.offset, d.length, d.depth])).toEqual([
+      [0, MiB, 2],
+      [MiB, 1.5 * MiB, 1],
+      [2.5 * MiB, 3.5 * MiB, 2],
+      [6 * MiB, 2 * MiB, 1],
+    ]);
+  });
+
+  it('finds the parent beside the child by the name in absolute_win32_path', async () => {
+    const { child } = chain('win', (p) => ({ absolute_win32_path: `C:\\Hyper-V\\${path.basename(p)}` }));
+    const stack = await openImageChain(child, 'vhdx');
+    await stack.close();
+    expect(stack.layers.map((l) => path.basename(l.path))).toEqual(['win-child.vhdx', 'win-base.vhdx']);
+  });
+
+  it('names both images when the parent is missing', async () => {
+    const { child } = chain('missing', () => ({ relative_path: 'nowhere.vhdx' }));
+    await expect(openImageChain(child, 'vhdx')).rejects.toThrow(`${child}: backing file`);
+    await expect(openImageChain(child, 'vhdx')).rejects.toThrow(tmp.file('nowhere.vhdx'));
+  });
+});

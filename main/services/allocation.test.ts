@@ -1,0 +1,91 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { BIN_DATA as D, BIN_HOLE as H } from '../../shared/bins.ts';
+import type { OpenChain } from '../backend/chain.ts';
+import { Chain } from '../backend/chain.ts';
+import { memoryPlugin } from '../plugins/memory/index.ts';
+import { AllocationTracker, mergeRange, type ScanProgress } from './allocation.ts';
+
+const MiB = 2 ** 20;
+const listOf = (t: AllocationTracker) => [...t.current.runs()].map((r) => [r.offset, r.length, r.cls]);
+
+function recorder() {
+  const progress: ScanProgress[] = [];
+  const changed: [number, number][][] = [];
+  let wake: (() => void) | null = null;
+  return {
+    progress,
+    changed,
+    listener: {
+      progress: (p: ScanProgress) => progress.push(p),
+      changed: (ranges: [number, number][]) => {
+        changed.push(ranges);
+        wake?.();
+      },
+    },
+    nextChange: () => new Promise<void>((resolve) => (wake = resolve)),
+  };
+}
+
+// The memory plugin directly, so these tests do not depend on the rest of the catalogue.
+async function openMemoryDisk(size: number): Promise<OpenChain> {
+  const chain = new Chain({ name: 'memory', instance: await memoryPlugin.create({ size }) }, []);
+  return chain.open({ readonly: false, exportName: '' });
+}
+
+let open: OpenChain | null = null;
+afterEach(async () => {
+  await open?.close();
+  open = null;
+});
+
+describe('AllocationTracker', () => {
+  it('scans the whole disk in slices and reports progress to the end', async () => {
+    open = await openMemoryDisk(8 * MiB);
+    await open.top.pwrite(Buffer.alloc(8192, 1), 3 * MiB);
+    const rec = recorder();
+    const tracker = new AllocationTracker(open.top, rec.listener, { sliceBytes: 2 * MiB });
+    await tracker.start();
+    expect(listOf(tracker)).toEqual([[0, 3 * MiB, H], [3 * MiB, 8192, D], [3 * MiB + 8192, 5 * MiB - 8192, H]]);
+    expect(rec.progress.map((p) => p.done)).toEqual([0, 2 * MiB, 4 * MiB, 6 * MiB, 8 * MiB]);
+    expect(rec.progress.at(-1)!.complete).toBe(true);
+    tracker.dispose();
+  });
+
+  it('re-queries a dirty range and reports it as changed', async () => {
+    open = await openMemoryDisk(8 * MiB);
+    const rec = recorder();
+    const tracker = new AllocationTracker(open.top, rec.listener, { throttleMs: 20, dirtyAlign: 4096 });
+    await tracker.start();
+    await rec.nextChange();
+    await open.top.pwrite(Buffer.alloc(100, 7), 5 * MiB + 10);
+    tracker.markDirty(5 * MiB + 10, 100);
+    await rec.nextChange();
+    expect(rec.changed.at(-1)).toEqual([[5 * MiB, 5 * MiB + 4096]]);
+    expect(tracker.current.runAt(5 * MiB)).toEqual({ offset: 5 * MiB, length: 4096, cls: D });
+    tracker.dispose();
+  });
+
+  it('coalesces changes within the throttle period into one notice', async () => {
+    open = await openMemoryDisk(8 * MiB);
+    const rec = recorder();
+    const tracker = new AllocationTracker(open.top, rec.listener, { throttleMs: 50, dirtyAlign: MiB });
+    await tracker.start();
+    await rec.nextChange();
+    const before = rec.changed.length;
+    tracker.markDirty(0, 1);
+    tracker.markDirty(MiB, 1);
+    tracker.markDirty(6 * MiB, 1);
+    await rec.nextChange();
+    expect(rec.changed.length).toBe(before + 1);
+    expect(rec.changed.at(-1)).toEqual([[0, 2 * MiB], [6 * MiB, 7 * MiB]]);
+    tracker.dispose();
+  });
+});
+
+describe('mergeRange', () => {
+  it('joins touching and overlapping ranges and keeps the rest sorted', () => {
+    expect(mergeRange([[0, 10], [20, 30], [50, 60]], 10, 25)).toEqual([[0, 30], [50, 60]]);
+    expect(mergeRange([[20, 30]], 0, 5)).toEqual([[0, 5], [20, 30]]);
+    expect(mergeRange([[20, 30]], 40, 45)).toEqual([[20, 30], [40, 45]]);
+  });
+});

@@ -1,0 +1,45 @@
+// The map as text in the shapes existing tools print, so scripts written for them read ours:
+// `nbdinfo --map --json`, `qemu-img map --output=json` (as qemu-img prints it for a raw NBD
+// export: depth 0, every range present, offset = start) and a CSV with nbdinfo's columns.
+import { describeExtentFlags, type Extent } from '../../shared/extents.ts';
+import type { MapExportFormat } from '../../shared/ipc.ts';
+
+export function formatNbdinfoJson(extents: Iterable<Extent>): string {
+  const lines: string[] = [];
+  for (const e of extents) {
+    const type = e.flags & 3;
+    lines.push(`{ "offset": ${e.offset}, "length": ${e.length}, "type": ${type}, "description": "${describeExtentFlags(type)}"}`);
+  }
+  return `[\n${lines.join(',\n')}${lines.length ? '\n' : ''}]\n`;
+}
+
+export function formatQemuImgJson(extents: Iterable<Extent>): string {
+  // qemu-img merges neighbours that look the same in its own terms (data/zero), which can
+  // join ranges nbdinfo keeps apart.
+  const merged: { start: number; length: number; zero: boolean; data: boolean }[] = [];
+  for (const e of extents) {
+    const zero = (e.flags & 2) !== 0;
+    const data = (e.flags & 1) === 0;
+    const last = merged[merged.length - 1];
+    if (last && last.zero === zero && last.data === data && last.start + last.length === e.offset) last.length += e.length;
+    else merged.push({ start: e.offset, length: e.length, zero, data });
+  }
+  const lines = merged.map((m) =>
+    `{ "start": ${m.start}, "length": ${m.length}, "depth": 0, "present": true, "zero": ${m.zero}, "data": ${m.data}, "offset": ${m.start}}`);
+  return `[${lines.join(',\n')}]\n`;
+}
+
+export function formatCsv(extents: Iterable<Extent>): string {
+  let text = 'offset,length,type,description\n';
+  for (const e of extents) {
+    const type = e.flags & 3;
+    text += `${e.offset},${e.length},${type},"${describeExtentFlags(type)}"\n`;
+  }
+  return text;
+}
+
+export const mapExportFormats: Record<MapExportFormat, { mimeType: string; extension: string; format(extents: Iterable<Extent>): string }> = {
+  'nbdinfo-json': { mimeType: 'application/json', extension: '.nbdinfo.json', format: formatNbdinfoJson },
+  'qemu-img-json': { mimeType: 'application/json', extension: '.qemu-img.json', format: formatQemuImgJson },
+  csv: { mimeType: 'text/csv', extension: '.csv', format: formatCsv },
+};

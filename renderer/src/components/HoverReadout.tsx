@@ -1,0 +1,87 @@
+// Exactly what is under the pointer: the pixel's byte range and what it holds, the whole
+// extent containing the byte (asked from main), and its partition.
+import { useEffect, useState } from 'react';
+import type { ExtentAt, ImageSummary } from '../../../shared/ipc.ts';
+import { formatBytes, formatExact, formatHex } from '../format/bytes.ts';
+import type { BinSummary } from '../map/bins.ts';
+import { partitionAt, partitionLabel } from '../map/overlay.ts';
+import { useApp } from '../store/store.ts';
+import { transport } from '../transport/index.ts';
+
+const KIND_WORDS: Record<string, string> = {
+  data: 'data',
+  zero: 'zero',
+  hole: 'hole,zero',
+  'hole-undefined': 'hole (contents undefined)',
+  unknown: 'not scanned yet',
+  backing: 'data in a backing file',
+  mixed: 'mixed',
+  empty: '—',
+};
+
+function counts(bin: BinSummary): string {
+  const parts: [string, number][] = [
+    ['data', bin.data],
+    ['zero', bin.zero],
+    ['hole', bin.hole],
+    ['hole (undef.)', bin.holeUndefined],
+    ['unscanned', bin.unknown],
+  ];
+  return parts
+    .filter(([, v]) => v > 0)
+    .map(([k, v]) => `${k} ${formatExact(v)} B`)
+    .join(' · ');
+}
+
+export function HoverReadout({ image }: { image: ImageSummary }) {
+  const hover = useApp((s) => (s.hover?.imageId === image.id ? s.hover : null));
+  const [extent, setExtent] = useState<{ offset: number; at: ExtentAt } | null>(null);
+
+  useEffect(() => {
+    if (!hover) return;
+    let live = true;
+    // Waits for the pointer to settle: one extentAt per pause, not per mouse move.
+    const timer = setTimeout(() => {
+      transport()
+        .invoke('map.extentAt', { imageId: image.id, offset: hover.offset })
+        .then((at) => live && setExtent({ offset: hover.offset, at }))
+        .catch(() => {});
+    }, 40);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [hover?.offset, image.id, hover]);
+
+  if (!hover) {
+    return (
+      <div className="readout empty" data-testid="hover-readout">
+        Point at the map for exact byte ranges. Wheel zooms, drag pans, click shows the bytes.
+      </div>
+    );
+  }
+  const bin = hover.bin;
+  const ext = extent && extent.at.offset <= hover.offset && hover.offset < extent.at.offset + extent.at.length ? extent.at : null;
+  const part = partitionAt(image.partitions, hover.offset);
+  return (
+    <div className="readout" data-testid="hover-readout">
+      <span className="k">Offset</span>
+      <span className="mono">
+        {formatHex(hover.offset)} ({formatExact(hover.offset)})
+      </span>
+      <span className="k">Pixel</span>
+      <span className="mono" data-testid="hover-bin">
+        {KIND_WORDS[bin.kind]} · [{formatHex(bin.from)}, {formatHex(bin.to)}) · {formatBytes(bin.to - bin.from)}
+        {bin.kind === 'mixed' ? ` · ${counts(bin)}` : ''}
+      </span>
+      <span className="k">Extent</span>
+      <span className="mono" data-testid="hover-extent">
+        {ext
+          ? `${ext.kind === 'unknown' ? 'not scanned yet' : KIND_WORDS[ext.kind]} · [${formatHex(ext.offset)}, ${formatHex(ext.offset + ext.length)}) · ${formatBytes(ext.length)}`
+          : '…'}
+      </span>
+      <span className="k">Partition</span>
+      <span>{part ? partitionLabel(part) : <span className="faint">none</span>}</span>
+    </div>
+  );
+}

@@ -1,0 +1,38 @@
+// Human and exact renderings of byte counts and offsets. The map shows both: "1.5 GiB" to
+// read, the exact hex/decimal offset to paste into qemu-io or nbdsh.
+
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+
+export function formatBytes(n: number): string {
+  if (!Number.isFinite(n)) return '—';
+  let v = n;
+  let u = 0;
+  while (Math.abs(v) >= 1024 && u < UNITS.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  if (u === 0) return `${n} B`;
+  const digits = v >= 100 ? 0 : v >= 10 ? 1 : 2;
+  const text = digits === 0 ? v.toFixed(0) : v.toFixed(digits).replace(/\.?0+$/, '');
+  return `${text} ${UNITS[u]}`;
+}
+
+/** Exact decimal with thin grouping: 1 073 741 824. */
+export function formatExact(n: number): string {
+  return Math.trunc(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, '\u202f');
+}
+
+export function formatHex(n: number, width = 0): string {
+  return '0x' + Math.trunc(n).toString(16).padStart(width, '0');
+}
+
+export function formatPercent(part: number, whole: number): string {
+  if (whole <= 0) return '0%';
+  const p = (part / whole) * 100;
+  if (p > 0 && p < 0.1) return '<0.1%';
+  return `${p.toFixed(p >= 10 || p === 0 ? 0 : 1)}%`;
+}
+
+export function formatRate(bytesPerSecond: number): string {
+  return `${formatBytes(bytesPerSecond)}/s`;
+}

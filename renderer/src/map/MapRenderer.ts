@@ -1,0 +1,314 @@
+// The imperative canvas behind a map component. It owns the canvas size (CSS pixels x device
+// pixel ratio), one reusable ImageData for the painted bins, and the overlays; React only
+// tells it what to show. Input (wheel, drag, keys, hover) comes back as callbacks in map
+// terms (anchor fractions, byte offsets), so the store decides what a gesture means.
+import type { PartitionInfo } from '../../../shared/ipc.ts';
+import { binOf } from '../../../shared/bins.ts';
+import { summariseBin, type BinCounts, type BinSummary } from './bins.ts';
+import { partitionSpans } from './overlay.ts';
+import { paintBins } from './paint.ts';
+import { cssColour, type Palette } from './palette.ts';
+import { offsetAtX, xOfOffset, type View } from './viewport.ts';
+
+export interface MapRendererOptions {
+  /** 'detail' draws partition labels and a hover column; 'overview' draws the viewport window. */
+  mode: 'detail' | 'overview';
+  palette: Palette;
+  /** Device pixels available for bins changed: ask for new bins. */
+  onResize?(deviceWidth: number): void;
+  onHover?(hover: { offset: number; bin: BinSummary | null } | null): void;
+  /** Wheel zoom: factor < 1 zooms in, around `anchor` (0..1 across the map). */
+  onZoom?(anchor: number, factor: number): void;
+  /** Drag: a fraction of the view width, positive toward the end of the disk. */
+  onPan?(fraction: number): void;
+  onClick?(offset: number): void;
+}
+
+/** CSS pixels of the partition band above the detail map. */
+const BAND = 20;
+
+export class MapRenderer {
+  private readonly ctx: CanvasRenderingContext2D;
+  private readonly painted: HTMLCanvasElement;
+  private image: ImageData | null = null;
+  private bins: BinCounts | null = null;
+  private view: View = { start: 0, end: 1 };
+  private window: View | null = null;
+  private partitions: readonly PartitionInfo[] = [];
+  private hoverX: number | null = null;
+  private frame = 0;
+  private dpr = 1;
+  private readonly resizeObserver: ResizeObserver;
+  private readonly disposers: (() => void)[] = [];
+  private drag: { x: number; moved: boolean } | null = null;
+
+  constructor(
+    private readonly canvas: HTMLCanvasElement,
+    private readonly options: MapRendererOptions,
+  ) {
+    this.ctx = canvas.getContext('2d', { alpha: false })!;
+    this.painted = document.createElement('canvas');
+    this.resizeObserver = new ResizeObserver(() => this.resize());
+    this.resizeObserver.observe(canvas);
+    this.listen();
+    // Sized now, but no callback: the owner is still constructing and asks for bins itself.
+    this.resize(false);
+  }
+
+  /** Device pixels across the map: one bin each. */
+  get deviceWidth(): number {
+    return this.canvas.width;
+  }
+
+  private get bandHeight(): number {
+    return this.options.mode === 'detail' ? Math.round(BAND * this.dpr) : 0;
+  }
+
+  private get mapHeight(): number {
+    return Math.max(1, this.canvas.height - this.bandHeight);
+  }
+
+  setPalette(palette: Palette): void {
+    this.options.palette = palette;
+    this.repaintBins();
+  }
+
+  setView(view: View): void {
+    this.view = view;
+    this.canvas.dataset.viewStart = String(view.start);
+    this.canvas.dataset.viewEnd = String(view.end);
+    this.schedule();
+  }
+
+  /** The overview's highlighted range (the detail view). */
+  setWindow(window: View | null): void {
+    this.window = window;
+    this.schedule();
+  }
+
+  setPartitions(partitions: readonly PartitionInfo[]): void {
+    this.partitions = partitions;
+    this.schedule();
+  }
+
+  setBins(bins: BinCounts): void {
+    this.bins = bins;
+    // What the e2e suite reads to turn byte offsets into pixels.
+    Object.assign(this.canvas.dataset, {
+      binsStart: String(bins.start),
+      binsEnd: String(bins.end),
+      bins: String(bins.count),
+      mapTop: String(this.bandHeight),
+    });
+    this.repaintBins();
+    // The pointer did not move but what lies under it did (zoom, pan, a client's write).
+    if (this.hoverX !== null) this.hoverAt(this.hoverX);
+  }
+
+  dispose(): void {
+    cancelAnimationFrame(this.frame);
+    this.resizeObserver.disconnect();
+    for (const d of this.disposers) d();
+  }
+
+  /** The painted map as a PNG (what "Export PNG" saves). */
+  toBlob(): Promise<Blob | null> {
+    return new Promise((resolve) => this.canvas.toBlob(resolve, 'image/png'));
+  }
+
+  private resize(notify = true): void {
+    const rect = this.canvas.getBoundingClientRect();
+    this.dpr = window.devicePixelRatio || 1;
+    const w = Math.max(1, Math.round(rect.width * this.dpr));
+    const h = Math.max(1, Math.round(rect.height * this.dpr));
+    if (w === this.canvas.width && h === this.canvas.height) return;
+    this.canvas.width = w;
+    this.canvas.height = h;
+    this.canvas.dataset.mapTop = String(this.bandHeight);
+    this.repaintBins();
+    if (notify) this.options.onResize?.(w);
+  }
+
+  /** Paints the bins into the offscreen canvas, reusing the pixel buffer when the size holds. */
+  private repaintBins(): void {
+    const bins = this.bins;
+    if (!bins) return this.schedule();
+    const width = bins.count;
+    const height = this.mapHeight;
+    if (!this.image || this.image.width !== width || this.image.height !== height) {
+      this.image = new ImageData(width, height);
+      this.painted.width = width;
+      this.painted.height = height;
+    }
+    paintBins(this.image, bins, this.options.palette, Infinity);
+    this.painted.getContext('2d')!.putImageData(this.image, 0, 0);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.draw();
+    });
+  }
+
+  private draw(): void {
+    const { ctx, canvas } = this;
+    const p = this.options.palette;
+    ctx.fillStyle = cssColour(p.background);
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    this.drawBins();
+    // For the e2e suite: which bins the pixels show now, and a frame counter to wait on.
+    this.canvas.dataset.drawn = this.bins ? `${this.bins.start}-${this.bins.end}` : '';
+    this.canvas.dataset.frames = String(Number(this.canvas.dataset.frames ?? 0) + 1);
+    if (this.options.mode === 'detail') {
+      this.drawPartitions();
+      this.drawHover();
+    } else {
+      this.drawWindow();
+    }
+  }
+
+  /**
+   * Draws the last bins where their range falls in the current view, scaled: while a new
+   * answer is on its way a zoom or pan already moves the picture, so gestures feel immediate.
+   * When the bins fit the view exactly, the copy is 1:1 and pixel-exact.
+   */
+  private drawBins(): void {
+    const bins = this.bins;
+    if (!bins || bins.count === 0) return;
+    const x0 = xOfOffset(this.view, bins.start, this.canvas.width);
+    const x1 = xOfOffset(this.view, bins.end, this.canvas.width);
+    const ctx = this.ctx;
+    ctx.imageSmoothingEnabled = false;
+    // Fewer bins than pixels (zoomed to single blocks): the cells are drawn wide, with a gap
+    // after each so neighbouring blocks of one kind stay countable.
+    const cell = (x1 - x0) / bins.count;
+    if (cell >= 6) {
+      for (let i = 0; i < bins.count; i++) {
+        const a = Math.round(x0 + i * cell);
+        const b = Math.round(x0 + (i + 1) * cell);
+        ctx.drawImage(this.painted, i, 0, 1, this.mapHeight, a, this.bandHeight, Math.max(1, b - a - 1), this.mapHeight);
+      }
+      return;
+    }
+    ctx.drawImage(this.painted, 0, 0, bins.count, this.mapHeight, x0, this.bandHeight, x1 - x0, this.mapHeight);
+  }
+
+  private drawPartitions(): void {
+    const { ctx } = this;
+    const p = this.options.palette;
+    const band = this.bandHeight;
+    const spans = partitionSpans(this.partitions, this.view, this.canvas.width);
+    ctx.font = `${Math.round(11 * this.dpr)}px system-ui, sans-serif`;
+    ctx.textBaseline = 'middle';
+    for (const s of spans) {
+      const w = s.x1 - s.x0;
+      ctx.fillStyle = `rgba(${p.partition.join(',')}, 0.08)`;
+      ctx.fillRect(s.x0, 0, w, band);
+      ctx.fillStyle = `rgba(${p.partition.join(',')}, 0.55)`;
+      ctx.fillRect(Math.round(s.x0), 0, Math.max(1, Math.round(this.dpr)), this.canvas.height);
+      ctx.fillRect(Math.round(s.x1) - 1, 0, Math.max(1, Math.round(this.dpr)), band);
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(s.x0, 0, w, band);
+      ctx.clip();
+      ctx.fillStyle = cssColour(p.partition);
+      ctx.fillText(s.label, s.x0 + 6 * this.dpr, band / 2);
+      ctx.restore();
+    }
+  }
+
+  private drawHover(): void {
+    if (this.hoverX === null) return;
+    const { ctx } = this;
+    const x = Math.round(this.hoverX);
+    ctx.fillStyle = `rgba(${this.options.palette.partition.join(',')}, 0.9)`;
+    ctx.fillRect(x, this.bandHeight, Math.max(1, Math.round(this.dpr)), this.mapHeight);
+  }
+
+  private drawWindow(): void {
+    if (!this.window) return;
+    const { ctx } = this;
+    const w = this.canvas.width;
+    const x0 = Math.max(0, xOfOffset(this.view, this.window.start, w));
+    const x1 = Math.min(w, Math.max(x0 + 2 * this.dpr, xOfOffset(this.view, this.window.end, w)));
+    const c = this.options.palette.partition.join(',');
+    ctx.fillStyle = `rgba(${this.options.palette.background.join(',')}, 0.55)`;
+    ctx.fillRect(0, 0, x0, this.canvas.height);
+    ctx.fillRect(x1, 0, w - x1, this.canvas.height);
+    ctx.strokeStyle = `rgba(${c}, 0.95)`;
+    ctx.lineWidth = Math.max(1, Math.round(this.dpr * 1.5));
+    ctx.strokeRect(x0 + ctx.lineWidth / 2, ctx.lineWidth / 2, x1 - x0 - ctx.lineWidth, this.canvas.height - ctx.lineWidth);
+  }
+
+  private deviceX(e: { clientX: number }): number {
+    const rect = this.canvas.getBoundingClientRect();
+    return (e.clientX - rect.left) * this.dpr;
+  }
+
+  private offsetAt(deviceX: number): number {
+    return offsetAtX(this.view, deviceX, this.canvas.width);
+  }
+
+  private hoverAt(deviceX: number | null): void {
+    this.hoverX = deviceX;
+    this.schedule();
+    if (deviceX === null) return this.options.onHover?.(null);
+    const offset = this.offsetAt(deviceX);
+    const b = this.bins;
+    const i = b ? binOf(b.start, b.end, b.count, offset) : -1;
+    this.options.onHover?.({ offset, bin: b && i >= 0 ? summariseBin(b, i) : null });
+  }
+
+  private listen(): void {
+    const c = this.canvas;
+    const on = <K extends keyof HTMLElementEventMap>(type: K, fn: (e: HTMLElementEventMap[K]) => void, opts?: AddEventListenerOptions) => {
+      c.addEventListener(type, fn as EventListener, opts);
+      this.disposers.push(() => c.removeEventListener(type, fn as EventListener));
+    };
+    on('pointermove', (e) => {
+      const x = this.deviceX(e);
+      if (this.drag) {
+        const dx = x - this.drag.x;
+        if (Math.abs(dx) > 2 * this.dpr) this.drag.moved = true;
+        if (this.drag.moved && this.options.mode === 'detail') {
+          this.options.onPan?.(-dx / c.width);
+          this.drag.x = x;
+        } else if (this.drag.moved) {
+          this.options.onClick?.(this.offsetAt(x));
+        }
+      }
+      this.hoverAt(x);
+    });
+    on('pointerleave', () => this.hoverAt(null));
+    // Double-click dives in (4x) around the pointer; with Shift it backs out.
+    on('dblclick', (e) => this.options.onZoom?.(this.deviceX(e) / c.width, e.shiftKey ? 4 : 0.25));
+    on('pointerdown', (e) => {
+      if (e.button !== 0) return;
+      c.setPointerCapture(e.pointerId);
+      this.drag = { x: this.deviceX(e), moved: false };
+    });
+    on('pointerup', (e) => {
+      const drag = this.drag;
+      this.drag = null;
+      if (drag && !drag.moved) this.options.onClick?.(this.offsetAt(this.deviceX(e)));
+    });
+    on(
+      'wheel',
+      (e) => {
+        e.preventDefault();
+        const anchor = this.deviceX(e) / c.width;
+        // Horizontal wheels and shift+wheel pan; vertical wheels zoom, as in timeline tools.
+        if (Math.abs(e.deltaX) > Math.abs(e.deltaY) || e.shiftKey) {
+          this.options.onPan?.((e.shiftKey ? e.deltaY : e.deltaX) / 1000);
+          return;
+        }
+        const lines = e.deltaMode === 1 ? e.deltaY * 33 : e.deltaMode === 2 ? e.deltaY * 400 : e.deltaY;
+        this.options.onZoom?.(anchor, Math.pow(2, lines / 300));
+      },
+      { passive: false },
+    );
+  }
+}

@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { emptyBins, type BinCounts } from './bins.ts';
+import { binAtColumn, hatch, paintBins, segmentHeights } from './paint.ts';
+import { PALETTES, backingColour, type Rgb } from './palette.ts';
+
+const dark = PALETTES.dark;
+
+function bins(rows: { data?: number; zero?: number; hole?: number; holeUndefined?: number; unknown?: number }[]): BinCounts {
+  const b = emptyBins(0, rows.length * 1000, rows.length);
+  rows.forEach((r, i) => {
+    b.data[i] = r.data ?? 0;
+    b.zero[i] = r.zero ?? 0;
+    b.hole[i] = r.hole ?? 0;
+    b.holeUndefined[i] = r.holeUndefined ?? 0;
+    b.unknown[i] = r.unknown ?? 0;
+  });
+  return b;
+}
+
+function pixel(target: { data: Uint8ClampedArray; width: number }, x: number, y: number): Rgb {
+  const p = (y * target.width + x) * 4;
+  return [target.data[p]!, target.data[p + 1]!, target.data[p + 2]!];
+}
+
+function paint(b: BinCounts, width: number, height: number) {
+  const target = { data: new Uint8ClampedArray(width * height * 4), width, height };
+  paintBins(target, b, dark);
+  return target;
+}
+
+describe('paintBins', () => {
+  it('paints a pure data bin in the data colour from top to bottom', () => {
+    const t = paint(bins([{ data: 1000 }]), 1, 10);
+    expect(pixel(t, 0, 0)).toEqual(dark.kinds.data);
+    expect(pixel(t, 0, 9)).toEqual(dark.kinds.data);
+  });
+
+  it('gives each kind of a pure bin its own colour', () => {
+    const t = paint(bins([{ data: 1000 }, { zero: 1000 }, { hole: 1000 }, { holeUndefined: 1000 }]), 4, 4);
+    expect([0, 1, 2, 3].map((x) => pixel(t, x, 2))).toEqual([
+      dark.kinds.data,
+      dark.kinds.zero,
+      dark.kinds.hole,
+      dark.kinds['hole-undefined'],
+    ]);
+  });
+
+  it('stacks a half-data half-hole bin: data at the bottom, hole on top', () => {
+    const t = paint(bins([{ data: 500, hole: 500 }]), 1, 10);
+    expect(pixel(t, 0, 9)).toEqual(dark.kinds.data);
+    expect(pixel(t, 0, 5)).toEqual(dark.kinds.data);
+    expect(pixel(t, 0, 4)).toEqual(dark.kinds.hole);
+    expect(pixel(t, 0, 0)).toEqual(dark.kinds.hole);
+  });
+
+  it('keeps one pixel for a tiny amount of data in a huge hole bin', () => {
+    const t = paint(bins([{ data: 1, hole: 1e9 }]), 1, 20);
+    expect(pixel(t, 0, 19)).toEqual(dark.kinds.data);
+    expect(pixel(t, 0, 18)).toEqual(dark.kinds.hole);
+  });
+
+  it('spreads fewer bins than pixels over several columns each', () => {
+    const t = paint(bins([{ data: 1000 }, { zero: 1000 }]), 4, 1);
+    expect(pixel(t, 0, 0)).toEqual(dark.kinds.data);
+    expect(pixel(t, 2, 0)).toEqual(dark.kinds.zero);
+  });
+
+  it('separates wide bins with a background column', () => {
+    const t = paint(bins([{ data: 1000 }, { data: 1000 }]), 20, 1);
+    expect(pixel(t, 9, 0)).toEqual(dark.background);
+    expect(pixel(t, 8, 0)).toEqual(dark.kinds.data);
+    expect(pixel(t, 10, 0)).toEqual(dark.kinds.data);
+  });
+
+  it('hatches bytes not scanned yet with the two unknown greys', () => {
+    const t = paint(bins([{ unknown: 1000 }]), 1, 8);
+    expect(pixel(t, 0, 0)).toEqual(dark.unknown[0]);
+    expect(pixel(t, 0, 4)).toEqual(dark.unknown[1]);
+    expect(hatch(dark, 4, 0)).toEqual(dark.unknown[1]);
+  });
+
+  it('paints an empty answer as background', () => {
+    const t = paint(emptyBins(0, 0, 0), 3, 2);
+    expect(pixel(t, 1, 1)).toEqual(dark.background);
+  });
+});
+
+describe('segmentHeights', () => {
+  it('splits exactly in proportion when it can', () => {
+    expect(segmentHeights([{ colour: [0, 0, 0], bytes: 3 }, { colour: [0, 0, 0], bytes: 1 }], 8)).toEqual([6, 2]);
+  });
+
+  it('always sums to the column height', () => {
+    const h = segmentHeights(
+      [{ colour: [0, 0, 0], bytes: 1 }, { colour: [0, 0, 0], bytes: 1 }, { colour: [0, 0, 0], bytes: 1 }],
+      10,
+    );
+    expect(h.reduce((a, b) => a + b, 0)).toBe(10);
+  });
+
+  it('takes the one-pixel minimum from the tallest segment', () => {
+    expect(segmentHeights([{ colour: [0, 0, 0], bytes: 1 }, { colour: [0, 0, 0], bytes: 999 }], 4)).toEqual([1, 3]);
+  });
+});
+
+describe('backing layers', () => {
+  it('draws data held by a backing file in a tint distinct from top-layer data and holes', () => {
+    const b = bins([{ data: 0 }]);
+    b.backing = [new Float64Array([1000])];
+    const t = paint(b, 1, 2);
+    expect(pixel(t, 0, 0)).toEqual(backingColour(dark, 1));
+    expect(pixel(t, 0, 0)).not.toEqual(dark.kinds.data);
+    expect(pixel(t, 0, 0)).not.toEqual(dark.kinds.hole);
+  });
+});
+
+describe('binAtColumn', () => {
+  it('maps 1000 bins over 100 columns ten to a column', () => {
+    expect(binAtColumn(0, 100, 1000)).toBe(0);
+    expect(binAtColumn(99, 100, 1000)).toBe(990);
+  });
+});

@@ -1,0 +1,49 @@
+// Open images (tabs), the active one, and the recent list.
+import type { ImageSummary, RecentImage, ScanState } from '../../../shared/ipc.ts';
+import type { SliceCreator } from './types.ts';
+
+export interface ImagesSlice {
+  images: ImageSummary[];
+  activeId: string | null;
+  recent: RecentImage[];
+  /** The last failure to open or act on an image, shown until dismissed. */
+  error: string | null;
+  setImages(list: ImageSummary[]): void;
+  upsertImage(image: ImageSummary): void;
+  removeImage(id: string): void;
+  setActive(id: string): void;
+  setRecent(list: RecentImage[]): void;
+  setScan(id: string, scan: ScanState): void;
+  setError(message: string | null): void;
+}
+
+export const createImagesSlice: SliceCreator<ImagesSlice> = (set) => ({
+  images: [],
+  activeId: null,
+  recent: [],
+  error: null,
+  setImages: (list) =>
+    set((s) => ({
+      images: list,
+      activeId: list.some((i) => i.id === s.activeId) ? s.activeId : (list[0]?.id ?? null),
+    })),
+  upsertImage: (image) =>
+    set((s) => {
+      const at = s.images.findIndex((i) => i.id === image.id);
+      const images = at < 0 ? [...s.images, image] : s.images.map((i, k) => (k === at ? image : i));
+      return { images, activeId: at < 0 ? image.id : s.activeId };
+    }),
+  removeImage: (id) =>
+    set((s) => {
+      const at = s.images.findIndex((i) => i.id === id);
+      if (at < 0) return {};
+      const images = s.images.filter((i) => i.id !== id);
+      // Closing the active tab activates its right neighbour, else the left one, as browsers do.
+      const activeId = s.activeId === id ? (images[at]?.id ?? images[at - 1]?.id ?? null) : s.activeId;
+      return { images, activeId };
+    }),
+  setActive: (id) => set((s) => (s.images.some((i) => i.id === id) ? { activeId: id } : {})),
+  setRecent: (recent) => set({ recent }),
+  setScan: (id, scan) => set((s) => ({ images: s.images.map((i) => (i.id === id ? { ...i, scan } : i)) })),
+  setError: (error) => set({ error }),
+});
