@@ -7,7 +7,7 @@ import { EXTENT_DATA, type Extent } from '../../shared/extents.ts';
 import { BlockError, errnoOf } from './errors.ts';
 import { normalizeExtents } from './extents.ts';
 import { FLAG_FAST_ZERO, FLAG_FUA, FLAG_MAY_TRIM, FLAG_REQ_ONE, type Support } from './flags.ts';
-import type { LayerCallbacks, Next } from './types.ts';
+import type { DepthExtent, LayerCallbacks, Next } from './types.ts';
 
 /** Writes emulating zero or cache are split into pieces of this size. */
 const EMULATION_CHUNK = 1 << 20;
@@ -29,6 +29,7 @@ interface Capabilities {
   multiConn: boolean;
   cache: Support;
   extents: boolean;
+  allocationDepth: boolean;
 }
 
 export class LayerContext implements Next {
@@ -68,7 +69,9 @@ export class LayerContext implements Next {
     const multiConn = await ask(l.canMultiConn, () => b!.canMultiConn(), false);
     const cache: Support = l.canCache ? await l.canCache() : b ? b.canCache() : l.cache ? 'native' : 'emulate';
     const extents = await ask(l.canExtents, () => b!.canExtents(), l.extents !== undefined);
-    this.caps = { size, write, flush, rotational, trim, zero, fastZero, fua, multiConn, cache, extents };
+    const changesExtents = l.extents !== undefined || l.canExtents !== undefined;
+    const allocationDepth = l.allocationDepth !== undefined || (!changesExtents && b !== null && b.canAllocationDepth());
+    this.caps = { size, write, flush, rotational, trim, zero, fastZero, fua, multiConn, cache, extents, allocationDepth };
   }
 
   getSize(): number { return this.caps.size; }
@@ -82,6 +85,7 @@ export class LayerContext implements Next {
   canMultiConn(): boolean { return this.caps.multiConn; }
   canCache(): Support { return this.caps.cache; }
   canExtents(): boolean { return this.caps.extents; }
+  canAllocationDepth(): boolean { return this.caps.allocationDepth; }
 
   private checkRange(op: string, count: number, offset: number): void {
     if (!Number.isSafeInteger(count) || !Number.isSafeInteger(offset) || count <= 0 || offset < 0 ||
@@ -211,6 +215,27 @@ export class LayerContext implements Next {
     }
     if (flags & FLAG_REQ_ONE && list.length > 1) list = list.slice(0, 1);
     return list;
+  }
+
+  /** Depth extents clipped to [offset, offset+count); the layer must cover the range. */
+  async allocationDepth(count: number, offset: number): Promise<DepthExtent[]> {
+    this.checkRange('allocationDepth', count, offset);
+    if (!this.caps.allocationDepth) throw new BlockError('EINVAL', `${this.name}: allocation depth is not available`);
+    if (!this.layer.allocationDepth) return this.below!.allocationDepth(count, offset);
+    const end = offset + count;
+    const out: DepthExtent[] = [];
+    let pos = offset;
+    for (const e of await this.layer.allocationDepth(count, offset)) {
+      const start = Math.max(e.offset, pos);
+      const stop = Math.min(e.offset + e.length, end);
+      if (e.offset > pos) throw new BlockError('EIO', `${this.name}: allocation depth leaves [${pos}, ${e.offset}) uncovered`);
+      if (stop <= start) continue;
+      out.push({ offset: start, length: stop - start, depth: e.depth });
+      pos = stop;
+      if (pos >= end) break;
+    }
+    if (pos < end) throw new BlockError('EIO', `${this.name}: allocation depth stops at ${pos}, before ${end}`);
+    return out;
   }
 
   async close(): Promise<void> {

@@ -11,6 +11,16 @@ import type { Support } from './flags.ts';
 
 type MaybePromise<T> = T | Promise<T>;
 
+/**
+ * Which layer of an image chain holds a range (qemu:allocation-depth): 0 = no layer (a hole
+ * of the whole chain), 1 = the image itself, 2 = its backing file, and so on.
+ */
+export interface DepthExtent {
+  offset: number;
+  length: number;
+  depth: number;
+}
+
 export interface OpenOptions {
   readonly: boolean;
   exportName: string;
@@ -47,6 +57,12 @@ export interface LayerCallbacks {
    * must cover every byte it holds data for. FLAG_REQ_ONE is a hint it may ignore.
    */
   extents?(count: number, offset: number, flags: number): MaybePromise<Extent[]>;
+  /**
+   * Allocation depth over [offset, offset+count), sorted and contiguous. Only layers that know
+   * it (image formats with backing files) define it; a filter that changes extents without
+   * defining it hides it, since the depths below would no longer describe what it serves.
+   */
+  allocationDepth?(count: number, offset: number): MaybePromise<DepthExtent[]>;
 
   close?(): MaybePromise<void>;
 }
@@ -83,6 +99,8 @@ export interface Next {
   cache(count: number, offset: number, flags?: number): Promise<void>;
   /** Sorted, contiguous, coalesced extents covering [offset, offset+count) from `offset`. */
   extents(count: number, offset: number, flags?: number): Promise<Extent[]>;
+  canAllocationDepth(): boolean;
+  allocationDepth(count: number, offset: number): Promise<DepthExtent[]>;
 }
 
 export interface PluginInstance {

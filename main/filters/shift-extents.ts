@@ -1,7 +1,6 @@
 // Filters that move offsets (offset, partition) ask the layer below for its extents and
 // shift them into their own coordinates: one helper, so the arithmetic is written once.
-import type { Extent } from '../../shared/extents.ts';
 
-export function shiftExtents(list: readonly Extent[], by: number): Extent[] {
-  return list.map((e) => ({ offset: e.offset + by, length: e.length, flags: e.flags }));
+export function shiftExtents<T extends { offset: number }>(list: readonly T[], by: number): T[] {
+  return list.map((e) => ({ ...e, offset: e.offset + by }));
 }

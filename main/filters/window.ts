@@ -13,5 +13,8 @@ export function windowOnto(next: Next, start: number, size: number): FilterHandl
     zero: (count, off, flags) => next.zero(count, off + start, flags),
     cache: (count, off, flags) => next.cache(count, off + start, flags),
     extents: async (count, off, flags) => shiftExtents(await next.extents(count, off + start, flags), -start),
+    ...(next.canAllocationDepth()
+      ? { allocationDepth: async (count: number, off: number) => shiftExtents(await next.allocationDepth(count, off + start), -start) }
+      : {}),
   };
 }

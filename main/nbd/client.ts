@@ -19,6 +19,8 @@ interface Pending {
   buf?: Buffer;
   offset: number;
   extents?: Extent[];
+  /** The meta context whose BLOCK_STATUS chunk fills `extents`. */
+  context?: string;
   error?: BlockError;
   resolve: () => void;
   reject: (e: Error) => void;
@@ -149,10 +151,16 @@ export class NbdClient {
     await this.request(CMD.WRITE_ZEROES, noHole ? CMD_FLAG.NO_HOLE : 0, offset, count, {});
   }
 
-  /** base:allocation extents from `offset` (all data if the server has no block status). */
-  async blockStatus(count: number, offset: number, reqOne = false): Promise<Extent[]> {
-    if (!this.info.contexts.includes(CONTEXT_BASE_ALLOCATION)) return [{ offset, length: count, flags: EXTENT_DATA }];
-    const p = { extents: [] as Extent[] };
+  /**
+   * Extents of `context` from `offset` (for base:allocation, all data if the server has no
+   * block status); `flags` carries the context's value (the depth for qemu:allocation-depth).
+   */
+  async blockStatus(count: number, offset: number, reqOne = false, context = CONTEXT_BASE_ALLOCATION): Promise<Extent[]> {
+    if (!this.info.contexts.includes(context)) {
+      if (context === CONTEXT_BASE_ALLOCATION) return [{ offset, length: count, flags: EXTENT_DATA }];
+      throw new Error(`the server does not offer the meta context ${context}`);
+    }
+    const p = { extents: [] as Extent[], context };
     await this.request(CMD.BLOCK_STATUS, reqOne ? CMD_FLAG.REQ_ONE : 0, offset, count, p);
     return p.extents;
   }
@@ -224,7 +232,7 @@ export class NbdClient {
         return;
       }
       case REPLY_TYPE.BLOCK_STATUS: {
-        if (this.contextIds.get(body.readUInt32BE(0)) !== CONTEXT_BASE_ALLOCATION) return;
+        if (this.contextIds.get(body.readUInt32BE(0)) !== p.context) return;
         let pos = p.offset;
         for (let at = 4; at + 8 <= body.length; at += 8) {
           const length = body.readUInt32BE(at);

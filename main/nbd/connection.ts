@@ -330,9 +330,14 @@ export class Connection {
         let n = 0;
         for (const [id, name] of session.contexts) {
           n++;
-          if (name !== CONTEXT_BASE_ALLOCATION) continue;
-          const extents = await top.extents(length, offset, reqOne);
-          chunks.push(blockStatusChunk(req.cookie, id, extents, n === session.contexts.size));
+          const last = n === session.contexts.size;
+          if (name === CONTEXT_BASE_ALLOCATION) {
+            chunks.push(blockStatusChunk(req.cookie, id, await top.extents(length, offset, reqOne), last));
+          } else {
+            let depths = await top.allocationDepth(length, offset);
+            if (reqOne) depths = depths.slice(0, 1);
+            chunks.push(blockStatusChunk(req.cookie, id, depths.map((d) => ({ length: d.length, flags: d.depth })), last));
+          }
         }
         this.write(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
         return;

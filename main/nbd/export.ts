@@ -2,7 +2,7 @@
 // this view of the server.
 import type { Chain } from '../backend/chain.ts';
 import type { LayerContext } from '../backend/context.ts';
-import { TFLAG } from './protocol.ts';
+import { CONTEXT_ALLOCATION_DEPTH, CONTEXT_BASE_ALLOCATION, TFLAG } from './protocol.ts';
 
 export interface ServedExport {
   name: string;
@@ -11,6 +11,8 @@ export interface ServedExport {
   writable: boolean;
   /** The chain as a user reads it ("cow -> file"), shown in client lists and logs. */
   chainLabel: string;
+  /** Meta contexts the chain can serve, found on first need (see availableContexts). */
+  metaContexts?: Promise<string[]>;
 }
 
 export interface ExportLookup {
@@ -34,4 +36,21 @@ export function transmissionFlags(top: LayerContext, structuredReplies: boolean)
   if (top.canMultiConn()) f |= TFLAG.CAN_MULTI_CONN;
   if (top.canCache() !== 'none') f |= TFLAG.SEND_CACHE;
   return f;
+}
+
+/**
+ * The meta contexts an export offers: base:allocation always; qemu:allocation-depth when the
+ * chain can say which layer holds each range. Negotiation happens before the client opens
+ * the export, so the chain is opened once to ask, and the answer kept with the export.
+ */
+export function availableContexts(exp: ServedExport): Promise<string[]> {
+  exp.metaContexts ??= (async () => {
+    const open = await exp.chain.open({ readonly: true, exportName: exp.name });
+    try {
+      return open.top.canAllocationDepth() ? [CONTEXT_BASE_ALLOCATION, CONTEXT_ALLOCATION_DEPTH] : [CONTEXT_BASE_ALLOCATION];
+    } finally {
+      await open.close();
+    }
+  })().catch(() => [CONTEXT_BASE_ALLOCATION]);
+  return exp.metaContexts;
 }

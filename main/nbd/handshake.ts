@@ -4,9 +4,9 @@
 // be resynchronised (bad magic, absurd lengths) ends the connection.
 import type { OpenChain } from '../backend/chain.ts';
 import { messageOf } from '../backend/errors.ts';
-import { transmissionFlags, type ExportLookup, type ServedExport } from './export.ts';
+import { availableContexts, transmissionFlags, type ExportLookup, type ServedExport } from './export.ts';
 import {
-  CONTEXT_BASE_ALLOCATION, FLAG_FIXED_NEWSTYLE, FLAG_NO_ZEROES, IHAVEOPT, INFO, MAX_NAME_LENGTH,
+  CONTEXT_ALLOCATION_DEPTH, CONTEXT_BASE_ALLOCATION, FLAG_FIXED_NEWSTYLE, FLAG_NO_ZEROES, IHAVEOPT, INFO, MAX_NAME_LENGTH,
   MAX_OPTION_LENGTH, MAX_PAYLOAD, NBDMAGIC, OPT, optionName, REP,
 } from './protocol.ts';
 import { optionReply, writeU64 } from './replies.ts';
@@ -27,8 +27,8 @@ export interface Negotiated {
   contexts: Map<number, string>;
 }
 
-/** Meta contexts a chain can serve, with the ids we hand out for them. */
-const CONTEXT_IDS = new Map([[CONTEXT_BASE_ALLOCATION, 1]]);
+/** Meta contexts we can serve, with the ids we hand out for them. */
+const CONTEXT_IDS = new Map([[CONTEXT_BASE_ALLOCATION, 1], [CONTEXT_ALLOCATION_DEPTH, 2]]);
 
 /** Returns null when the client ended negotiation without choosing an export (ABORT). */
 export async function negotiate(io: HandshakeIO, exports: ExportLookup): Promise<Negotiated | null> {
@@ -111,11 +111,12 @@ export async function negotiate(io: HandshakeIO, exports: ExportLookup): Promise
           fail(REP.ERR_INVALID, 'SET_META_CONTEXT needs structured replies to be negotiated first');
           break;
         }
-        if (!exports.findExport(parsed.exportName)) {
+        const target = exports.findExport(parsed.exportName);
+        if (!target) {
           fail(REP.ERR_UNKNOWN, `no export named '${parsed.exportName}'`);
           break;
         }
-        const matched = matchContexts(parsed.queries, !isSet);
+        const matched = matchContexts(parsed.queries, !isSet, await availableContexts(target));
         if (isSet) contexts = new Map(matched.map((name) => [CONTEXT_IDS.get(name)!, name]));
         const parts = matched.map((name) => {
           const b = Buffer.alloc(4 + Buffer.byteLength(name));
@@ -222,8 +223,7 @@ function parseMetaContextOption(data: Buffer): { exportName: string; queries: st
  * "base:" (or any "namespace:") is a wildcard in LIST and ignored in SET; unknown names are
  * ignored, as the spec asks.
  */
-function matchContexts(queries: string[], listing: boolean): string[] {
-  const known = [...CONTEXT_IDS.keys()];
+function matchContexts(queries: string[], listing: boolean, known: string[]): string[] {
   if (queries.length === 0) return listing ? known : [];
   const out = new Set<string>();
   for (const q of queries) {

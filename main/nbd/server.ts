@@ -73,7 +73,10 @@ export class NbdServer extends EventEmitter implements ConnectionHost {
     const exp = this.exports.get(name);
     if (!exp) throw new Error(`no export named '${name}'`);
     const next = { ...exp, ...patch };
-    if (patch.chain && !patch.chainLabel) next.chainLabel = patch.chain.layerNames.join(' -> ');
+    if (patch.chain) {
+      if (!patch.chainLabel) next.chainLabel = patch.chain.layerNames.join(' -> ');
+      delete next.metaContexts;
+    }
     this.exports.set(name, next);
   }
 

@@ -4,11 +4,11 @@
 import { describeExtentFlags, type Extent } from '../../shared/extents.ts';
 import type { MapExportFormat } from '../../shared/ipc.ts';
 
-export function formatNbdinfoJson(extents: Iterable<Extent>): string {
+/** `describe` names a context's values (base:allocation's by default). */
+export function formatNbdinfoJson(extents: Iterable<Extent>, describe: (type: number) => string = describeExtentFlags): string {
   const lines: string[] = [];
   for (const e of extents) {
-    const type = e.flags & 3;
-    lines.push(`{ "offset": ${e.offset}, "length": ${e.length}, "type": ${type}, "description": "${describeExtentFlags(type)}"}`);
+    lines.push(`{ "offset": ${e.offset}, "length": ${e.length}, "type": ${e.flags}, "description": "${describe(e.flags)}"}`);
   }
   return `[\n${lines.join(',\n')}${lines.length ? '\n' : ''}]\n`;
 }

@@ -6,6 +6,7 @@ import type { Extent } from '../../../shared/extents.ts';
 import type { LayerContext } from '../../backend/context.ts';
 import { registry } from '../../catalog.ts';
 import { NbdClient, type ExportInfo } from '../../nbd/client.ts';
+import { CONTEXT_ALLOCATION_DEPTH, CONTEXT_BASE_ALLOCATION } from '../../nbd/protocol.ts';
 import { isNbdUri } from '../../nbd/uri.ts';
 import { resolveChain } from './chain-args.ts';
 
@@ -17,6 +18,8 @@ export interface Target {
   top?: LayerContext;
   remote?: ExportInfo;
   extents(count: number, offset: number): Promise<Extent[]>;
+  /** qemu:allocation-depth as extents whose flags hold the depth. */
+  depth(count: number, offset: number): Promise<Extent[]>;
   pread(buf: Buffer, offset: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -27,12 +30,13 @@ export const MAX_QUERY = 2 ** 32 - 512;
 export async function openTarget(words: string[], filters: string[] = []): Promise<Target> {
   const first = words[0];
   if (first && isNbdUri(first) && filters.length === 0) {
-    const client = await NbdClient.connect(first);
+    const client = await NbdClient.connect(first, { contexts: [CONTEXT_BASE_ALLOCATION, CONTEXT_ALLOCATION_DEPTH] });
     return {
       size: client.size,
       format: 'nbd',
       remote: client.info,
       extents: (count, offset) => client.blockStatus(count, offset),
+      depth: (count, offset) => client.blockStatus(count, offset, false, CONTEXT_ALLOCATION_DEPTH),
       pread: (buf, offset) => client.pread(buf, offset),
       close: () => client.close(),
     };
@@ -47,6 +51,10 @@ export async function openTarget(words: string[], filters: string[] = []): Promi
     config: resolved.config,
     top,
     extents: (count, offset) => top.extents(count, offset),
+    depth: async (count, offset) => {
+      if (!top.canAllocationDepth()) throw new Error(`${resolved.target}: no allocation depth (only image formats with backing files have one)`);
+      return (await top.allocationDepth(count, offset)).map((d) => ({ offset: d.offset, length: d.length, flags: d.depth }));
+    },
     pread: (buf, offset) => top.pread(buf, offset),
     close: async () => {
       await open.close();
@@ -55,12 +63,13 @@ export async function openTarget(words: string[], filters: string[] = []): Promi
   };
 }
 
-/** The whole disk's extents, coalesced, walking in MAX_QUERY slices. */
-export async function fullMap(target: Target): Promise<Extent[]> {
+/** The whole disk's extents (of base:allocation or the depth context), coalesced, walking in MAX_QUERY slices. */
+export async function fullMap(target: Target, context = CONTEXT_BASE_ALLOCATION): Promise<Extent[]> {
+  const query = context === CONTEXT_ALLOCATION_DEPTH ? target.depth : target.extents;
   const out: Extent[] = [];
   let pos = 0;
   while (pos < target.size) {
-    const list = await target.extents(Math.min(target.size - pos, MAX_QUERY), pos);
+    const list = await query(Math.min(target.size - pos, MAX_QUERY), pos);
     if (list.length === 0) throw new Error(`no extents returned at offset ${pos}`);
     for (const e of list) {
       const start = Math.max(e.offset, pos);
