@@ -50,13 +50,15 @@ anchor qemu-nbd-raw "$IMG/raw-sparse-64g.img" 10963
 URI[dense:blockscope]=nbd://127.0.0.1:10970/;  URI[sparse:blockscope]=nbd://127.0.0.1:10971/
 URI[dense:nbdkit]=nbd://127.0.0.1:10960/;      URI[sparse:nbdkit]=nbd://127.0.0.1:10961/
 URI[dense:qemu-nbd]=nbd://127.0.0.1:10962/;    URI[sparse:qemu-nbd]=nbd://127.0.0.1:10963/
-QCOW2=""
-if node "$ROOT/bin/blockscope.mjs" info "$IMG/sparse-64g.qcow2" 2>/dev/null | grep -q 'format: *qcow2'; then
-  PIDS+=("$(blockscope "$IMG/sparse-64g.qcow2" 10972)")
-  anchor qemu-nbd-qcow2 "$IMG/sparse-64g.qcow2" 10965
-  URI[qcow2:blockscope]=nbd://127.0.0.1:10972/; URI[qcow2:qemu-nbd]=nbd://127.0.0.1:10965/
-  QCOW2="blockscope qemu-nbd"
-fi
+# qcow2: the sparse 64 GiB image for maps, and the dense 2 GiB image as qcow2 for reads
+[ -s "$IMG/dense-2g.qcow2" ] || qemu-img convert -f raw -O qcow2 "$IMG/raw-dense-2g.img" "$IMG/dense-2g.qcow2"
+PIDS+=("$(blockscope "$IMG/sparse-64g.qcow2" 10972)")
+PIDS+=("$(blockscope "$IMG/dense-2g.qcow2" 10973)")
+anchor qemu-nbd-qcow2 "$IMG/sparse-64g.qcow2" 10965
+anchor qemu-nbd-qcow2 "$IMG/dense-2g.qcow2" 10966
+URI[qcow2:blockscope]=nbd://127.0.0.1:10972/; URI[qcow2:qemu-nbd]=nbd://127.0.0.1:10965/
+URI[dqcow2:blockscope]=nbd://127.0.0.1:10973/; URI[dqcow2:qemu-nbd]=nbd://127.0.0.1:10966/
+QCOW2="blockscope qemu-nbd"
 SERVERS="blockscope nbdkit qemu-nbd"
 
 printf 'rep\tworkload\timage\tserver\tvalue\tdetail\n' > "$TSV"
@@ -73,6 +75,8 @@ for rep in $(seq 1 "$REPS"); do
   for w in w1 w1c1 w3; do want $w || continue
     for s in $SERVERS; do measure "$rep" $w dense $s "${URI[dense:$s]}"; done
     [ $w = w1 ] && awk '/VmHWM/{print $2}' "/proc/$BS_DENSE/status" >> "$IMG/run/blockscope-rss"
+    [ $w = w3 ] && continue
+    for s in $QCOW2; do measure "$rep" $w dense-qcow2 $s "${URI[dqcow2:$s]}"; done
   done
   for w in w2 w4 w4q; do want $w || continue
     for s in $SERVERS; do measure "$rep" $w sparse-raw $s "${URI[sparse:$s]}"; done

@@ -4,10 +4,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-// File I/O runs on libuv's thread pool; 4 threads (the default) starve a server with many
-// requests in flight, as nbdkit's 16 threads are not. Must be set before the pool starts.
-process.env.UV_THREADPOOL_SIZE ??= '16';
-
 const cli = fileURLToPath(new URL('../out/cli/index.mjs', import.meta.url));
 if (!existsSync(cli)) {
   console.error('blockscope: the CLI is not built yet; run `npm run build` in the blockscope folder');

@@ -6,7 +6,7 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends \
-  libnbd-bin python3-libnbd nbdkit qemu-utils fio \
+  libnbd-bin python3-libnbd nbdkit qemu-utils fio fuse3 \
   gdisk fdisk util-linux e2fsprogs dosfstools mtools xfsprogs btrfs-progs exfatprogs ntfs-3g \
   cryptsetup-bin xorriso \
   chromium xvfb imagemagick \
