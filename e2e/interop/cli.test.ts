@@ -106,3 +106,26 @@ describe('several exports in one server', () => {
   });
 });
 
+
+describe('blockscope info', () => {
+  it('names the partitions and the filesystem labels in each', async () => {
+    const { ensureDemoImage } = await import('../../main/demo/index.ts');
+    const info = JSON.parse(await ok(process.execPath, [CLI, 'info', '--json', await ensureDemoImage()]));
+    expect(info.format).toBe('raw');
+    expect(info.partitions.scheme).toBe('gpt');
+    expect(info.partitions.entries.map((p: { number: number; name: string; filesystem: { type: string; label: string } }) => [p.number, p.name, p.filesystem.type, p.filesystem.label])).toEqual([
+      [1, 'demo-efi', 'fat32', 'DEMO-EFI'],
+      [2, 'demo-root', 'ext4', 'demo-root'],
+      [3, 'demo-swap', 'swap', 'demo-swap'],
+    ]);
+  });
+
+  it('reports the filesystem of an unpartitioned image', async () => {
+    const img = path.join(tmp.dir, 'fs.img');
+    await ok('truncate', ['-s', '8M', img]);
+    await ok('mkfs.ext4', ['-q', '-L', 'plainfs', img]);
+    const text = await ok(process.execPath, [CLI, 'info', img]);
+    expect(text).toMatch(/partitions: {2}none/);
+    expect(text).toMatch(/filesystem: {2}ext4 "plainfs"/);
+  });
+});

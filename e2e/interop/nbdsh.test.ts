@@ -126,6 +126,26 @@ print(h.pread(16, 8).hex())
     expect(roOut).toEqual(['EPERM', 'EPERM', 'EPERM', 'ok', '00000000000000080000000000000010']);
   });
 
+  it('DF reads come back in one data chunk; a flag not valid for a command is EINVAL', async () => {
+    const text = await nbdsh(rw.uri, `
+import errno
+chunks = []
+def chunk(buf, offset, status, err):
+    chunks.append((offset, len(buf), status))
+    return 0
+h.pread_structured(262144, 0, chunk, nbd.CMD_FLAG_DF)
+print(chunks)
+h.set_strict_mode(0)
+try:
+    h.pread(512, 0, nbd.CMD_FLAG_REQ_ONE)
+    print("ok")
+except nbd.Error as e:
+    print("EINVAL" if e.errno in (errno.EINVAL, "EINVAL") else e.errno)
+print(len(h.pread(512, 0)))
+`);
+    expect(text.trim().split('\n')).toEqual(['[(0, 262144, 1)]', 'EINVAL', '512']);
+  });
+
   it('many requests in flight on one connection all complete with the right data', async () => {
     const text = await nbdsh(ro.uri, `
 bufs = []

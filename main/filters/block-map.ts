@@ -1,6 +1,7 @@
 // A small state per fixed-size block (cow's overlay map, and any later cache-like filter).
 // Blocks live in lazily allocated chunks with a sorted chunk index, so asking about a huge,
 // mostly untouched disk walks only the chunks that exist, never every block.
+import { lowerBound } from '../../shared/sorted.ts';
 
 /** State 0 is "untouched": a block nobody has set reads as 0. */
 export const BLOCK_UNTOUCHED = 0;
@@ -79,15 +80,4 @@ export class BlockMap {
     for (const chunk of this.chunks.values()) for (const s of chunk) if (s !== BLOCK_UNTOUCHED) n++;
     return n;
   }
-}
-
-function lowerBound(sorted: readonly number[], value: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid]! < value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

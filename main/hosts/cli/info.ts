@@ -1,6 +1,7 @@
 // `blockscope info`: what an image or export is: size, format, capabilities, block sizes
 // and partitions, as text or JSON.
 import { describeChain } from '../../../shared/chain-config.ts';
+import { detectFilesystem, type FilesystemSignature } from '../../formats/filesystems/index.ts';
 import { readPartitionTable, type PartitionTable } from '../../formats/partitions/index.ts';
 import { MAX_PAYLOAD, TFLAG } from '../../nbd/protocol.ts';
 import { openTarget, type Target } from './open-target.ts';
@@ -42,15 +43,23 @@ export async function infoCommand(argv: string[]): Promise<number> {
   try {
     let table: PartitionTable | null = null;
     let tableError: string | null = null;
+    const read = async (offset: number, length: number) => {
+      const b = Buffer.alloc(length);
+      await target.pread(b, offset);
+      return b;
+    };
     try {
-      table = await readPartitionTable(async (offset, length) => {
-        const b = Buffer.alloc(length);
-        await target.pread(b, offset);
-        return b;
-      }, target.size);
+      table = await readPartitionTable(read, target.size);
     } catch (err) {
       tableError = (err as Error).message;
     }
+    // What each partition (or the whole disk, when it has no table) holds.
+    const spans = table && table.partitions.length ? table.partitions.filter((p) => !p.pastEnd) : [{ number: 0, start: 0, length: target.size }];
+    const filesystems = new Map<number, FilesystemSignature | null>();
+    for (const p of spans) {
+      filesystems.set(p.number, await detectFilesystem((offset, length) => read(p.start + offset, length), p.length).catch(() => null));
+    }
+    const fsOf = (n: number) => filesystems.get(n) ?? null;
     const blockSizes = target.remote
       ? { minimum: target.remote.minBlock, preferred: target.remote.preferredBlock, maximum: target.remote.maxPayload }
       : { minimum: 1, preferred: 4096, maximum: MAX_PAYLOAD };
@@ -61,7 +70,10 @@ export async function infoCommand(argv: string[]): Promise<number> {
       size: target.size,
       ...capabilities(target),
       block_size: blockSizes,
-      partitions: table ? { scheme: table.scheme, sector_size: table.sectorSize, disk_guid: table.diskGuid, entries: table.partitions, warnings: table.warnings } : { error: tableError },
+      partitions: table
+        ? { scheme: table.scheme, sector_size: table.sectorSize, disk_guid: table.diskGuid, entries: table.partitions.map((p) => ({ ...p, filesystem: fsOf(p.number) })), warnings: table.warnings }
+        : { error: tableError },
+      ...(table?.partitions.length ? {} : { filesystem: fsOf(0) }),
     };
     if (opts.flags.has('json')) {
       process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
@@ -78,12 +90,16 @@ export async function infoCommand(argv: string[]): Promise<number> {
     if (table) {
       lines.push(`partitions:  ${table.scheme}${table.scheme === 'none' ? '' : ` (${table.sectorSize}-byte sectors)`}`);
       for (const p of table.partitions) {
-        lines.push(`  ${String(p.number).padStart(2)}  start ${String(p.start).padStart(12)}  size ${humanSize(p.length).padStart(10)}  ${p.typeName}${p.name ? `  "${p.name}"` : ''}`);
+        const fs = fsOf(p.number);
+        const fsText = fs ? `  ${fs.type}${fs.label ? ` "${fs.label}"` : ''}` : '';
+        lines.push(`  ${String(p.number).padStart(2)}  start ${String(p.start).padStart(12)}  size ${humanSize(p.length).padStart(10)}  ${p.typeName}${p.name ? `  "${p.name}"` : ''}${fsText}`);
       }
       for (const w of table.warnings) lines.push(`  warning: ${w}`);
     } else {
       lines.push(`partitions:  unreadable: ${tableError}`);
     }
+    const whole = table?.partitions.length ? null : fsOf(0);
+    if (whole) lines.push(`filesystem:  ${whole.type}${whole.label ? ` "${whole.label}"` : ''}${whole.uuid ? ` ${whole.uuid}` : ''}`);
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     await target.close();

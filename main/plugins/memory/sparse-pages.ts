@@ -1,6 +1,7 @@
 // A sparse byte store in 4 KiB pages, grouped 256 to a chunk so that extents walk only the
 // chunks that exist (kept sorted), never every page of a huge, empty disk.
 import { EXTENT_DATA, type Extent } from '../../../shared/extents.ts';
+import { lowerBound } from '../../../shared/sorted.ts';
 
 export const PAGE_SIZE = 4096;
 const PAGES_PER_CHUNK = 256;
@@ -106,15 +107,4 @@ export class SparsePages {
     for (const chunk of this.chunks.values()) for (const p of chunk) if (p) pages++;
     return pages * PAGE_SIZE;
   }
-}
-
-function lowerBound(sorted: readonly number[], value: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid]! < value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
