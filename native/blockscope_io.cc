@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
+#include <sys/uio.h>
 #include <linux/falloc.h>
 #include <linux/fiemap.h>
 #include <linux/fs.h>
@@ -117,6 +118,23 @@ Napi::Value UnwrittenRuns(const Napi::CallbackInfo& info) {
 
 // blockDeviceSize(fd) -> size in bytes, or -errno (ENOTTY for anything but a block device).
 // fstat reports 0 for block devices, so the size has to come from the driver.
+// readNoWait(fd, buffer, offset) -> bytes read, or -errno. preadv2 with RWF_NOWAIT reads only
+// what is already in the page cache (EAGAIN otherwise), so the server can answer small cached
+// reads at once on its own thread and send only real disk reads to the thread pool.
+Napi::Value ReadNoWait(const Napi::CallbackInfo& info) {
+  int fd = static_cast<int>(ArgInt(info, 0));
+  Napi::Buffer<uint8_t> buf = info[1].As<Napi::Buffer<uint8_t>>();
+  off_t offset = static_cast<off_t>(ArgInt(info, 2));
+#ifdef RWF_NOWAIT
+  struct iovec iov = {buf.Data(), buf.Length()};
+  ssize_t r = preadv2(fd, &iov, 1, offset, RWF_NOWAIT);
+  return Napi::Number::New(info.Env(), r < 0 ? -static_cast<double>(errno) : static_cast<double>(r));
+#else
+  (void)fd; (void)buf; (void)offset;
+  return Napi::Number::New(info.Env(), -static_cast<double>(ENOSYS));
+#endif
+}
+
 Napi::Value BlockDeviceSize(const Napi::CallbackInfo& info) {
   int fd = static_cast<int>(ArgInt(info, 0));
   uint64_t size = 0;
@@ -147,6 +165,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("unwrittenRuns", Napi::Function::New(env, UnwrittenRuns));
   exports.Set("blockDeviceSize", Napi::Function::New(env, BlockDeviceSize));
   exports.Set("fadvise", Napi::Function::New(env, Fadvise));
+  exports.Set("readNoWait", Napi::Function::New(env, ReadNoWait));
+  exports.Set("EAGAIN", Napi::Number::New(env, EAGAIN));
   exports.Set("SEEK_DATA", Napi::Number::New(env, SEEK_DATA));
   exports.Set("SEEK_HOLE", Napi::Number::New(env, SEEK_HOLE));
   exports.Set("FALLOC_FL_KEEP_SIZE", Napi::Number::New(env, FALLOC_FL_KEEP_SIZE));

@@ -87,6 +87,21 @@ describe('hostile clients', () => {
     expect(r.closed).toBe(true);
   });
 
+  it('options out of order (SET_META_CONTEXT before STRUCTURED_REPLY) get ERR_INVALID and the session goes on', async () => {
+    const query = Buffer.from('base:allocation');
+    const meta = Buffer.alloc(4 + 4 + 4 + query.length);
+    meta.writeUInt32BE(0, 0); // export name length 0
+    meta.writeUInt32BE(1, 4); // one query
+    meta.writeUInt32BE(query.length, 8);
+    query.copy(meta, 12);
+    const r = await exchange((c) => c.write(Buffer.concat([clientFlags, option(OPT.SET_META_CONTEXT, meta), option(OPT.ABORT, Buffer.alloc(0))])));
+    const replies = r.received.subarray(18);
+    expect([replies.readUInt32BE(8), replies.readUInt32BE(12)]).toEqual([OPT.SET_META_CONTEXT, 2 ** 31 + 3]);
+    expect(replies.subarray(20, 20 + replies.readUInt32BE(16)).toString()).toMatch(/needs structured replies/);
+    const second = replies.subarray(20 + replies.readUInt32BE(16));
+    expect([second.readUInt32BE(8), second.readUInt32BE(12)]).toEqual([OPT.ABORT, 1]);
+  });
+
   it('malformed GO data gets ERR_INVALID, not a crash', async () => {
     const bad = Buffer.alloc(6);
     bad.writeUInt32BE(1000, 0); // name length longer than the data

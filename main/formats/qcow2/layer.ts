@@ -18,6 +18,9 @@ const COMPRESSED = 0x40000000;
 const ZERO_FLAG = 1;
 const SUBCLUSTERS = 32;
 
+/** L2 tables requested together by one status() call. */
+const L2_PREFETCH = 64;
+
 /** Bits 9..55 of an L1 or L2 entry split into its high and low words. */
 function entryOffset(hi: number, lo: number): number {
   return (hi & 0x00ffffff) * TWO_32 + ((lo & 0xfffffe00) >>> 0);
@@ -96,11 +99,19 @@ export class Qcow2Layer implements ImageLayer {
   async status(offset: number, count: number): Promise<LayerRun[]> {
     const b = new RunBuilder();
     const end = offset + count;
+    // Ask for every L2 table the range needs at once: read one after another, a map of a
+    // large image waits on the disk (or the thread pool) once per table.
+    const first = Math.floor(offset / this.l1Span);
+    const last = Math.floor((end - 1) / this.l1Span);
+    const tables = new Map<number, Promise<Buffer | null>>();
+    for (let i = first; i <= last && i - first < L2_PREFETCH; i++) tables.set(i, this.l2Table(i));
+    // Settle the prefetches that the loop below may never await (an error ends the walk).
+    for (const t of tables.values()) t.catch(() => {});
     let pos = offset;
     while (pos < end) {
       const l1Index = Math.floor(pos / this.l1Span);
       const spanEnd = Math.min(end, (l1Index + 1) * this.l1Span);
-      const table = await this.l2Table(l1Index);
+      const table = await (tables.get(l1Index) ?? this.l2Table(l1Index));
       if (!table) {
         b.absent(pos, spanEnd - pos);
         pos = spanEnd;

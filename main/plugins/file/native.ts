@@ -15,6 +15,9 @@ export interface NativeIo {
   fallocate(fd: number, mode: number, offset: number, length: number): number;
   blockDeviceSize?(fd: number): number;
   fadvise?(fd: number, offset: number, length: number, advice: number): number;
+  /** preadv2(RWF_NOWAIT): bytes read from the page cache, or -errno (-EAGAIN: not cached). Absent in old builds. */
+  readNoWait?(fd: number, buf: Buffer, offset: number): number;
+  EAGAIN?: number;
   FALLOC_FL_KEEP_SIZE: number;
   FALLOC_FL_PUNCH_HOLE: number;
   FALLOC_FL_ZERO_RANGE: number;
