@@ -20,6 +20,8 @@ import { ProtocolError, RequestParser, type NbdRequest } from './request-parser.
 
 /** Requests handled at once per connection before we stop reading more. */
 const MAX_IN_FLIGHT = 32;
+/** Queued reply bytes above which the connection stops reading new requests. */
+const SEND_BUFFER_LIMIT = 8 * 1024 * 1024;
 /** Reply buffers kept for reuse per connection. */
 const POOL_BYTES = 16 * 1024 * 1024;
 /** Reads at least this long are checked for holes and answered with OFFSET_HOLE chunks. */
@@ -198,7 +200,9 @@ export class Connection {
       });
     }
     const done = pooled ? () => this.pool.release(b) : undefined;
-    if (!this.socket.write(b, done)) this.writeBlocked = true;
+    // The socket's own high-water mark (16 KiB) is below one READ reply; stopping at it would
+    // serialise reads. Stop taking requests only when replies really pile up.
+    if (!this.socket.write(b, done) && this.socket.writableLength > SEND_BUFFER_LIMIT) this.writeBlocked = true;
   }
 
   /** Parse and start requests while the in-flight and send-buffer limits allow. */
