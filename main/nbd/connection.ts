@@ -191,7 +191,8 @@ export class Connection {
    */
   private write(b: Buffer, pooled = false): void {
     if (this.closed) return;
-    if (!this.corked) {
+    // A lone reply goes out at once; cork only when others are in flight to join it.
+    if (!this.corked && this.inFlight > 1) {
       this.corked = true;
       this.socket.cork();
       setImmediate(() => {
