@@ -73,6 +73,16 @@ export class ByteQueue {
     }
   }
 
+  /**
+   * Copy whatever is left into memory of our own: the chunks may be views of a read buffer
+   * the socket reuses for its next read.
+   */
+  own(): void {
+    if (this.total === 0) return;
+    const rest = Buffer.from(this.takeAll());
+    this.push(rest);
+  }
+
   /** Everything left, consumed (for handing leftovers to the next phase). */
   takeAll(): Buffer {
     return this.total === 0 ? Buffer.alloc(0) : this.take(this.total);

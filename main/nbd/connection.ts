@@ -93,13 +93,17 @@ export class Connection {
   private corked = false;
   stats = { requests: 0, bytesRead: 0, bytesWritten: 0 };
 
-  constructor(id: number, socket: Socket, host: ConnectionHost) {
+  /**
+   * `lendsReadBuffer`: the socket delivers data through `receive` in one buffer it reuses for
+   * every read (net's onread), instead of a new buffer per read as 'data' events do.
+   */
+  constructor(id: number, socket: Socket, host: ConnectionHost, lendsReadBuffer = false) {
     this.id = id;
     this.socket = socket;
     this.host = host;
     this.remote = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : 'unix socket';
     if (socket.remoteAddress) socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    if (!lendsReadBuffer) socket.on('data', (chunk: Buffer) => this.receive(chunk, false));
     socket.on('drain', () => {
       this.writeBlocked = false;
       this.pump();
@@ -156,24 +160,28 @@ export class Connection {
 
   private readHandshake(n: number): Promise<Buffer> {
     if (this.closed) return Promise.reject(new ProtocolError('client disconnected during the handshake'));
-    if (this.handshakeQueue.length >= n) return Promise.resolve(this.handshakeQueue.take(n));
+    // Copies: the handshake is not hot, and its bytes may be views of a reused read buffer.
+    if (this.handshakeQueue.length >= n) return Promise.resolve(Buffer.from(this.handshakeQueue.take(n)));
     return new Promise((resolve, reject) => {
       this.handshakeWaiter = { n, resolve, reject };
     });
   }
 
-  private onData(chunk: Buffer): void {
+  /** Bytes from the client; `borrowed` chunks are only valid until this call returns. */
+  receive(chunk: Buffer, borrowed: boolean): void {
     if (this.parser) {
       this.parser.push(chunk);
       this.pump();
+      if (borrowed) this.parser.ownBuffered();
       return;
     }
     this.handshakeQueue.push(chunk);
     const w = this.handshakeWaiter;
     if (w && this.handshakeQueue.length >= w.n) {
       this.handshakeWaiter = null;
-      w.resolve(this.handshakeQueue.take(w.n));
+      w.resolve(Buffer.from(this.handshakeQueue.take(w.n)));
     }
+    if (borrowed) this.handshakeQueue.own();
   }
 
   private protocolFailure(err: unknown): void {

@@ -40,6 +40,11 @@ export class RequestParser {
     this.queue.push(chunk);
   }
 
+  /** Keep unparsed bytes in our own memory (see ByteQueue.own). */
+  ownBuffered(): void {
+    this.queue.own();
+  }
+
   /** Bytes received but not yet parsed. */
   get buffered(): number {
     return this.queue.length;

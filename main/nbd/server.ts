@@ -23,6 +23,8 @@ export interface ServerOptions {
   log?: (line: string) => void;
   /** Log every request (the CLI's -v). */
   verbose?: boolean;
+  /** Read client data into one reused buffer per connection (default true; see withReadBuffer). */
+  reuseReadBuffer?: boolean;
 }
 
 export type ListenTarget = { host: string; port: number } | { path: string };
@@ -47,9 +49,11 @@ export class NbdServer extends EventEmitter implements ConnectionHost {
   private readonly live = new Set<Connection>();
   private readonly listeners_: net.Server[] = [];
   private nextId = 1;
+  private readonly reuseReadBuffer: boolean;
 
   constructor(options: ServerOptions = {}) {
     super();
+    this.reuseReadBuffer = options.reuseReadBuffer ?? true;
     this.verbose = options.verbose ?? false;
     this.logLine = options.log ?? ((line) => console.error(line));
   }
@@ -110,8 +114,12 @@ export class NbdServer extends EventEmitter implements ConnectionHost {
   }
 
   async listen(target: ListenTarget): Promise<Listening> {
-    const server = net.createServer((socket) => {
-      this.live.add(new Connection(this.nextId++, socket, this));
+    const server = net.createServer({ pauseOnConnect: true }, (accepted) => {
+      let conn: Connection | null = null;
+      const lent = this.reuseReadBuffer ? withReadBuffer(accepted, (chunk) => conn?.receive(chunk, true)) : null;
+      conn = new Connection(this.nextId++, lent ?? accepted, this, lent !== null);
+      if (!lent) accepted.resume();
+      this.live.add(conn);
     });
     server.on('error', (err) => this.log(`server: ${err.message}`));
     if ('path' in target) await unlink(target.path).catch(() => {});
@@ -142,5 +150,35 @@ export class NbdServer extends EventEmitter implements ConnectionHost {
       check();
     }));
     await Promise.all([...waits, ...gone]);
+  }
+}
+
+/** Bytes read from a client socket at once (Node's own reads are 64 KiB, a new buffer each). */
+const READ_BUFFER_SIZE = 1024 * 1024;
+
+/**
+ * A socket for the accepted connection that reads into one reused 1 MiB buffer (net's
+ * documented `onread` option). Node offers onread only when a Socket is constructed, so the
+ * accepted socket's handle is handed to a new Socket; the original is closed with it so the
+ * server's connection count stays right. Returns null where the runtime does not allow this,
+ * and the caller uses the accepted socket as it is.
+ */
+function withReadBuffer(accepted: net.Socket, onChunk: (chunk: Buffer) => void): net.Socket | null {
+  const internal = accepted as unknown as { _handle: { useUserBuffer?: unknown } | null };
+  const handle = internal._handle;
+  if (!handle || typeof handle.useUserBuffer !== 'function') return null;
+  const buffer = Buffer.allocUnsafe(READ_BUFFER_SIZE);
+  try {
+    const socket = new net.Socket({
+      handle,
+      readable: true,
+      writable: true,
+      onread: { buffer, callback: (n: number, buf: Buffer) => void onChunk(buf.subarray(0, n)) },
+    } as net.SocketConstructorOpts);
+    internal._handle = null;
+    socket.once('close', () => accepted.destroy());
+    return socket;
+  } catch {
+    return null;
   }
 }

@@ -149,7 +149,7 @@ async function openForConnection(file: string, readonly: boolean): Promise<{ fd:
 }
 
 /** Reads up to this size try the page cache synchronously first. */
-const NOWAIT_READ_MAX = 1024 * 1024;
+const NOWAIT_READ_MAX = 64 * 1024;
 
 export const filePlugin: PluginDefinition = {
   name: 'file',
