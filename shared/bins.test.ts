@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BIN_DATA, BIN_HOLE, BIN_HOLE_UNDEFINED, BIN_UNKNOWN, BIN_ZERO, binClassOfFlags, binEdge, binOf, flagsOfBinClass } from './bins.ts';
+import { BIN_DATA, BIN_HOLE, BIN_HOLE_UNDEFINED, BIN_UNKNOWN, BIN_ZERO, backingLayerOfDepth, binClassOfFlags, binEdge, binOf, flagsOfBinClass } from './bins.ts';
 
 describe('binEdge', () => {
   it('cuts 10 bytes into 4 bins of 2, 3, 2, 3', () => {
@@ -35,4 +35,10 @@ it('classifies NBD flags', () => {
 it('turns bin classes back into NBD flags', () => {
   expect([0, 1, 2, 3].map((f) => flagsOfBinClass(binClassOfFlags(f)))).toEqual([0, 1, 2, 3]);
   expect(flagsOfBinClass(BIN_UNKNOWN)).toBe(-1);
+});
+
+describe('backingLayerOfDepth', () => {
+  it('numbers backing files from 1 below the image, and gives 0 for the image and for no layer', () => {
+    expect([0, 1, 2, 3].map(backingLayerOfDepth)).toEqual([0, 0, 1, 2]);
+  });
 });

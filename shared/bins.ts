@@ -69,3 +69,15 @@ export function binOf(start: number, end: number, bins: number, offset: number):
   while (i < bins - 1 && binEdge(start, end, bins, i + 1) <= offset) i++;
   return i;
 }
+
+// Allocation depth (qemu:allocation-depth): 0 = no layer holds the range, 1 = the image
+// itself, 2 = its backing file, and so on. Map bins count the data each backing file holds
+// separately, so the map can tint it per layer; backing layer k (1-based) is depth k + 1.
+
+/** The image itself, not a backing file. */
+export const DEPTH_TOP = 1;
+
+/** Backing layer (1 = the first backing file) holding data at `depth`; 0 for the image itself or no layer. */
+export function backingLayerOfDepth(depth: number): number {
+  return depth > DEPTH_TOP ? depth - DEPTH_TOP : 0;
+}

@@ -67,6 +67,24 @@ export interface AllocationTotals {
   holeUndefined: number;
   /** Not scanned yet. */
   unknown: number;
+  /**
+   * Of `data`, the bytes each backing file holds (index 0 = the first backing file), when the
+   * chain reports allocation depth; absent otherwise.
+   */
+  backing?: number[];
+}
+
+/** One file of an image's backing chain, top first. */
+export interface ImageLayerInfo {
+  /** Its allocation depth: 1 = the image itself, 2 = its backing file, ... */
+  depth: number;
+  path: string;
+  /** qcow2, vmdk, vhd, vhdx, vdi, raw */
+  format: string;
+  /** Virtual size of this file (a backing file may be shorter than the image). */
+  size: number;
+  /** The format reader's one-line description (version, cluster size, ...). */
+  summary: string;
 }
 
 export interface ScanState {
@@ -107,6 +125,8 @@ export interface ImageSummary {
   partitions: PartitionInfo[];
   /** The filesystem on the whole disk, when there is no partition table. */
   filesystem?: FilesystemInfo;
+  /** The image file and its backing files, top first; absent for plugins that are not image formats. */
+  layers?: ImageLayerInfo[];
   /** Problems found while probing (damaged GPT, partition past the end, ...). */
   warnings: string[];
   totals: AllocationTotals;
@@ -134,6 +154,16 @@ export interface MapBins {
   end: number;
   bins: number;
   counts: number[];
+  /**
+   * How many backing files `backing` counts (0 or absent: the chain reports no allocation
+   * depth, or no backing file holds anything seen so far).
+   */
+  backingLayers?: number;
+  /**
+   * backingLayers numbers per bin: the bytes of the bin's data held by backing file k + 1
+   * (allocation depth k + 2). They are part of the bin's data count, not added to it.
+   */
+  backing?: number[];
   /** Increases whenever the model changes; a reply older than the last map.changed is stale. */
   version: number;
 }
@@ -145,6 +175,8 @@ export interface ExtentAt {
   /** NBD base:allocation bits; -1 when not scanned yet. */
   flags: number;
   kind: ExtentKind | 'unknown';
+  /** Allocation depth (0 = no layer, 1 = the image, 2 = its backing file, ...); absent when the chain does not report it. */
+  depth?: number;
   partition: PartitionInfo | null;
 }
 

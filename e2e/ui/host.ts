@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import type { IpcChannel, IpcRequest, IpcResponse, IpcResult, WsServerMessage } from '../../shared/ipc.ts';
+import type { IpcChannel, IpcEventName, IpcEvents, IpcRequest, IpcResponse, IpcResult, WsServerMessage } from '../../shared/ipc.ts';
 
 export const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -15,6 +15,8 @@ export interface Host {
   process: ChildProcess;
   output(): string;
   invoke<C extends IpcChannel>(channel: C, request: IpcRequest<C>): Promise<IpcResponse<C>>;
+  /** Contract events as the renderer receives them; returns an unsubscribe function. */
+  on<E extends IpcEventName>(event: E, listener: (payload: IpcEvents[E]) => void): () => void;
   stop(): Promise<void>;
 }
 
@@ -55,9 +57,11 @@ export async function startHost(extraArgs: string[] = []): Promise<Host> {
   });
   let nextId = 1;
   const waiting = new Map<number, (r: IpcResult<unknown>) => void>();
+  const listeners = new Set<(event: IpcEventName, payload: unknown) => void>();
   socket.on('message', (data) => {
     const m = JSON.parse(String(data)) as WsServerMessage;
     if (m.kind === 'result') waiting.get(m.id)?.(m.result);
+    else for (const l of listeners) l(m.event, m.payload);
   });
 
   return {
@@ -70,6 +74,13 @@ export async function startHost(extraArgs: string[] = []): Promise<Host> {
         waiting.set(id, (r) => (r.ok ? resolve(r.value as never) : reject(new Error(r.error.message))));
         socket.send(JSON.stringify({ kind: 'invoke', id, channel, request }));
       }),
+    on: (event, listener) => {
+      const l = (name: IpcEventName, payload: unknown) => {
+        if (name === event) listener(payload as never);
+      };
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
     stop: async () => {
       socket.close();
       if (child.exitCode === null) {

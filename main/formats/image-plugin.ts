@@ -2,7 +2,7 @@
 // chain opened per export and shared by its connections, extents over the whole chain,
 // and `allocationDepth` for the qemu:allocation-depth meta context.
 import type { Extent } from '../../shared/extents.ts';
-import type { PluginDefinition, PluginHandle } from '../backend/types.ts';
+import type { PluginDefinition, PluginHandle, PluginInstance } from '../backend/types.ts';
 import { openImageChain } from './backing.ts';
 import type { DepthExtent } from './layer-stack.ts';
 
@@ -17,6 +17,23 @@ export function hasAllocationDepth(handle: PluginHandle): handle is LayeredImage
   return typeof (handle as Partial<LayeredImageHandle>).allocationDepth === 'function';
 }
 
+/** One file of the chain, as the app's info panel lists it. */
+export interface ImageLayerDescription {
+  path: string;
+  format: string;
+  size: number;
+  summary: string;
+}
+
+/** A plugin instance of a layered image format: it knows the files of its chain, top first. */
+export interface LayeredImageInstance extends PluginInstance {
+  readonly layers: readonly ImageLayerDescription[];
+}
+
+export function isLayeredImageInstance(instance: PluginInstance): instance is LayeredImageInstance {
+  return Array.isArray((instance as Partial<LayeredImageInstance>).layers);
+}
+
 export function defineImagePlugin(format: string, summary: string): PluginDefinition {
   return {
     name: format,
@@ -28,7 +45,8 @@ export function defineImagePlugin(format: string, summary: string): PluginDefini
       const layers = stack.layers.map((l, i) => (i === 0 ? `${l.path}: ${l.summary}` : `backing ${i}: ${l.path} (${l.summary})`));
       const warnings = stack.layers.flatMap((l) => l.warnings);
       for (const w of warnings) console.warn(`blockscope: ${w}`);
-      return {
+      const instance: LayeredImageInstance = {
+        layers: stack.layers.map((l) => ({ path: l.path, format: l.format, size: l.size, summary: l.summary })),
         description: [...layers, ...warnings].join('; '),
         open(): LayeredImageHandle {
           return {
@@ -43,6 +61,7 @@ export function defineImagePlugin(format: string, summary: string): PluginDefini
         },
         unload: () => stack.close(),
       };
+      return instance;
     },
   };
 }

@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { BIN_DATA as D, BIN_HOLE as H, BIN_HOLE_UNDEFINED as U, BIN_UNKNOWN as Q, BIN_ZERO as Z } from '../../shared/bins.ts';
-import { AllocationModel, type Run } from './allocation-model.ts';
+import { AllocationModel, withDepths, type Run } from './allocation-model.ts';
 
 const runs = (...triples: [number, number, number][]): Run[] => triples.map(([offset, length, cls]) => ({ offset, length, cls }));
 const listOf = (m: AllocationModel) => [...m.runs()].map((r) => [r.offset, r.length, r.cls]);
+/** [offset, length, class, depth] */
+const deep = (...quads: [number, number, number, number][]): Run[] => quads.map(([offset, length, cls, depth]) => ({ offset, length, cls, depth }));
+const depthListOf = (m: AllocationModel) => [...m.runs()].map((r) => [r.offset, r.length, r.cls, r.depth]);
 
 describe('AllocationModel.replace', () => {
   it('starts as one unknown run', () => {
@@ -94,5 +97,74 @@ describe('AllocationModel.runAt', () => {
     const m = new AllocationModel(100);
     m.replace(0, 100, runs([0, 30, D], [30, 70, H]));
     expect(m.runAt(42)).toEqual({ offset: 30, length: 70, cls: H });
+  });
+});
+
+describe('allocation depth', () => {
+  it('keeps runs of one class apart when different layers hold them', () => {
+    const m = new AllocationModel(100);
+    m.replace(0, 100, deep([0, 20, D, 1], [20, 30, D, 2], [50, 10, D, 2], [60, 40, H, 0]));
+    expect(depthListOf(m)).toEqual([[0, 20, D, 1], [20, 40, D, 2], [60, 40, H, 0]]);
+    expect(m.backingLayers).toBe(1);
+  });
+
+  it('counts data held by each backing file per bin, inside the data count', () => {
+    const m = new AllocationModel(100);
+    // Bins of 25 bytes: [0,25) [25,50) [50,75) [75,100).
+    m.replace(0, 100, deep([0, 10, D, 1], [10, 30, D, 2], [40, 20, D, 3], [60, 10, Z, 2], [70, 30, H, 0]));
+    const b = m.layeredBins(0, 100, 4);
+    expect(b.backingLayers).toBe(2);
+    expect(b.counts).toEqual([
+      25, 0, 0, 0, 0,
+      25, 0, 0, 0, 0,
+      10, 10, 5, 0, 0,
+      0, 0, 25, 0, 0,
+    ]);
+    // Per bin: backing file 1 (depth 2), backing file 2 (depth 3).
+    expect(b.backing).toEqual([15, 0, 15, 10, 0, 10, 0, 0]);
+    expect(m.layeredTotals().backing).toEqual([30, 20]);
+  });
+
+  it('grows room for a deeper layer seen after the first scan slice', () => {
+    const m = new AllocationModel(1000);
+    const list: Run[] = [];
+    for (let i = 0; i < 50; i++) list.push({ offset: i * 10, length: 10, cls: D, depth: 1 + (i % 2) });
+    m.replace(0, 500, list);
+    expect(m.layeredBins(0, 1000, 1).backing).toEqual([250]);
+    m.replace(500, 1000, deep([500, 100, D, 4], [600, 400, H, 0]));
+    const b = m.layeredBins(0, 1000, 2);
+    expect(b.backingLayers).toBe(3);
+    expect(b.backing).toEqual([250, 0, 0, 0, 0, 100]);
+    expect(b.counts.slice(0, 5)).toEqual([500, 0, 0, 0, 0]);
+  });
+
+  it('reports no backing layers for a chain without depth', () => {
+    const m = new AllocationModel(100);
+    m.replace(0, 100, runs([0, 50, D], [50, 50, H]));
+    expect(m.layeredBins(0, 100, 2)).toEqual({ counts: [50, 0, 0, 0, 0, 0, 0, 50, 0, 0], backingLayers: 0, backing: [] });
+    expect(m.runAt(10)).toEqual({ offset: 0, length: 50, cls: D });
+  });
+
+  it('gives the depth of the run holding an offset', () => {
+    const m = new AllocationModel(100);
+    m.replace(0, 100, deep([0, 30, D, 1], [30, 70, D, 2]));
+    expect(m.runAt(42)).toEqual({ offset: 30, length: 70, cls: D, depth: 2 });
+  });
+});
+
+describe('withDepths', () => {
+  it('cuts extents where the depth changes', () => {
+    expect(withDepths(runs([0, 60, D], [60, 40, H]), [
+      { offset: 0, length: 20, depth: 1 },
+      { offset: 20, length: 50, depth: 2 },
+      { offset: 70, length: 30, depth: 0 },
+    ])).toEqual(deep([0, 20, D, 1], [20, 40, D, 2], [60, 10, H, 2], [70, 30, H, 0]));
+  });
+
+  it('leaves the depth unknown where the depth answer stops short', () => {
+    expect(withDepths(runs([0, 100, D]), [{ offset: 0, length: 40, depth: 1 }])).toEqual([
+      { offset: 0, length: 40, cls: D, depth: 1 },
+      { offset: 40, length: 60, cls: D },
+    ]);
   });
 });

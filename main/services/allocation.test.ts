@@ -11,6 +11,9 @@ const listOf = (t: AllocationTracker) => [...t.current.runs()].map((r) => [r.off
 function recorder() {
   const progress: ScanProgress[] = [];
   const changed: [number, number][][] = [];
+  // Notices are taken in order, one per nextChange, so a notice that lands before the test
+  // starts waiting for it (the scan's can beat start() resolving) is not lost.
+  let taken = 0;
   let wake: (() => void) | null = null;
   return {
     progress,
@@ -22,7 +25,16 @@ function recorder() {
         wake?.();
       },
     },
-    nextChange: () => new Promise<void>((resolve) => (wake = resolve)),
+    nextChange: () =>
+      new Promise<void>((resolve) => {
+        const take = () => {
+          taken++;
+          wake = null;
+          resolve();
+        };
+        if (changed.length > taken) take();
+        else wake = take;
+      }),
   };
 }
 
@@ -78,6 +90,30 @@ describe('AllocationTracker', () => {
     await rec.nextChange();
     expect(rec.changed.length).toBe(before + 1);
     expect(rec.changed.at(-1)).toEqual([[0, 2 * MiB], [6 * MiB, 7 * MiB]]);
+    tracker.dispose();
+  });
+});
+
+describe('AllocationTracker with allocation depth', () => {
+  // A 100-byte chain top, scanned in one query: data [0, 40) in the image, [40, 70) in its backing file.
+  const source = (canDepth: boolean) => ({
+    getSize: () => 100,
+    extents: async () => [{ offset: 0, length: 70, flags: 0 }, { offset: 70, length: 30, flags: 3 }],
+    canAllocationDepth: () => canDepth,
+    allocationDepth: async () => [{ offset: 0, length: 40, depth: 1 }, { offset: 40, length: 30, depth: 2 }, { offset: 70, length: 30, depth: 0 }],
+  });
+
+  it('records the layer holding each run when the chain reports it', async () => {
+    const tracker = new AllocationTracker(source(true), recorder().listener);
+    await tracker.start();
+    expect([...tracker.current.runs()].map((r) => [r.offset, r.length, r.cls, r.depth])).toEqual([[0, 40, D, 1], [40, 30, D, 2], [70, 30, H, 0]]);
+    tracker.dispose();
+  });
+
+  it('leaves depth out when the chain cannot report it', async () => {
+    const tracker = new AllocationTracker(source(false), recorder().listener);
+    await tracker.start();
+    expect([...tracker.current.runs()].map((r) => [r.offset, r.length, r.cls, r.depth])).toEqual([[0, 70, D, undefined], [70, 30, H, undefined]]);
     tracker.dispose();
   });
 });

@@ -5,12 +5,16 @@
 // while a write landed is overwritten by the re-query that write caused, never the reverse.
 import { binClassOfFlags } from '../../shared/bins.ts';
 import type { Extent } from '../../shared/extents.ts';
-import { AllocationModel, type Run } from './allocation-model.ts';
+import type { DepthExtent } from '../backend/types.ts';
+import { AllocationModel, withDepths, type Run } from './allocation-model.ts';
 
 /** What the tracker asks: the top of an open, read-only chain (LayerContext fits). */
 export interface ExtentSource {
   getSize(): number;
   extents(count: number, offset: number, flags?: number): Promise<Extent[]>;
+  /** Image chains with backing files also say which layer holds each range. */
+  canAllocationDepth?(): boolean;
+  allocationDepth?(count: number, offset: number): Promise<DepthExtent[]>;
 }
 
 export interface ScanProgress {
@@ -132,8 +136,11 @@ export class AllocationTracker {
   private async query(offset: number, count: number): Promise<number> {
     const extents = await this.source.extents(count, offset);
     if (extents.length === 0) throw new Error(`the chain returned no extents for ${count} bytes at ${offset}`);
-    const runs: Run[] = extents.map((e) => ({ offset: e.offset, length: e.length, cls: binClassOfFlags(e.flags) }));
+    let runs: Run[] = extents.map((e) => ({ offset: e.offset, length: e.length, cls: binClassOfFlags(e.flags) }));
     const end = extents[extents.length - 1]!.offset + extents[extents.length - 1]!.length;
+    if (this.source.allocationDepth && this.source.canAllocationDepth?.()) {
+      runs = withDepths(runs, await this.source.allocationDepth(end - offset, offset));
+    }
     this.model.replace(offset, end, runs);
     this._version++;
     return end;

@@ -7,6 +7,7 @@ import { parseParams } from '../../shared/params.ts';
 import { Chain, type NamedPlugin } from '../backend/chain.ts';
 import type { Registry } from '../backend/registry.ts';
 import type { FilterInstance } from '../backend/types.ts';
+import { isLayeredImageInstance, type ImageLayerDescription } from '../formats/image-plugin.ts';
 import { ServiceError } from './errors.ts';
 
 /** Same name and same parameters: the same filter, wherever it sits in the list. */
@@ -49,6 +50,11 @@ export class ImageChain {
 
   get label(): string {
     return describeChain(this._config);
+  }
+
+  /** The image file and its backing files, top first, when the plugin is a layered image format. */
+  get imageLayers(): readonly ImageLayerDescription[] | null {
+    return isLayeredImageInstance(this.plugin.instance) ? this.plugin.instance.layers : null;
   }
 
   /** Enabled filters whose instance holds unsaved data (cow with writes). */

@@ -96,6 +96,60 @@ describe('opening', () => {
   });
 });
 
+describe('backing chains', () => {
+  const KiB = 1024;
+
+  /** base (data at 0..1M) <- mid (1M..2M) <- top (512K..640K and 3M..3.5M), made by qemu-img and qemu-io. */
+  async function qcow2Chain(): Promise<string> {
+    const at = (name: string) => path.join(dir, name);
+    await run('qemu-img', ['create', '-q', '-f', 'qcow2', at('base.qcow2'), '4M']);
+    await run('qemu-io', ['-f', 'qcow2', '-c', 'write -P 0xaa 0 1M', at('base.qcow2')]);
+    await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', 'base.qcow2', '-F', 'qcow2', at('mid.qcow2')]);
+    await run('qemu-io', ['-f', 'qcow2', '-c', 'write -P 0xbb 1M 1M', at('mid.qcow2')]);
+    await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', 'mid.qcow2', '-F', 'qcow2', at('top.qcow2')]);
+    await run('qemu-io', ['-f', 'qcow2', '-c', 'write -P 0xcc 3M 512k', '-c', 'write -P 0xdd 512k 128k', at('top.qcow2')]);
+    return at('top.qcow2');
+  }
+
+  it('lists the files of the chain, top first', async () => {
+    const { id } = await session.openPath(await qcow2Chain());
+    const layers = session.get(id).layers!.map((l) => [l.depth, path.basename(l.path), l.format, l.size]);
+    expect(layers).toEqual([[1, 'top.qcow2', 'qcow2', 4 * MiB], [2, 'mid.qcow2', 'qcow2', 4 * MiB], [3, 'base.qcow2', 'qcow2', 4 * MiB]]);
+  });
+
+  it('gives each extent the layer qemu-img map says holds it', async () => {
+    const top = await qcow2Chain();
+    const { id } = await session.openPath(top);
+    await scanned(session, id);
+    // qemu-img counts the top image as depth 0 and gives absent ranges the deepest layer's depth.
+    const map = JSON.parse((await run('qemu-img', ['map', '--output=json', top])).stdout) as { start: number; length: number; depth: number; present: boolean }[];
+    expect(map.length).toBe(7);
+    for (const e of map) {
+      const at = session.extentAt(id, e.start);
+      expect([at.offset, at.length, at.depth]).toEqual([e.start, e.length, e.present ? e.depth + 1 : 0]);
+    }
+  });
+
+  it('counts the data each backing file holds per bin and in the totals', async () => {
+    const { id } = await session.openPath(await qcow2Chain());
+    const img = await scanned(session, id);
+    const bins = session.bins(id, 0, 4 * MiB, 4);
+    expect(bins.backingLayers).toBe(2);
+    // Per 1 MiB bin: [mid, base]. base's first MiB less the 128 KiB top.qcow2 covers.
+    expect(bins.backing).toEqual([0, 896 * KiB, MiB, 0, 0, 0, 0, 0]);
+    expect(bins.counts.filter((_, i) => i % 5 === 0)).toEqual([MiB, MiB, 0, 512 * KiB]);
+    expect(img.totals.backing).toEqual([MiB, 896 * KiB]);
+  });
+
+  it('reports no layers and no depth for a raw file', async () => {
+    const { id } = await session.openPath(await sparseImage('disk.img', 4 * MiB, [MiB]));
+    await scanned(session, id);
+    expect(session.get(id).layers).toBeUndefined();
+    expect(session.extentAt(id, MiB).depth).toBeUndefined();
+    expect(session.bins(id, 0, 4 * MiB, 4).backing).toBeUndefined();
+  });
+});
+
 describe('serving', () => {
   it('exports the same map nbdinfo reads over the wire', async () => {
     const file = await sparseImage('disk.img', 8 * MiB, [0, 3 * MiB, 7 * MiB]);

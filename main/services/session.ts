@@ -4,7 +4,7 @@
 // tests make as many as they like.
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { flagsOfBinClass } from '../../shared/bins.ts';
+import { DEPTH_TOP, flagsOfBinClass } from '../../shared/bins.ts';
 import type { ChainConfig } from '../../shared/chain-config.ts';
 import { extentKind, type Extent } from '../../shared/extents.ts';
 import {
@@ -234,7 +234,9 @@ export class Session {
   }
 
   private summary(img: OpenImage): ImageSummary {
-    const [data, zero, hole, holeUndefined, unknown] = img.tracker.current.totals() as [number, number, number, number, number];
+    const totals = img.tracker.current.layeredTotals();
+    const [data, zero, hole, holeUndefined, unknown] = totals.counts as [number, number, number, number, number];
+    const layers = img.chain.imageLayers?.map((l, i) => ({ depth: i + DEPTH_TOP, path: l.path, format: l.format, size: l.size, summary: l.summary }));
     const p = img.tracker.progress;
     return {
       id: img.id,
@@ -249,8 +251,9 @@ export class Session {
       partitionScheme: img.layout.scheme,
       partitions: img.layout.partitions,
       filesystem: img.layout.filesystem,
+      layers,
       warnings: img.layout.warnings,
-      totals: { data, zero, hole, holeUndefined, unknown },
+      totals: { data, zero, hole, holeUndefined, unknown, ...(totals.backingLayers > 0 ? { backing: totals.backing } : {}) },
       scan: { done: p.done, total: p.total, complete: p.complete, error: p.error },
       export: this.exportState(img),
     };
@@ -262,8 +265,10 @@ export class Session {
     const img = this.image(id);
     const size = img.tracker.current.size;
     if (start >= size) throw new ServiceError('invalid-input', `start ${start} is past the end of the disk (${size} bytes)`);
-    const counts = img.tracker.current.bins(start, Math.min(end, size), bins);
-    return { imageId: id, start, end: Math.min(end, size), bins, counts, version: img.tracker.version };
+    const { counts, backingLayers, backing } = img.tracker.current.layeredBins(start, Math.min(end, size), bins);
+    const reply: MapBins = { imageId: id, start, end: Math.min(end, size), bins, counts, version: img.tracker.version };
+    if (backingLayers > 0) Object.assign(reply, { backingLayers, backing });
+    return reply;
   }
 
   extentAt(id: string, offset: number): ExtentAt {
@@ -277,6 +282,7 @@ export class Session {
       length: run.length,
       flags,
       kind: flags < 0 ? 'unknown' : extentKind(flags),
+      ...(run.depth === undefined ? {} : { depth: run.depth }),
       partition: partitionAt(img.layout.partitions, offset),
     };
   }

@@ -3,6 +3,7 @@
 import { useEffect, useState } from 'react';
 import type { ExtentAt, ImageSummary } from '../../../shared/ipc.ts';
 import { formatBytes, formatExact, formatHex } from '../format/bytes.ts';
+import { depthWords } from '../format/layers.ts';
 import type { BinSummary } from '../map/bins.ts';
 import { partitionAt, partitionLabel } from '../map/overlay.ts';
 import { useApp } from '../store/store.ts';
@@ -22,6 +23,7 @@ const KIND_WORDS: Record<string, string> = {
 function counts(bin: BinSummary): string {
   const parts: [string, number][] = [
     ['data', bin.data],
+    ...bin.backing.map((bytes, k): [string, number] => [`backing ${k + 1}`, bytes]),
     ['zero', bin.zero],
     ['hole', bin.hole],
     ['hole (undef.)', bin.holeUndefined],
@@ -31,6 +33,19 @@ function counts(bin: BinSummary): string {
     .filter(([, v]) => v > 0)
     .map(([k, v]) => `${k} ${formatExact(v)} B`)
     .join(' · ');
+}
+
+/** What a bin holds; a bin only backing files fill names the one file when there is one. */
+function binWords(bin: BinSummary): string {
+  if (bin.kind !== 'backing') return KIND_WORDS[bin.kind]!;
+  const held = bin.backing.flatMap((bytes, k) => (bytes > 0 ? [k + 1] : []));
+  return held.length === 1 ? `data in backing ${held[0]}` : KIND_WORDS.backing!;
+}
+
+/** The extent's kind, and for image chains the layer holding it. */
+function extentWords(ext: ExtentAt, image: ImageSummary): string {
+  const kind = ext.kind === 'unknown' ? 'not scanned yet' : KIND_WORDS[ext.kind]!;
+  return ext.depth === undefined ? kind : `${kind} · ${depthWords(ext.depth, image.layers)}`;
 }
 
 export function HoverReadout({ image }: { image: ImageSummary }) {
@@ -71,13 +86,13 @@ export function HoverReadout({ image }: { image: ImageSummary }) {
       </span>
       <span className="k">Pixel</span>
       <span className="mono" data-testid="hover-bin">
-        {KIND_WORDS[bin.kind]} · [{formatHex(bin.from)}, {formatHex(bin.to)}) · {formatBytes(bin.to - bin.from)}
+        {binWords(bin)} · [{formatHex(bin.from)}, {formatHex(bin.to)}) · {formatBytes(bin.to - bin.from)}
         {bin.kind === 'mixed' ? ` · ${counts(bin)}` : ''}
       </span>
       <span className="k">Extent</span>
       <span className="mono" data-testid="hover-extent">
         {ext
-          ? `${ext.kind === 'unknown' ? 'not scanned yet' : KIND_WORDS[ext.kind]} · [${formatHex(ext.offset)}, ${formatHex(ext.offset + ext.length)}) · ${formatBytes(ext.length)}`
+          ? `${extentWords(ext, image)} · [${formatHex(ext.offset)}, ${formatHex(ext.offset + ext.length)}) · ${formatBytes(ext.length)}`
           : '…'}
       </span>
       <span className="k">Partition</span>

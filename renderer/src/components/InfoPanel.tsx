@@ -1,14 +1,26 @@
-// What the image is: where it lives, its format and sizes, how it is allocated, and its
-// partitions (a click zooms the map to one).
+// What the image is: where it lives, its format and sizes, how it is allocated (with the
+// data each backing file holds), the files of its backing chain, and its partitions (a click
+// zooms the map to one).
 import type { ImageSummary } from '../../../shared/ipc.ts';
+import { useTheme } from '../app/theme.ts';
 import { formatBytes, formatExact, formatPercent } from '../format/bytes.ts';
+import { baseName, layerLabel } from '../format/layers.ts';
+import { PALETTES, backingColour, cssColour } from '../map/palette.ts';
 import { useApp } from '../store/store.ts';
+import { BackingSwatch } from './Legend.tsx';
+
+/** A row of the allocation totals: swatch class (or backing file number), name, bytes. */
+type Kind = [cls: string | number, name: string, bytes: number];
 
 export function InfoPanel({ image }: { image: ImageSummary }) {
   const showRange = useApp((s) => s.showRange);
+  const theme = useTheme();
   const t = image.totals;
-  const kinds: [string, string, number][] = [
-    ['data', 'data', t.data],
+  const backing = t.backing ?? [];
+  const topData = t.data - backing.reduce((a, b) => a + b, 0);
+  const kinds: Kind[] = [
+    ['data', backing.length ? 'data (image)' : 'data', topData],
+    ...backing.map((bytes, k): Kind => [k + 1, `backing ${k + 1}`, bytes]),
     ['zero', 'zero', t.zero],
     ['hole', 'hole', t.hole],
     ['hole-undefined', 'hole (undefined)', t.holeUndefined],
@@ -28,16 +40,22 @@ export function InfoPanel({ image }: { image: ImageSummary }) {
         <KV k="Partitions" v={image.partitionScheme === 'none' ? 'none' : `${image.partitionScheme.toUpperCase()} · ${image.partitions.length}`} />
       </div>
       <div className="alloc-bar" aria-hidden>
-        {kinds.map(([cls, , bytes]) =>
-          bytes > 0 ? <span key={cls} className={`sw-${cls}`} style={{ width: `${(bytes / Math.max(1, image.size)) * 100}%` }} /> : null,
-        )}
+        {kinds.map(([cls, , bytes]) => {
+          if (bytes <= 0) return null;
+          const width = `${(bytes / Math.max(1, image.size)) * 100}%`;
+          return typeof cls === 'number' ? (
+            <span key={cls} style={{ width, background: cssColour(backingColour(PALETTES[theme], cls)) }} />
+          ) : (
+            <span key={cls} className={`sw-${cls}`} style={{ width }} />
+          );
+        })}
       </div>
       <div className="totals" data-testid="totals">
         {kinds
-          .filter(([cls, , bytes]) => bytes > 0 || cls === 'data' || cls === 'zero' || cls === 'hole')
+          .filter(([cls, , bytes]) => bytes > 0 || typeof cls === 'number' || cls === 'data' || cls === 'zero' || cls === 'hole')
           .map(([cls, name, bytes]) => (
             <span key={cls} title={`${formatExact(bytes)} bytes`}>
-              <span className={`swatch sw-${cls}`} />
+              {typeof cls === 'number' ? <BackingSwatch layer={cls} /> : <span className={`swatch sw-${cls}`} />}
               {name} <b>{formatBytes(bytes)}</b> <span className="muted">{formatPercent(bytes, image.size)}</span>
             </span>
           ))}
@@ -49,6 +67,7 @@ export function InfoPanel({ image }: { image: ImageSummary }) {
           ))}
         </ul>
       )}
+      {image.layers && image.layers.length > 0 && <LayerTable image={image} topData={topData} backing={backing} />}
       {image.partitions.length > 0 && (
         <table className="grid" style={{ marginTop: 10 }} data-testid="partitions">
           <thead>
@@ -76,6 +95,43 @@ export function InfoPanel({ image }: { image: ImageSummary }) {
         </table>
       )}
     </section>
+  );
+}
+
+/** The image file and its backing files, with the data each one supplies to the disk. */
+function LayerTable({ image, topData, backing }: { image: ImageSummary; topData: number; backing: number[] }) {
+  const scanned = image.scan.complete;
+  return (
+    <table className="grid" style={{ marginTop: 10 }} data-testid="layers">
+      <thead>
+        <tr>
+          <th>Layer</th>
+          <th>File</th>
+          <th>Format</th>
+          <th className="num">Size</th>
+          <th className="num" title="Data this file supplies to the disk (what the layers above it do not cover)">Data held</th>
+        </tr>
+      </thead>
+      <tbody>
+        {image.layers!.map((l) => {
+          const held = l.depth === 1 ? topData : (backing[l.depth - 2] ?? 0);
+          return (
+            <tr key={l.depth} title={`${l.path}\n${l.summary}`}>
+              <td>
+                {l.depth > 1 ? <BackingSwatch layer={l.depth - 1} /> : <span className="swatch sw-data" />}
+                {layerLabel(l.depth)}
+              </td>
+              <td className="mono">{baseName(l.path)}</td>
+              <td>{l.format}</td>
+              <td className="num">{formatBytes(l.size)}</td>
+              <td className="num" title={`${formatExact(held)} bytes`}>
+                {scanned || held > 0 ? formatBytes(held) : <span className="faint">…</span>}
+              </td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
   );
 }
 

@@ -1,4 +1,10 @@
-// What each colour of the map means, in the words nbdinfo uses.
+// What each colour of the map means, in the words nbdinfo uses, and for images with backing
+// files one tint per backing file (the colours the map paints, from the same palette).
+import type { ImageSummary } from '../../../shared/ipc.ts';
+import { useTheme } from '../app/theme.ts';
+import { backingCount, baseName } from '../format/layers.ts';
+import { PALETTES, backingColour, cssColour } from '../map/palette.ts';
+
 const ITEMS: [string, string, string][] = [
   ['data', 'data', 'allocated data'],
   ['zero', 'zero', 'allocated, reads as zero'],
@@ -8,15 +14,32 @@ const ITEMS: [string, string, string][] = [
   ['mixed', 'mixed', 'a pixel holding several kinds: stacked by bytes'],
 ];
 
-export function Legend() {
+export function Legend({ image }: { image: ImageSummary }) {
+  const layers = backingCount(image.layers, image.totals.backing?.length);
   return (
     <div className="legend" data-testid="legend">
       {ITEMS.map(([cls, name, title]) => (
-        <span key={cls} title={title}>
+        <span key={cls} title={cls === 'data' && layers > 0 ? 'allocated data in the image itself' : title}>
           <span className={`swatch sw-${cls}`} />
           {name}
         </span>
       ))}
+      {Array.from({ length: layers }, (_, k) => {
+        const file = image.layers?.[k + 1];
+        return (
+          <span key={`backing-${k + 1}`} title={`data held by backing file ${k + 1}${file ? `: ${file.path}` : ''}`} data-testid={`legend-backing-${k + 1}`}>
+            <BackingSwatch layer={k + 1} />
+            backing {k + 1}
+            {file && <span className="faint"> {baseName(file.path)}</span>}
+          </span>
+        );
+      })}
     </div>
   );
+}
+
+/** The tint of data held by backing file `layer` (1 = the image's own backing file). */
+export function BackingSwatch({ layer }: { layer: number }) {
+  const theme = useTheme();
+  return <span className="swatch" style={{ background: cssColour(backingColour(PALETTES[theme], layer)) }} />;
 }

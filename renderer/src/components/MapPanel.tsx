@@ -55,7 +55,7 @@ export function MapPanel({ image }: { image: ImageSummary }) {
         ))}
       </div>
       <HoverReadout image={image} />
-      <Legend />
+      <Legend image={image} />
     </section>
   );
 }

@@ -98,6 +98,8 @@ export class MapRenderer {
       binsStart: String(bins.start),
       binsEnd: String(bins.end),
       bins: String(bins.count),
+      // Zero once the bins hold no unscanned bytes: the map drawn next is the full map.
+      binsUnknown: String(bins.unknown.reduce((a, b) => a + b, 0)),
       mapTop: String(this.bandHeight),
     });
     this.repaintBins();

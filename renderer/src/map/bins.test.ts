@@ -21,6 +21,32 @@ describe('binsFromReply', () => {
   });
 });
 
+describe('binsFromReply with backing files', () => {
+  const layered = {
+    imageId: 'a',
+    start: 0,
+    end: 200,
+    bins: 2,
+    counts: [100, 0, 0, 0, 0, /**/ 60, 0, 40, 0, 0],
+    backingLayers: 2,
+    // Per bin: backing file 1, backing file 2.
+    backing: [30, 50, /**/ 0, 60],
+    version: 1,
+  };
+
+  it('takes what backing files hold out of the data count', () => {
+    const b = binsFromReply(layered);
+    expect(Array.from(b.data)).toEqual([20, 0]);
+    expect(b.backing!.map((l) => Array.from(l))).toEqual([[30, 0], [50, 60]]);
+  });
+
+  it('names a bin only backing files fill as backing, and keeps each layer\'s bytes', () => {
+    const b = binsFromReply(layered);
+    expect(summariseBin(b, 1)).toMatchObject({ kind: 'mixed', data: 0, backing: [0, 60], hole: 40 });
+    expect(summariseBin(binsFromReply({ ...layered, counts: [100, 0, 0, 0, 0, 60, 0, 0, 0, 0] }), 1).kind).toBe('backing');
+  });
+});
+
 describe('summariseBin', () => {
   const b = binsFromReply(reply);
 

@@ -34,13 +34,26 @@ export function emptyBins(start: number, end: number, count: number): BinCounts 
   };
 }
 
-/** Unpacks the contract's flat counts (BIN_STRIDE numbers per bin). */
+/**
+ * Unpacks the contract's flat counts (BIN_STRIDE numbers per bin) and, when the reply has
+ * them, the bytes each backing file holds, which the contract counts inside data and the
+ * painter wants apart from it.
+ */
 export function binsFromReply(reply: MapBins): BinCounts {
   const b = emptyBins(reply.start, reply.end, reply.bins);
   const c = reply.counts;
+  const layers = reply.backing ? (reply.backingLayers ?? 0) : 0;
+  const held = reply.backing ?? [];
+  if (layers > 0) b.backing = Array.from({ length: layers }, () => new Float64Array(reply.bins));
   for (let i = 0; i < reply.bins; i++) {
     const at = i * BIN_STRIDE;
-    b.data[i] = c[at + BIN_DATA] ?? 0;
+    let data = c[at + BIN_DATA] ?? 0;
+    for (let k = 0; k < layers; k++) {
+      const bytes = held[i * layers + k] ?? 0;
+      b.backing![k]![i] = bytes;
+      data -= bytes;
+    }
+    b.data[i] = Math.max(0, data);
     b.zero[i] = c[at + BIN_ZERO] ?? 0;
     b.hole[i] = c[at + BIN_HOLE] ?? 0;
     b.holeUndefined[i] = c[at + BIN_HOLE_UNDEFINED] ?? 0;

@@ -104,6 +104,15 @@ describe('segmentHeights', () => {
 });
 
 describe('backing layers', () => {
+  it('gives each of the first backing files its own tint, apart from every kind', () => {
+    for (const palette of [dark, PALETTES.light]) {
+      const tints = [1, 2, 3, 4].map((k) => String(backingColour(palette, k)));
+      const kinds = Object.values(palette.kinds).map(String);
+      expect(new Set(tints).size).toBe(4);
+      expect(tints.filter((t) => kinds.includes(t))).toEqual([]);
+    }
+  });
+
   it('draws data held by a backing file in a tint distinct from top-layer data and holes', () => {
     const b = bins([{ data: 0 }]);
     b.backing = [new Float64Array([1000])];

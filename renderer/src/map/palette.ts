@@ -14,8 +14,11 @@ export interface Palette {
   unknown: readonly [Rgb, Rgb];
   /** Drawn over partition boundaries and labels. */
   partition: Rgb;
-  /** Backing-layer tints are data's hue pulled toward this grey, one step per depth. */
-  backingBase: Rgb;
+  /**
+   * Data held by backing files, one hue per file (1st, 2nd, ...): warm of data's blue and
+   * apart from each other, so the layers of a chain read as separate at a glance.
+   */
+  backing: readonly Rgb[];
 }
 
 export const PALETTES: Record<ThemeName, Palette> = {
@@ -29,7 +32,7 @@ export const PALETTES: Record<ThemeName, Palette> = {
     },
     unknown: [[34, 38, 46], [58, 63, 74]],
     partition: [236, 239, 244],
-    backingBase: [150, 132, 220],
+    backing: [[150, 112, 240], [214, 106, 198], [240, 118, 134]],
   },
   light: {
     background: [250, 251, 252],
@@ -41,7 +44,7 @@ export const PALETTES: Record<ThemeName, Palette> = {
     },
     unknown: [[238, 240, 243], [206, 210, 217]],
     partition: [24, 28, 36],
-    backingBase: [124, 96, 206],
+    backing: [[118, 72, 222], [178, 58, 162], [212, 66, 96]],
   },
 };
 
@@ -50,10 +53,16 @@ export function mix(a: Rgb, b: Rgb, t: number): Rgb {
   return [f(a[0], b[0]), f(a[1], b[1]), f(a[2], b[2])];
 }
 
-/** Data held by backing layer `depth` (1 = first backing file): violet-shifted, lighter each step. */
-export function backingColour(palette: Palette, depth: number): Rgb {
-  const toward = Math.min(0.85, 0.55 + 0.12 * (depth - 1));
-  return mix(palette.kinds.data, palette.backingBase, toward);
+/**
+ * Data held by backing file `layer` (1 = the image's own backing file). Deeper chains than the
+ * palette has hues for reuse them, each round nearer the background.
+ */
+export function backingColour(palette: Palette, layer: number): Rgb {
+  const hues = palette.backing;
+  const k = Math.max(0, layer - 1);
+  const hue = hues[k % hues.length]!;
+  const round = Math.floor(k / hues.length);
+  return round === 0 ? hue : mix(hue, palette.background, Math.min(0.6, 0.3 * round));
 }
 
 export function cssColour(rgb: Rgb): string {
