@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mapOf, openTestChain } from '../backend/testing.ts';
@@ -32,6 +32,16 @@ describe('ensureDemoImage', () => {
     const inode = statSync(first).ino;
     expect(await ensureDemoImage(dir)).toBe(first);
     expect(statSync(first).ino).toBe(inode);
+  });
+
+  it('brings the original back after the image was written to', async () => {
+    const sub = path.join(dir, 'written');
+    const first = await ensureDemoImage(sub);
+    const fd = openSync(first, 'r+');
+    writeSync(fd, Buffer.from('scribble'), 0, 8, 4096);
+    closeSync(fd);
+    expect(sha256(first)).not.toBe(EXPECTED_SHA256);
+    expect(sha256(await ensureDemoImage(sub))).toBe(EXPECTED_SHA256);
   });
 
   it('defaults to $XDG_CACHE_HOME/blockscope', async () => {

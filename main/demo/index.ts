@@ -17,6 +17,9 @@ export const demoLayout: DemoLayout = buildDemoDisk().layout;
 
 export const DEMO_FILE_NAME = `demo-v${DEMO_CONTENT_VERSION}.img`;
 
+/** Seconds since the epoch stamped on a freshly generated demo image (2023-11-14). */
+const PRISTINE_MTIME = 1_700_000_000;
+
 /** $XDG_CACHE_HOME/blockscope, else ~/.cache/blockscope. */
 export function defaultDemoDir(): string {
   const xdg = process.env.XDG_CACHE_HOME;
@@ -30,7 +33,9 @@ export function defaultDemoDir(): string {
 export async function ensureDemoImage(dir?: string): Promise<string> {
   const target = path.join(dir ?? (await usableDefaultDir()), DEMO_FILE_NAME);
   const existing = await stat(target).catch(() => null);
-  if (existing?.isFile() && existing.size === DEMO_SIZE) return target;
+  // The pristine image carries a fixed mtime: a write (say, the demo served writable without
+  // cow) changes it, and the next start brings the original back.
+  if (existing?.isFile() && existing.size === DEMO_SIZE && existing.mtimeMs === PRISTINE_MTIME * 1000) return target;
   await mkdir(path.dirname(target), { recursive: true });
   await writeDemoImage(target);
   return target;
@@ -56,6 +61,7 @@ async function writeDemoImage(target: string): Promise<void> {
     for (const run of image.runs()) await fh.write(run.data, 0, run.data.length, run.start);
     for (const r of preallocate) await preallocateZeroes(fh.fd, r, (buf, at) => fh.write(buf, 0, buf.length, at));
     await fh.sync();
+    await fh.utimes(PRISTINE_MTIME, PRISTINE_MTIME);
     await fh.close();
     await rename(temp, target);
   } catch (err) {
