@@ -2,7 +2,7 @@
 // fresh temp folder per test file; nothing binary is committed.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -59,4 +59,26 @@ export function coalesce(list: readonly ExtentTriple[]): ExtentTriple[] {
     else out.push([offset, length, flags]);
   }
   return out;
+}
+
+/** `length` bytes of a test image at `offset` (for tests that inspect or corrupt tables). */
+export function readAt(image: string, offset: number, length: number): Buffer {
+  const fd = openSync(image, 'r');
+  try {
+    const buf = Buffer.alloc(length);
+    readSync(fd, buf, 0, length, offset);
+    return buf;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Overwrite bytes of a test image in place. */
+export function writeAt(image: string, offset: number, bytes: Buffer): void {
+  const fd = openSync(image, 'r+');
+  try {
+    writeSync(fd, bytes, 0, bytes.length, offset);
+  } finally {
+    closeSync(fd);
+  }
 }

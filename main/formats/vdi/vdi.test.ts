@@ -1,9 +1,9 @@
-import { closeSync, openSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openImageChain } from '../backing.ts';
 import { detectImage } from '../detect.ts';
 import { openImagePlugin } from '../layered-testing.ts';
-import { makeTempDir, qemuImg, qemuIo, qemuMap, qemuRawBytes, qemuVirtualSize, sha256 } from '../qemu-oracle.ts';
+import { makeTempDir, qemuImg, qemuIo, qemuMap, qemuRawBytes, qemuVirtualSize, readAt, sha256, writeAt } from '../qemu-oracle.ts';
 import { vdiPlugin } from './index.ts';
 
 const tmp = makeTempDir('vdi');
@@ -19,19 +19,7 @@ function dynamicVdi(name: string, size: string, ...writes: string[]): string {
   return image;
 }
 
-function readAt(image: string, offset: number, length: number): Buffer {
-  const fd = openSync(image, 'r');
-  const buf = Buffer.alloc(length);
-  readSync(fd, buf, 0, length, offset);
-  closeSync(fd);
-  return buf;
-}
 
-function writeAt(image: string, offset: number, bytes: Buffer): void {
-  const fd = openSync(image, 'r+');
-  writeSync(fd, bytes, 0, bytes.length, offset);
-  closeSync(fd);
-}
 
 function u32(value: number): Buffer {
   const b = Buffer.alloc(4);

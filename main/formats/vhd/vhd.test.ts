@@ -1,7 +1,7 @@
-import { closeSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeTempDir, qemuImg, qemuIo, qemuMap, qemuRawBytes, qemuVirtualSize, sha256 } from '../qemu-oracle.ts';
+import { makeTempDir, qemuImg, qemuIo, qemuMap, qemuRawBytes, qemuVirtualSize, readAt, sha256, writeAt } from '../qemu-oracle.ts';
 import { openImageChain } from '../backing.ts';
 import { detectImage } from '../detect.ts';
 import { openImagePlugin } from '../layered-testing.ts';
@@ -21,19 +21,7 @@ function dynamicVhd(name: string, size: string, ...writes: string[]): string {
   return image;
 }
 
-function readAt(image: string, offset: number, length: number): Buffer {
-  const fd = openSync(image, 'r');
-  const buf = Buffer.alloc(length);
-  readSync(fd, buf, 0, length, offset);
-  closeSync(fd);
-  return buf;
-}
 
-function writeAt(image: string, offset: number, bytes: Buffer): void {
-  const fd = openSync(image, 'r+');
-  writeSync(fd, bytes, 0, bytes.length, offset);
-  closeSync(fd);
-}
 
 /** Edit the footer and keep its checksum right, in the trailer and (dynamic disks) at offset 0. */
 function editFooter(image: string, edit: (footer: Buffer) => void, copies: ('tail' | 'head')[] = ['tail', 'head']): void {

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { statSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openImageChain } from '../backing.ts';
@@ -6,7 +6,7 @@ import { detectImage } from '../detect.ts';
 import { crc32c } from '../crc32c.ts';
 import { openImagePlugin } from '../layered-testing.ts';
 import { guidToBytes } from '../partitions/guid.ts';
-import { makeTempDir, qemuImg, qemuIo, qemuMap, qemuRawBytes, qemuVirtualSize, sha256 } from '../qemu-oracle.ts';
+import { makeTempDir, qemuImg, qemuIo, qemuMap, qemuRawBytes, qemuVirtualSize, readAt, sha256, writeAt } from '../qemu-oracle.ts';
 import { vhdxPlugin } from './index.ts';
 
 const tmp = makeTempDir('vhdx');
@@ -15,19 +15,7 @@ afterAll(() => tmp.remove());
 const MiB = 1024 * 1024;
 type Triple = [number, number, number];
 
-function readAt(image: string, offset: number, length: number): Buffer {
-  const fd = openSync(image, 'r');
-  const buf = Buffer.alloc(length);
-  readSync(fd, buf, 0, length, offset);
-  closeSync(fd);
-  return buf;
-}
 
-function writeAt(image: string, offset: number, bytes: Buffer): void {
-  const fd = openSync(image, 'r+');
-  writeSync(fd, bytes, 0, bytes.length, offset);
-  closeSync(fd);
-}
 
 function u64(lo: number, hiMiB = 0): Buffer {
   const b = Buffer.alloc(8);
