@@ -1,7 +1,7 @@
 // The renderer's only door to the engine: one named function per contract channel and `on`
 // for contract events. ipcRenderer itself never crosses the bridge, so a compromised page
 // can call exactly these functions and nothing else (Electron Fiddle's preload does the same).
-import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
 import { apiNameOf, ipcChannels, isIpcEventName, type BlockscopeApi, type IpcEventName, type IpcEvents } from '../shared/ipc.ts';
 
 function buildApi(): BlockscopeApi {
@@ -16,6 +16,7 @@ function buildApi(): BlockscopeApi {
     ipcRenderer.on(event, forward);
     return () => void ipcRenderer.removeListener(event, forward);
   };
+  api.pathForFile = (file: unknown): string => webUtils.getPathForFile(file as Parameters<typeof webUtils.getPathForFile>[0]);
   return api as BlockscopeApi;
 }
 

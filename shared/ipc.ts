@@ -455,6 +455,11 @@ export type BlockscopeApi = {
   [C in IpcChannel as ApiName<C>]: (request: IpcRequest<C>) => Promise<IpcResult<IpcResponse<C>>>;
 } & {
   on<E extends IpcEventName>(event: E, listener: (payload: IpcEvents[E]) => void): () => void;
+  /**
+   * The filesystem path of a File dropped on the window (Electron's webUtils.getPathForFile:
+   * a sandboxed page cannot read File.path). Browser hosts have no such thing.
+   */
+  pathForFile?(file: unknown): string;
 };
 
 // ---------------------------------------------------------------- the WebSocket protocol

@@ -73,6 +73,14 @@ export function App() {
         e.preventDefault();
         setDropping(false);
         const targets = droppedTargets(e.dataTransfer.getData('text/uri-list'), e.dataTransfer.getData('text/plain'));
+        // In Electron the preload can name the dropped files' paths.
+        const pathForFile = window.blockscope?.pathForFile;
+        if (targets.length === 0 && pathForFile) {
+          for (const file of Array.from(e.dataTransfer.files)) {
+            const p = pathForFile(file);
+            if (p) targets.push(p);
+          }
+        }
         if (targets.length === 0 && e.dataTransfer.files.length > 0) {
           setError('This window cannot see the dropped file’s path: type it in the open field instead.');
         }
