@@ -5,7 +5,7 @@
 import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
-import { nativeIo } from '../plugins/file/native.ts';
+import { nativeIo } from '../native-io.ts';
 import { buildDemoDisk, type DemoLayout } from './build.ts';
 import { DEMO_CONTENT_VERSION, DEMO_SIZE, type ByteRange } from './layout.ts';
 

@@ -2,24 +2,7 @@
 // layers stored raw in a file: raw backing files, flat VMDK extents. Without the addon every
 // byte counts as data, which is always a safe answer.
 import { closeSync, openSync } from 'node:fs';
-import { createRequire } from 'node:module';
-
-interface NativeIo {
-  dataRuns(fd: number, offset: number, end: number, maxRuns: number): Float64Array;
-}
-
-let native: NativeIo | null | undefined;
-
-function loadNative(): NativeIo | null {
-  if (native === undefined) {
-    try {
-      native = createRequire(import.meta.url)('../../native/build/Release/blockscope_io.node') as NativeIo;
-    } catch {
-      native = null;
-    }
-  }
-  return native;
-}
+import { nativeIo } from '../native-io.ts';
 
 /** One lseek walk can return this many runs; a longer list is fetched in several calls. */
 const RUNS_PER_CALL = 65536;
@@ -28,12 +11,12 @@ export class HostAllocation {
   private constructor(private readonly fd: number | null) {}
 
   static open(path: string): HostAllocation {
-    return new HostAllocation(loadNative() ? openSync(path, 'r') : null);
+    return new HostAllocation(nativeIo() ? openSync(path, 'r') : null);
   }
 
   /** Data runs [start, end) overlapping [offset, end), clipped; the rest of the range is holes. */
   dataRuns(offset: number, end: number): [number, number][] {
-    const io = loadNative();
+    const io = nativeIo();
     if (this.fd === null || !io) return [[offset, end]];
     const out: [number, number][] = [];
     let pos = offset;

@@ -2,7 +2,7 @@
 // comes from the BLKGETSIZE64 ioctl when the addon is there, else from sysfs.
 import { readFileSync, type Stats } from 'node:fs';
 import { BlockError } from '../../backend/errors.ts';
-import type { NativeIo } from './native.ts';
+import type { NativeIo } from '../../native-io.ts';
 
 export function sizeOf(file: string, fd: number, st: Stats, io: NativeIo | null): number {
   if (st.isFile()) return st.size;

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FLAG_FUA, FLAG_MAY_TRIM, FLAG_REQ_ONE } from '../../backend/flags.ts';
 import { mapOf, openTestChain, readAll } from '../../backend/testing.ts';
 import type { OpenChain } from '../../backend/chain.ts';
-import { nativeIo } from './native.ts';
+import { nativeIo } from '../../native-io.ts';
 
 const K = 1024;
 let dir: string;

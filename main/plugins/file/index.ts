@@ -11,7 +11,7 @@ import type { OpenOptions, PluginDefinition, PluginHandle } from '../../backend/
 import { allocationExtents, gapSpan } from './allocation.ts';
 import { sizeOf } from './device-size.ts';
 import { closeFd, openFd, readFully, syncFd, writeFully } from './fd-io.ts';
-import { errnoName, isUnsupported, nativeIo, type NativeIo } from './native.ts';
+import { errnoName, isUnsupported, nativeIo, type NativeIo } from '../../native-io.ts';
 
 type Fadvise = 'normal' | 'random' | 'sequential';
 

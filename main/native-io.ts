@@ -1,4 +1,5 @@
-// The optional N-API addon (native/blockscope_io.cc) for the file plugin. Node's fs has no
+// The optional N-API addon (native/blockscope_io.cc), loaded in one place for the file
+// plugin, the format readers and the demo image. Node's fs has no
 // lseek(SEEK_DATA), FIEMAP, fallocate or BLKGETSIZE64; without the addon the file plugin still
 // serves the file correctly, it only loses hole detection, hole punching and fast zeroing.
 import { existsSync } from 'node:fs';
@@ -68,7 +69,7 @@ function load(): NativeIo | null {
   try {
     return createRequire(path.join(path.dirname(file), 'loader.cjs'))(file) as NativeIo;
   } catch (err) {
-    console.error(`blockscope: file plugin: the native addon at ${file} did not load: ${(err as Error).message}`);
+    console.error(`blockscope: the native I/O addon at ${file} did not load: ${(err as Error).message}`);
     return null;
   }
 }
@@ -91,8 +92,8 @@ function announce(io: NativeIo | null, why: string): void {
   if (announced) return;
   announced = true;
   console.error(io
-    ? 'blockscope: file plugin: native I/O addon in use (SEEK_DATA/SEEK_HOLE, FIEMAP, fallocate)'
-    : `blockscope: file plugin: pure-JS fallback (${why}): files map as all data, trim is off, zeroing writes zeroes`);
+    ? 'blockscope: native I/O addon in use (SEEK_DATA/SEEK_HOLE, FIEMAP, fallocate)'
+    : `blockscope: native I/O addon not used (${why}): files map as all data, trim is off, zeroing writes zeroes`);
 }
 
 const errnoNames = new Map<number, string>(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
