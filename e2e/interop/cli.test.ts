@@ -33,6 +33,15 @@ describe('blockscope serve --run', () => {
   });
 });
 
+describe('blockscope serve -v', () => {
+  it('logs every request with its flags, offset and length', async () => {
+    const r = await blockscope('serve', '-v', '-p', '0', '--run', 'nbdinfo --map "$uri" >/dev/null; nbdcopy "$uri" - >/dev/null', 'pattern', 'size=1M');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/connection \d+: BLOCK_STATUS flags=0x0 offset=0 length=1048576/);
+    expect(r.stderr).toMatch(/connection \d+: READ flags=0x0 offset=0 length=\d+/);
+  });
+});
+
 describe('blockscope serve in the background', () => {
   it('prints the URI once listening, writes the pid file, and keeps serving', async () => {
     const pidfile = path.join(tmp.dir, 'bs.pid');
