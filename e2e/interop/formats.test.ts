@@ -25,13 +25,15 @@ const formats: [string, string[]][] = [
 
 describe('formats over NBD', () => {
   for (const [format, args] of formats) {
-    it(`${format}: qemu-img compare finds the served image identical to the original`, async () => {
+    it(`${format}: info, map and serve; qemu-img compare finds the served image identical to the original`, async () => {
       const image = at(`img.${format}`);
       await ok('qemu-img', ['convert', '-f', 'raw', ...args, at('src.raw'), image]);
       const info = await ok(process.execPath, [CLI, 'info', image]);
       expect(info).toMatch(new RegExp(`format: +${format === 'vpc' ? 'vhd' : format}`));
       const s = await serve([image]);
       try {
+        // `blockscope map IMAGE` (no server) prints what nbdinfo gets from the served export.
+        expect(await ok(process.execPath, [CLI, 'map', image])).toBe(await ok('nbdinfo', ['--map', s.uri]));
         const r = await run('qemu-img', ['compare', '-f', format, '-F', 'raw', image, s.uri]);
         expect(r.stdout + r.stderr).toMatch(/Images are identical/);
         // Full read + checksum as well: compare skips ranges both sides call zero.
@@ -59,7 +61,7 @@ describe('qcow2 backing chain', () => {
 
   async function qemuNbdMap(context: string): Promise<string> {
     const sock = at(`qemu-${context.replace(/\W/g, '')}.sock`);
-    const r = await ok('sh', ['-c', `qemu-nbd -r -f qcow2 -A -k '${sock}' '${chainTop}' & pid=$!; for i in $(seq 50); do [ -S '${sock}' ] && break; sleep 0.1; done; nbdinfo --map=${context} 'nbd+unix:///?socket=${sock}'; kill $pid`]);
+    const r = await ok('sh', ['-c', `qemu-nbd -r -f qcow2 -A -k '${sock}' '${chainTop}' & pid=$!; for i in $(seq 50); do [ -S '${sock}' ] && break; sleep 0.1; done; nbdinfo --map=${context} 'nbd+unix:///?socket=${sock}'; rc=$?; kill $pid 2>/dev/null; exit $rc`]);
     return r;
   }
 
