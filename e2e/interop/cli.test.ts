@@ -33,6 +33,19 @@ describe('blockscope serve --run', () => {
   });
 });
 
+describe('blockscope serve --writable of a read-only format', () => {
+  it('says so and serves it read-only; with cow on top it is writable', async () => {
+    const img = path.join(tmp.dir, 'ro.qcow2');
+    await ok('qemu-img', ['create', '-q', '-f', 'qcow2', img, '1M']);
+    const plain = await blockscope('serve', '-w', '-p', '0', '--run', 'nbdinfo --can write "$uri"; echo "rc=$?"', img);
+    expect(plain.stderr).toMatch(/qcow2 cannot be written \(read-only qcow2\); serving it read-only\. Add --filter=cow/);
+    expect(plain.stdout).toMatch(/rc=2/);
+    const cow = await blockscope('serve', '-w', '-p', '0', '--filter=cow', '--run', 'nbdinfo --can write "$uri"; echo "rc=$?"', img);
+    expect(cow.stderr).not.toMatch(/cannot be written/);
+    expect(cow.stdout).toMatch(/rc=0/);
+  });
+});
+
 describe('blockscope serve -v', () => {
   it('logs every request with its flags, offset and length', async () => {
     const r = await blockscope('serve', '-v', '-p', '0', '--run', 'nbdinfo --map "$uri" >/dev/null; nbdcopy "$uri" - >/dev/null', 'pattern', 'size=1M');

@@ -53,6 +53,15 @@ export async function serveCommand(argv: string[], demoImage: () => Promise<stri
   const server = new NbdServer({ verbose: opts.flags.has('verbose'), log: (l) => console.error(`blockscope: ${l}`) });
   const exportName = oneValue(opts, 'export') ?? '';
   const writable = opts.flags.has('writable');
+  if (writable) {
+    // Opening the chain once also reports a broken image or filter before anyone connects.
+    const probe = await chain.open({ readonly: false, exportName });
+    const canWrite = probe.top.canWrite();
+    await probe.close();
+    if (!canWrite) {
+      console.error(`blockscope: ${describeChain(resolved.config)} cannot be written (read-only ${resolved.format ?? 'plugin'}); serving it read-only. Add --filter=cow for a writable overlay.`);
+    }
+  }
   server.addExport({
     name: exportName,
     description: oneValue(opts, 'description') ?? `${resolved.target}${resolved.format ? ` (${resolved.format})` : ''}`,
