@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openImageChain } from '../backing.ts';
 import { detectImage } from '../detect.ts';
-import { openImagePlugin } from '../layered-testing.ts';
+import { bytesAndMap, chainContents } from '../layered-testing.ts';
 import { makeTempDir, qemuImg, qemuIo, qemuMap, qemuRawBytes, qemuVirtualSize, readAt, sha256, writeAt } from '../qemu-oracle.ts';
 import { vdiPlugin } from './index.ts';
 
@@ -27,28 +27,18 @@ function u32(value: number): Buffer {
   return b;
 }
 
-async function ours(image: string): Promise<{ bytes: Buffer; map: [number, number, number][] }> {
-  const opened = await openImagePlugin(vdiPlugin, image);
-  try {
-    const bytes = Buffer.alloc(opened.chain.top.getSize());
-    await opened.chain.top.pread(bytes, 0);
-    return { bytes, map: await opened.map() };
-  } finally {
-    await opened.close();
-  }
-}
 
 describe('vdi dynamic', () => {
   const image = dynamicVdi('dyn.vdi', '8M', 'write -P 0xab 1M 64k', 'write -P 0x11 5M 2M');
 
   it('reads the guest bytes qemu reads', async () => {
-    const { bytes } = await ours(image);
+    const { bytes } = await bytesAndMap(vdiPlugin, image);
     expect(bytes.length).toBe(qemuVirtualSize(image, 'vdi'));
     expect(sha256(bytes)).toBe(sha256(qemuRawBytes(image, 'vdi', tmp.file('dyn.raw'))));
   });
 
   it('maps allocated blocks as data and free blocks as holes, as qemu-img map does', async () => {
-    const { map } = await ours(image);
+    const { map } = await bytesAndMap(vdiPlugin, image);
     expect(map).toEqual(qemuMap(image, 'vdi'));
     expect(map).toEqual([
       [0, MiB, 3],
@@ -67,7 +57,7 @@ describe('vdi dynamic', () => {
     const copy = tmp.file('discarded.vdi');
     qemuImg('convert', '-f', 'vdi', '-O', 'vdi', image, copy);
     writeAt(copy, BLOCK_MAP_AT + 4 * 5, u32(0xfffffffe));
-    const { bytes, map } = await ours(copy);
+    const { bytes, map } = await bytesAndMap(vdiPlugin, copy);
     expect(map).toEqual([
       [0, MiB, 3],
       [MiB, MiB, 0],
@@ -86,12 +76,12 @@ describe('vdi static', () => {
   qemuImg('convert', '-f', 'vdi', '-O', 'vdi', '-o', 'static=on', source, image);
 
   it('reads the guest bytes qemu reads', async () => {
-    const { bytes } = await ours(image);
+    const { bytes } = await bytesAndMap(vdiPlugin, image);
     expect(sha256(bytes)).toBe(sha256(qemuRawBytes(image, 'vdi', tmp.file('static.raw'))));
   });
 
   it('maps like qemu-img map: every block allocated, host holes reading as zero', async () => {
-    const { map } = await ours(image);
+    const { map } = await bytesAndMap(vdiPlugin, image);
     expect(map).toEqual(qemuMap(image, 'vdi'));
     expect(map.every(([, , flags]) => flags === 0 || flags === 2)).toBe(true);
   });
@@ -133,12 +123,7 @@ describe('vdi differencing', () => {
     const parent = dynamicVdi('base.vdi', '4M', 'write -P 0xa1 0 3M');
     const child = dynamicVdi('child.vdi', '4M', 'write -P 0xc2 1M 1M');
     makeDifferencing(child, parent);
-    const chain = await openImageChain(child, 'vdi');
-    const bytes = Buffer.alloc(chain.size);
-    await chain.read(bytes, 0);
-    const depth = await chain.allocationDepth(chain.size, 0);
-    const extents = await chain.extents(chain.size, 0);
-    await chain.close();
+    const { bytes, extents, depth } = await chainContents(child, 'vdi');
     const expected = Buffer.alloc(4 * MiB);
     expected.fill(0xa1, 0, 3 * MiB);
     expected.fill(0xc2, MiB, 2 * MiB);

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { makeTempDir, qemuImg, qemuIo, qemuMap, qemuRawBytes, qemuVirtualSize, readAt, sha256, writeAt } from '../qemu-oracle.ts';
 import { openImageChain } from '../backing.ts';
 import { detectImage } from '../detect.ts';
-import { openImagePlugin } from '../layered-testing.ts';
+import { bytesAndMap, chainContents } from '../layered-testing.ts';
 import { vhdPlugin } from './index.ts';
 import { vhdChecksum } from './structures.ts';
 
@@ -43,33 +43,23 @@ function editDynamicHeader(image: string, edit: (header: Buffer) => void): void 
   writeAt(image, headerAt, header);
 }
 
-async function ourBytesAndMap(image: string): Promise<{ bytes: Buffer; map: [number, number, number][] }> {
-  const opened = await openImagePlugin(vhdPlugin, image);
-  try {
-    const bytes = Buffer.alloc(opened.chain.top.getSize());
-    await opened.chain.top.pread(bytes, 0);
-    return { bytes, map: await opened.map() };
-  } finally {
-    await opened.close();
-  }
-}
 
 describe('vhd dynamic', () => {
   const image = dynamicVhd('dyn.vhd', '64M', 'write -P 0xab 0 64k', 'write -P 0x11 5M 3M', 'write -P 0x22 20M 512');
 
   it('reads the guest bytes qemu reads', async () => {
-    const { bytes } = await ourBytesAndMap(image);
+    const { bytes } = await bytesAndMap(vhdPlugin, image);
     expect(sha256(bytes)).toBe(sha256(qemuRawBytes(image, 'vpc', tmp.file('dyn.raw'))));
   });
 
   it('has the size qemu computes from the CHS geometry', async () => {
-    const { bytes } = await ourBytesAndMap(image);
+    const { bytes } = await bytesAndMap(vhdPlugin, image);
     expect(bytes.length).toBe(qemuVirtualSize(image, 'vpc'));
     expect(bytes.length).toBe(67125248);
   });
 
   it('maps allocated blocks as data and the rest as holes, as qemu-img map does', async () => {
-    const { map } = await ourBytesAndMap(image);
+    const { map } = await bytesAndMap(vhdPlugin, image);
     expect(map).toEqual(qemuMap(image, 'vpc'));
     expect(map).toEqual([
       [0, 2 * MiB, 0],
@@ -89,7 +79,7 @@ describe('vhd sector bitmaps', () => {
     const bitmapAt = readAt(image, batAt, 4).readUInt32BE(0) * 512;
     // Clear sectors 8..15 (byte 1 of the bitmap) and sector 16 (top bit of byte 2).
     writeAt(image, bitmapAt + 1, Buffer.from([0x00, 0x7f]));
-    const { bytes, map } = await ourBytesAndMap(image);
+    const { bytes, map } = await bytesAndMap(vhdPlugin, image);
     expect(map).toEqual([
       [0, 4096, 0],
       [4096, 4608, 3],
@@ -108,13 +98,13 @@ describe('vhd fixed', () => {
   qemuImg('convert', '-f', 'vpc', '-O', 'vpc', '-o', 'subformat=fixed', source, image);
 
   it('reads the guest bytes qemu reads (with -f vpc: qemu probes it as raw)', async () => {
-    const { bytes } = await ourBytesAndMap(image);
+    const { bytes } = await bytesAndMap(vhdPlugin, image);
     expect(bytes.length).toBe(qemuVirtualSize(image, 'vpc'));
     expect(sha256(bytes)).toBe(sha256(qemuRawBytes(image, 'vpc', tmp.file('fixed.raw'))));
   });
 
   it('maps holes of the host file as holes, as qemu-img map does', async () => {
-    const { map } = await ourBytesAndMap(image);
+    const { map } = await bytesAndMap(vhdPlugin, image);
     expect(map).toEqual(qemuMap(image, 'vpc'));
     expect(map).toContainEqual([MiB, MiB, 0]);
   });
@@ -216,10 +206,7 @@ describe('vhd differencing', () => {
   const size = 8390656;
 
   it('reads child data over parent data, parent data where the child has none', async () => {
-    const ours = await openVhd(child);
-    const bytes = Buffer.alloc(ours.size);
-    await ours.read(bytes, 0);
-    await ours.close();
+    const { bytes } = await chainContents(child, 'vhd');
     const expected = Buffer.alloc(bytes.length);
     expected.fill(0xa1, 0, 4 * MiB);
     expected.fill(0xc2, 2 * MiB + 4096, 4 * MiB);
@@ -229,10 +216,7 @@ describe('vhd differencing', () => {
   });
 
   it('reports data from either layer as data, and the layer depth separately', async () => {
-    const ours = await openVhd(child);
-    const extents = await ours.extents(ours.size, 0);
-    const depth = await ours.allocationDepth(ours.size, 0);
-    await ours.close();
+    const { extents, depth } = await chainContents(child, 'vhd');
     expect(extents.map((e) => [e.offset, e.length, e.flags])).toEqual([
       [0, 4 * MiB, 0],
       [4 * MiB, 2 * MiB, 3],

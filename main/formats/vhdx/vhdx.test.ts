@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openImageChain } from '../backing.ts';
 import { detectImage } from '../detect.ts';
 import { crc32c } from '../crc32c.ts';
-import { openImagePlugin } from '../layered-testing.ts';
+import { bytesAndMap, chainContents } from '../layered-testing.ts';
 import { guidToBytes } from '../partitions/guid.ts';
 import { makeTempDir, qemuImg, qemuIo, qemuMap, qemuRawBytes, qemuVirtualSize, readAt, sha256, writeAt } from '../qemu-oracle.ts';
 import { vhdxPlugin } from './index.ts';
@@ -61,16 +61,6 @@ function expectedMapFromBat(image: string): Triple[] {
   return out;
 }
 
-async function ours(image: string): Promise<{ bytes: Buffer; map: Triple[] }> {
-  const opened = await openImagePlugin(vhdxPlugin, image);
-  try {
-    const bytes = Buffer.alloc(opened.chain.top.getSize());
-    await opened.chain.top.pread(bytes, 0);
-    return { bytes, map: await opened.map() };
-  } finally {
-    await opened.close();
-  }
-}
 
 function sourceVhd(): string {
   const image = tmp.file('source.vhd');
@@ -92,13 +82,13 @@ describe.each([
   qemuImg('convert', '-f', 'vpc', '-O', 'vhdx', ...options, source, image);
 
   it('reads the guest bytes qemu reads', async () => {
-    const { bytes } = await ours(image);
+    const { bytes } = await bytesAndMap(vhdxPlugin, image);
     expect(bytes.length).toBe(qemuVirtualSize(image, 'vhdx'));
     expect(sha256(bytes)).toBe(sha256(qemuRawBytes(image, 'vhdx', tmp.file('out.raw'))));
   });
 
   it('maps what the BAT records (qemu-img map shows one data extent)', async () => {
-    const { map } = await ours(image);
+    const { map } = await bytesAndMap(vhdxPlugin, image);
     expect(map).toEqual(expectedMapFromBat(image));
     expect(qemuMap(image, 'vhdx')).toHaveLength(1);
   });
@@ -109,7 +99,7 @@ describe('vhdx block states', () => {
     const image = tmp.file('states.vhdx');
     qemuImg('create', '-q', '-f', 'vhdx', '-o', 'block_size=1M,block_state_zero=off', image, '8M');
     qemuIo(image, 'vhdx', 'write -P 0xab 1M 64k', 'write -P 0x11 3M 2M');
-    const { map } = await ours(image);
+    const { map } = await bytesAndMap(vhdxPlugin, image);
     expect(map).toEqual([
       [0, MiB, 3],
       [MiB, MiB, 0],
@@ -130,7 +120,7 @@ describe('vhdx block states', () => {
     const bat = regions(image).bat;
     const host = Number(readAt(image, bat, 8).readBigUInt64LE(0) >> 20n);
     writeAt(image, bat, u64(2, host));
-    const { bytes, map } = await ours(image);
+    const { bytes, map } = await bytesAndMap(vhdxPlugin, image);
     expect(map).toEqual([
       [0, MiB, 2],
       [MiB, 3 * MiB, 3],
@@ -153,7 +143,7 @@ describe('vhdx block states', () => {
         writeAt(image, metadata + e.readUInt32LE(16), Buffer.from(Uint32Array.of(4096).buffer));
       }
     }
-    const { bytes, map } = await ours(image);
+    const { bytes, map } = await bytesAndMap(vhdxPlugin, image);
     expect(sha256(bytes)).toBe(before);
     expect(map).toEqual([
       [0, MiB, 3],
@@ -210,14 +200,14 @@ describe('vhdx headers and log', () => {
   it('ignores a log GUID in the older header', async () => {
     const image = fresh('old-dirty.vhdx');
     editHeader(image, currentHeaderIndex(image) === 0 ? 1 : 0, (h) => h.fill(0x77, 48, 64));
-    const { bytes } = await ours(image);
+    const { bytes } = await bytesAndMap(vhdxPlugin, image);
     expect(bytes[0]).toBe(0x33);
   });
 
   it('falls back to the other header when the current one has a bad checksum', async () => {
     const image = fresh('one-header.vhdx');
     editHeader(image, currentHeaderIndex(image), (h) => h.writeUInt32LE((h.readUInt32LE(4) ^ 1) >>> 0, 4), false);
-    const { bytes } = await ours(image);
+    const { bytes } = await bytesAndMap(vhdxPlugin, image);
     expect(bytes[0]).toBe(0x33);
   });
 
@@ -231,7 +221,7 @@ describe('vhdx headers and log', () => {
   it('uses the region table copy when the first one is damaged', async () => {
     const image = fresh('region-copy.vhdx');
     writeAt(image, 192 * 1024 + 16, Buffer.alloc(16, 0xee));
-    const { bytes } = await ours(image);
+    const { bytes } = await bytesAndMap(vhdxPlugin, image);
     expect(bytes[0]).toBe(0x33);
   });
 });
@@ -308,12 +298,7 @@ describe('vhdx differencing', () => {
 
   it('reads child sectors over the parent, per sector in a partially present block', async () => {
     const { child } = chain('rel', (p) => ({ parent_linkage: '{00000000-0000-0000-0000-000000000000}', relative_path: `.\\${path.basename(p)}` }));
-    const stack = await openImageChain(child, 'vhdx');
-    const bytes = Buffer.alloc(stack.size);
-    await stack.read(bytes, 0);
-    const extents = await stack.extents(stack.size, 0);
-    const depth = await stack.allocationDepth(stack.size, 0);
-    await stack.close();
+    const { bytes, extents, depth } = await chainContents(child, 'vhdx');
     const expected = Buffer.alloc(8 * MiB);
     expected.fill(0xa1, 0, 6 * MiB);
     expected.fill(0xc2, MiB, 2.5 * MiB);
