@@ -1,8 +1,6 @@
 // Starts the real CLI server (`blockscope serve -f ...`) and runs the real Debian clients
 // against it. Everything here is a child process: nothing is mocked.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -73,7 +71,4 @@ export function serve(args: string[]): Promise<Served> {
   });
 }
 
-export function tempDir(): { dir: string; cleanup(): void } {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'blockscope-test-'));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-}
+export { tempDir } from '../../main/temp-dir.ts';

@@ -2,15 +2,15 @@
 // fresh temp folder per test file; nothing binary is committed.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { tempDir } from '../temp-dir.ts';
 
 export type ExtentTriple = [offset: number, length: number, flags: number];
 
 export function makeTempDir(prefix: string): { dir: string; file: (name: string) => string; remove: () => void } {
-  const dir = mkdtempSync(path.join(tmpdir(), `blockscope-${prefix}-`));
-  return { dir, file: (name) => path.join(dir, name), remove: () => rmSync(dir, { recursive: true, force: true }) };
+  const { dir, cleanup } = tempDir(`blockscope-${prefix}-`);
+  return { dir, file: (name) => path.join(dir, name), remove: cleanup };
 }
 
 export function qemuImg(...args: string[]): string {

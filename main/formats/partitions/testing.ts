@@ -2,10 +2,7 @@
 // oracles, small temp images, and a ReadAt over a file. A missing tool is a failure that
 // names the Debian package to install, never a silent skip.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { ReadAt } from './types.ts';
 
 const SBIN_PATH = `${process.env.PATH ?? ''}:/usr/local/sbin:/usr/sbin:/sbin`;
@@ -21,11 +18,7 @@ export function runTool(tool: string, args: readonly string[], debianPackage: st
   }
 }
 
-/** A fresh temp dir removed by the returned cleanup. */
-export function tempDir(prefix = 'blockscope-test-'): { dir: string; cleanup: () => void } {
-  const dir = mkdtempSync(path.join(tmpdir(), prefix));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-}
+export { tempDir } from '../../temp-dir.ts';
 
 /** A ReadAt over a file, opened for each read so tests need no close. */
 export function fileReadAt(file: string): ReadAt {
