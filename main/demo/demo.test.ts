@@ -87,24 +87,24 @@ describe('the demo image, checked by independent tools', () => {
         const [, first, last] = /^\s*\d+:\s+(\d+)\.\.\s*(\d+):/.exec(line)!;
         return { offset: Number(first) * 4096, length: (Number(last) - Number(first) + 1) * 4096 };
       });
-    expect(unwritten).toEqual(demoLayout.zeroRanges);
+    expect(unwritten).toEqual(demoLayout().zeroRanges);
   });
 });
 
 describe('the demo image, read by our own readers', () => {
   it('has the partitions the layout promises', async () => {
     const file = await ensureDemoImage(dir);
-    const table = await readPartitionTable(fileReadAt(file), demoLayout.size);
+    const table = await readPartitionTable(fileReadAt(file), demoLayout().size);
     expect(table.warnings).toEqual([]);
     expect(table.partitions.map((p) => ({ number: p.number, name: p.name, typeName: p.typeName, offset: p.start, length: p.length }))).toEqual(
-      demoLayout.partitions.map((p) => ({ number: p.number, name: p.name, typeName: p.typeName, offset: p.offset, length: p.length })),
+      demoLayout().partitions.map((p) => ({ number: p.number, name: p.name, typeName: p.typeName, offset: p.offset, length: p.length })),
     );
   });
 
   it('has the filesystems the layout promises', async () => {
     const file = await ensureDemoImage(dir);
     const read = fileReadAt(file);
-    for (const p of demoLayout.partitions) {
+    for (const p of demoLayout().partitions) {
       const found = await detectFilesystem((offset, length) => read(p.offset + offset, length), p.length);
       expect(found).toEqual(p.filesystem);
     }
@@ -117,9 +117,9 @@ describe('the demo image, served', () => {
     const open = await openTestChain('file', { file });
     try {
       const expected = [
-        ...demoLayout.dataRanges.map((r) => [r.offset, r.length, 0]),
-        ...demoLayout.zeroRanges.map((r) => [r.offset, r.length, 2]),
-        ...demoLayout.holeRanges.map((r) => [r.offset, r.length, 3]),
+        ...demoLayout().dataRanges.map((r) => [r.offset, r.length, 0]),
+        ...demoLayout().zeroRanges.map((r) => [r.offset, r.length, 2]),
+        ...demoLayout().holeRanges.map((r) => [r.offset, r.length, 3]),
       ].sort((a, b) => a[0]! - b[0]!);
       expect(await mapOf(open)).toEqual(expected);
     } finally {
@@ -150,7 +150,7 @@ describe('the demo image, served', () => {
 
 describe('demoLayout', () => {
   it('lists the partitions', () => {
-    expect(demoLayout.partitions.map((p) => [p.number, p.name, p.typeName, p.offset, p.length, p.filesystem.type, p.filesystem.label])).toEqual([
+    expect(demoLayout().partitions.map((p) => [p.number, p.name, p.typeName, p.offset, p.length, p.filesystem.type, p.filesystem.label])).toEqual([
       [1, 'demo-efi', 'EFI System', 1 * MiB, 34 * MiB, 'fat32', 'DEMO-EFI'],
       [2, 'demo-root', 'Linux filesystem', 35 * MiB, 20 * MiB, 'ext4', 'demo-root'],
       [3, 'demo-swap', 'Linux swap', 55 * MiB, 8 * MiB, 'swap', 'demo-swap'],
@@ -158,7 +158,7 @@ describe('demoLayout', () => {
   });
 
   it('has data, zero and hole ranges that tile the disk', () => {
-    const all = [...demoLayout.dataRanges, ...demoLayout.zeroRanges, ...demoLayout.holeRanges].sort((a, b) => a.offset - b.offset);
+    const all = [...demoLayout().dataRanges, ...demoLayout().zeroRanges, ...demoLayout().holeRanges].sort((a, b) => a.offset - b.offset);
     let pos = 0;
     for (const r of all) {
       expect(r.offset).toBe(pos);
@@ -168,9 +168,9 @@ describe('demoLayout', () => {
   });
 
   it('puts the "files" and preallocated regions where the map tests expect them', () => {
-    expect(demoLayout.dataRanges).toContainEqual({ offset: 36 * MiB, length: 2 * MiB });
-    expect(demoLayout.dataRanges).toContainEqual({ offset: 41 * MiB, length: 512 * 1024 });
-    expect(demoLayout.zeroRanges).toEqual([
+    expect(demoLayout().dataRanges).toContainEqual({ offset: 36 * MiB, length: 2 * MiB });
+    expect(demoLayout().dataRanges).toContainEqual({ offset: 41 * MiB, length: 512 * 1024 });
+    expect(demoLayout().zeroRanges).toEqual([
       { offset: 45 * MiB, length: 4 * MiB },
       { offset: 56 * MiB, length: 2 * MiB },
     ]);

@@ -12,8 +12,16 @@ import { DEMO_CONTENT_VERSION, DEMO_SIZE, type ByteRange } from './layout.ts';
 export type { DemoLayout, DemoPartition } from './build.ts';
 export type { ByteRange } from './layout.ts';
 
-/** What the demo image holds and where: for tests and the UI's e2e pixel checks. */
-export const demoLayout: DemoLayout = buildDemoDisk().layout;
+let layout: DemoLayout | null = null;
+
+/**
+ * What the demo image holds and where: for tests and the UI's e2e pixel checks. Worked out
+ * (by building the image in memory) on first use, not when the CLI or app starts.
+ */
+export function demoLayout(): DemoLayout {
+  layout ??= buildDemoDisk().layout;
+  return layout;
+}
 
 export const DEMO_FILE_NAME = `demo-v${DEMO_CONTENT_VERSION}.img`;
 

@@ -31,7 +31,7 @@ export function demoLayoutInfo(layout: DemoLayout): DemoLayoutInfo {
 }
 
 async function builtInDemo(): Promise<{ path: string; layout: DemoLayoutInfo }> {
-  return { path: await ensureDemoImage(), layout: demoLayoutInfo(demoLayout) };
+  return { path: await ensureDemoImage(), layout: demoLayoutInfo(demoLayout()) };
 }
 
 export function createSession(options: { stateDir?: string | null; demoImage?: SessionDeps['demoImage'] } = {}): Session {
