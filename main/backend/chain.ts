@@ -55,6 +55,7 @@ export class Chain {
         opened.push(ctx);
         await ctx.prepare();
       }
+      ctx.markOutermost();
       return { top: ctx, close: () => closeAll(opened) };
     } catch (err) {
       await closeAll(opened).catch(() => {});

@@ -5,7 +5,8 @@
 // filters behind it can stay naive.
 import { EXTENT_DATA, type Extent } from '../../shared/extents.ts';
 import { BlockError, errnoOf } from './errors.ts';
-import { normalizeExtents } from './extents.ts';
+import { extentsEnd, normalizeExtents } from './extents.ts';
+import { alignToSectors, SECTOR } from './sector-align.ts';
 import { FLAG_FAST_ZERO, FLAG_FUA, FLAG_MAY_TRIM, FLAG_REQ_ONE, type Support } from './flags.ts';
 import type { DepthExtent, LayerCallbacks, Next } from './types.ts';
 
@@ -38,6 +39,7 @@ export class LayerContext implements Next {
   private readonly below: LayerContext | null;
   private readonly readonly: boolean;
   private caps!: Capabilities;
+  private outermost = false;
 
   constructor(name: string, layer: LayerCallbacks, below: LayerContext | null, readonly: boolean) {
     this.name = name;
@@ -200,21 +202,62 @@ export class LayerContext implements Next {
     }
   }
 
+  /**
+   * Sorted, contiguous extents from `offset`, covering as much of the range as the layers
+   * answered for (never more). The outermost layer also keeps every hole or zero boundary on
+   * a sector boundary (sector-align.ts).
+   */
   async extents(count: number, offset: number, flags = 0): Promise<Extent[]> {
     this.checkRange('extents', count, offset);
     this.checkFlags('extents', flags, FLAG_REQ_ONE);
-    let list: Extent[];
-    if (!this.caps.extents) {
-      list = [{ offset, length: count, flags: EXTENT_DATA }];
-    } else if (this.layer.extents) {
-      list = normalizeExtents(this.name, await this.layer.extents(count, offset, flags), offset, count);
-    } else if (this.below) {
-      list = await this.below.extents(count, offset, flags);
-    } else {
-      list = [{ offset, length: count, flags: EXTENT_DATA }];
-    }
+    let list = this.outermost ? await this.sectorExtents(count, offset, flags) : await this.layerExtents(count, offset, flags);
     if (flags & FLAG_REQ_ONE && list.length > 1) list = list.slice(0, 1);
     return list;
+  }
+
+  private async layerExtents(count: number, offset: number, flags: number): Promise<Extent[]> {
+    if (!this.caps.extents) return [{ offset, length: count, flags: EXTENT_DATA }];
+    if (this.layer.extents) {
+      // Only a plugin's own answer speaks for the tail of the range: a full one (no REQ_ONE),
+      // or an empty one, which the seed defines as "all of it is a hole".
+      const raw = await this.layer.extents(count, offset, flags);
+      const tailIsHole = this.below === null && ((flags & FLAG_REQ_ONE) === 0 || raw.length === 0);
+      return normalizeExtents(this.name, raw, offset, count, { tailIsHole });
+    }
+    if (this.below) return this.below.extents(count, offset, flags);
+    return [{ offset, length: count, flags: EXTENT_DATA }];
+  }
+
+  /** Ask for whole sectors, settle the shared ones, then clip back to what was asked. */
+  private async sectorExtents(count: number, offset: number, flags: number): Promise<Extent[]> {
+    const end = offset + count;
+    const from = offset - (offset % SECTOR);
+    const to = Math.min(this.caps.size, Math.ceil(end / SECTOR) * SECTOR);
+    const list = await this.layerExtents(to - from, from, flags);
+    // An answer that stopped inside a sector (REQ_ONE below, a reply cap) cannot tell what
+    // that sector is: ask on until it is complete, so the reply does not end in crumbs.
+    const stopped = extentsEnd(list, from);
+    const sectorEnd = Math.min(to, Math.ceil(stopped / SECTOR) * SECTOR);
+    for (let pos = stopped; pos < sectorEnd; pos = extentsEnd(list, pos)) {
+      for (const e of await this.layerExtents(to - pos, pos, flags)) list.push(e);
+    }
+    const aligned = alignToSectors(list, this.caps.size);
+    const out: Extent[] = [];
+    for (const e of aligned) {
+      const start = Math.max(e.offset, offset);
+      const stop = Math.min(e.offset + e.length, end);
+      if (stop > start) out.push({ offset: start, length: stop - start, flags: e.flags });
+    }
+    if (out.length === 0) {
+      // The answer stopped inside the sector before `offset`: say nothing false about the rest.
+      return [{ offset, length: Math.min(count, SECTOR - (offset % SECTOR)), flags: EXTENT_DATA }];
+    }
+    return out;
+  }
+
+  /** This layer answers clients (the NBD connection, the app's map): see sectorExtents. */
+  markOutermost(): void {
+    this.outermost = true;
   }
 
   /** Depth extents clipped to [offset, offset+count); the layer must cover the range. */

@@ -4,6 +4,10 @@ import { normalizeExtents } from './extents.ts';
 
 const e = (offset: number, length: number, flags: number): Extent => ({ offset, length, flags });
 const triples = (list: Extent[]) => list.map((x) => [x.offset, x.length, x.flags]);
+/** A plugin's answer to a request without REQ_ONE: it speaks for the whole range. */
+const FULL = { tailIsHole: true };
+/** An answer to REQ_ONE, or a filter's list: nothing is said past its last entry. */
+const SHORT = { tailIsHole: false };
 
 // One row per rule of the seed (nbdkit-extents-patch.txt, .extents in nbdkit-plugin.pod).
 const cases: { rule: string; raw: Extent[]; offset: number; count: number; want: number[][] }[] = [
@@ -26,31 +30,43 @@ const cases: { rule: string; raw: Extent[]; offset: number; count: number; want:
 describe('normalizeExtents (the seed contract)', () => {
   for (const c of cases) {
     it(c.rule, () => {
-      expect(triples(normalizeExtents('test', c.raw, c.offset, c.count))).toEqual(c.want);
+      expect(triples(normalizeExtents('test', c.raw, c.offset, c.count, FULL))).toEqual(c.want);
     });
   }
 
   it('rejects overlapping entries with a clear error', () => {
-    expect(() => normalizeExtents('myplugin', [e(0, 10, D), e(5, 10, Z)], 0, 20)).toThrow(/myplugin: extents overlap at offset 5/);
+    expect(() => normalizeExtents('myplugin', [e(0, 10, D), e(5, 10, Z)], 0, 20, FULL)).toThrow(/myplugin: extents overlap at offset 5/);
   });
 
   it('rejects overlaps in any input order', () => {
-    expect(() => normalizeExtents('p', [e(5, 10, Z), e(0, 10, D)], 0, 20)).toThrow(/overlap/);
+    expect(() => normalizeExtents('p', [e(5, 10, Z), e(0, 10, D)], 0, 20, FULL)).toThrow(/overlap/);
   });
 
   it('rejects entries that are not exact integers', () => {
-    expect(() => normalizeExtents('p', [e(0.5, 10, D)], 0, 20)).toThrow(/invalid entry/);
-    expect(() => normalizeExtents('p', [e(0, -1, D)], 0, 20)).toThrow(/invalid entry/);
+    expect(() => normalizeExtents('p', [e(0.5, 10, D)], 0, 20, FULL)).toThrow(/invalid entry/);
+    expect(() => normalizeExtents('p', [e(0, -1, D)], 0, 20, FULL)).toThrow(/invalid entry/);
   });
 
   it('caps the list and then covers less than asked', () => {
     const raw = Array.from({ length: 10 }, (_, i) => e(i * 2, 1, D));
-    const out = normalizeExtents('p', raw, 0, 20, 4);
+    const out = normalizeExtents('p', raw, 0, 20, { tailIsHole: true, max: 4 });
     expect(triples(out)).toEqual([[0, 1, D], [1, 1, HZ], [2, 1, D], [3, 1, HZ]]);
+  });
+
+  it('an answer that does not speak for its tail ends at its last entry', () => {
+    expect(triples(normalizeExtents('p', [e(0, 10, HZ)], 0, 100, SHORT))).toEqual([[0, 10, HZ]]);
+  });
+
+  it('gaps between and before entries are still holes in such an answer', () => {
+    expect(triples(normalizeExtents('p', [e(4, 2, D), e(10, 2, D)], 0, 100, SHORT))).toEqual([[0, 4, HZ], [4, 2, D], [6, 4, HZ], [10, 2, D]]);
+  });
+
+  it('an answer with nothing to say about the start is an error', () => {
+    expect(() => normalizeExtents('myfilter', [], 0, 100, SHORT)).toThrow(/myfilter: extents returned nothing for 100 bytes at 0/);
   });
 
   it('handles offsets beyond 2^32 exactly', () => {
     const big = 2 ** 40;
-    expect(triples(normalizeExtents('p', [e(big + 512, 512, D)], big, 4096))).toEqual([[big, 512, HZ], [big + 512, 512, D], [big + 1024, 3072, HZ]]);
+    expect(triples(normalizeExtents('p', [e(big + 512, 512, D)], big, 4096, FULL))).toEqual([[big, 512, HZ], [big + 512, 512, D], [big + 1024, 3072, HZ]]);
   });
 });

@@ -1,6 +1,12 @@
 // The seed's extents rules, applied once in the backend: whatever order and coverage a
 // plugin or filter returns, what leaves here is sorted, contiguous from `offset`,
 // clipped to the range, gap-filled with holes and coalesced.
+//
+// One rule is stricter than the seed's: the part of the range after the last entry is a
+// hole only when the answer covers the whole request (a plugin answering without REQ_ONE).
+// An answer to REQ_ONE, or a filter's list built from a lower layer's answer that may have
+// stopped short, says nothing about its tail; calling it a hole told qemu (which always sets
+// REQ_ONE) to skip data. Such a reply simply ends after its last entry.
 import { EXTENT_HOLE_ZERO, EXTENT_NONE, type Extent } from '../../shared/extents.ts';
 import { BlockError } from './errors.ts';
 
@@ -13,12 +19,20 @@ function checkEntry(layer: string, e: Extent): void {
   }
 }
 
+export interface NormalizeOptions {
+  /** The answer speaks for the whole request: what follows its last entry is a hole. */
+  tailIsHole: boolean;
+  /** At most this many extents (the result then covers less than the range). */
+  max?: number;
+}
+
 /**
  * Normalise `raw` for the request [offset, offset+count). Throws EIO when two entries
- * overlap. The result is capped at `max` extents (it then covers less than the range, which
- * the NBD spec allows: the client asks again from where the reply stopped).
+ * overlap, or when nothing is left to say about `offset`. A capped or tail-less result covers
+ * less than the range, which the NBD spec allows: the client asks again from where it stopped.
  */
-export function normalizeExtents(layer: string, raw: readonly Extent[], offset: number, count: number, max = MAX_EXTENTS): Extent[] {
+export function normalizeExtents(layer: string, raw: readonly Extent[], offset: number, count: number, options: NormalizeOptions): Extent[] {
+  const max = options.max ?? MAX_EXTENTS;
   const end = offset + count;
   let list: Extent[] = [];
   let sorted = true;
@@ -52,7 +66,14 @@ export function normalizeExtents(layer: string, raw: readonly Extent[], offset: 
     pos = stop;
     if (out.length > max) break;
   }
-  if (pos < end && out.length <= max) push(pos, end - pos, EXTENT_HOLE_ZERO);
+  if (pos < end && out.length <= max && options.tailIsHole) push(pos, end - pos, EXTENT_HOLE_ZERO);
   if (out.length > max) out.length = max;
+  if (out.length === 0) throw new BlockError('EIO', `${layer}: extents returned nothing for ${count} bytes at ${offset}`);
   return out;
+}
+
+/** Where a contiguous list that starts at `offset` stops (`offset` itself when it is empty). */
+export function extentsEnd(list: readonly Extent[], offset: number): number {
+  const last = list[list.length - 1];
+  return last ? last.offset + last.length : offset;
 }

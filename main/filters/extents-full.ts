@@ -1,10 +1,11 @@
-// Next.extents may stop short of the range (the backend caps a reply's length). A filter
-// that returns the lower layer's extents as part of its own list must not let the
-// uncovered rest become a "hole" when its own list is normalised, so it asks again from
-// where the answer stopped (nbdkit_extents_full). With REQ_ONE one answer is enough: the
-// backend keeps only the first extent anyway.
+// Next.extents may stop short of the range (a reply cap, REQ_ONE). A filter that stitches
+// the lower layer's extents into its own list asks again from where the answer stopped
+// (nbdkit_extents_full), and wherever the lower answer still ends short it must end its own
+// list there too: anything it put after a gap would make the gap read as a hole. With
+// REQ_ONE one answer is enough: the backend keeps only the first extent anyway.
 import type { Extent } from '../../shared/extents.ts';
 import { MAX_EXTENTS } from '../backend/extents.ts';
+export { extentsEnd } from '../backend/extents.ts';
 import { FLAG_REQ_ONE } from '../backend/flags.ts';
 import type { Next } from '../backend/types.ts';
 

@@ -33,7 +33,9 @@ export class PluginLayer implements ImageLayer {
 
   async status(offset: number, count: number): Promise<LayerRun[]> {
     const raw = this.handle.extents ? await this.handle.extents(count, offset, 0) : [{ offset, length: count, flags: EXTENT_DATA }];
-    return normalizeExtents(this.path, raw, offset, count).map((e) => ({ ...e, present: true }));
+    // Asked without REQ_ONE, the plugin speaks for the whole range; no reply cap either, as
+    // a layer's status must cover everything it is asked about.
+    return normalizeExtents(this.path, raw, offset, count, { tailIsHole: true, max: Number.POSITIVE_INFINITY }).map((e) => ({ ...e, present: true }));
   }
 
   async readPresent(buf: Buffer, offset: number): Promise<void> {

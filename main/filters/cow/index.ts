@@ -5,7 +5,7 @@ import { EXTENT_DATA, EXTENT_HOLE_ZERO, EXTENT_ZERO, type Extent } from '../../.
 import { FLAG_MAY_TRIM, FLAG_REQ_ONE } from '../../backend/flags.ts';
 import type { FilterDefinition, FilterHandle, FilterInstance, Next } from '../../backend/types.ts';
 import type { BlockRun } from '../block-map.ts';
-import { extentsFull } from '../extents-full.ts';
+import { extentsEnd, extentsFull } from '../extents-full.ts';
 import { requirePowerOfTwo } from '../power-of-two.ts';
 import { BELOW, CowOverlay, DATA, TRIMMED, ZEROED } from './overlay.ts';
 
@@ -175,8 +175,13 @@ function openCow(next: Next, overlay: CowOverlay, copyUp: { onRead: boolean; onC
       const out: Extent[] = [];
       for (const run of runsOf(count, offset)) {
         const { from, length } = span(run, count, offset);
-        if (run.state === BELOW) for (const e of await extentsFull(next, length, from, flags)) out.push(e);
-        else out.push({ offset: from, length, flags: EXTENT_FLAGS_OF_STATE[run.state]! });
+        if (run.state === BELOW) {
+          const below = await extentsFull(next, length, from, flags);
+          for (const e of below) out.push(e);
+          if (extentsEnd(below, from) < from + length) break;
+        } else {
+          out.push({ offset: from, length, flags: EXTENT_FLAGS_OF_STATE[run.state]! });
+        }
         if (flags & FLAG_REQ_ONE) break;
       }
       return out;

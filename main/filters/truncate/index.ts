@@ -4,7 +4,7 @@
 import { EXTENT_HOLE_ZERO } from '../../../shared/extents.ts';
 import { BlockError } from '../../backend/errors.ts';
 import type { FilterDefinition } from '../../backend/types.ts';
-import { extentsFull } from '../extents-full.ts';
+import { extentsEnd, extentsFull } from '../extents-full.ts';
 import { requirePowerOfTwo } from '../power-of-two.ts';
 
 /** nbdkit's order: the absolute size first, then round up, then round down. */
@@ -66,7 +66,8 @@ export const truncateFilter: FilterDefinition = {
           async extents(count, offset, flags) {
             const n = belowPart(count, offset);
             const list = n > 0 ? await extentsFull(next, n, offset, flags) : [];
-            if (n < count) list.push({ offset: offset + n, length: count - n, flags: EXTENT_HOLE_ZERO });
+            // The added tail is a hole, but only right after a lower answer that got that far.
+            if (n < count && extentsEnd(list, offset) === offset + n) list.push({ offset: offset + n, length: count - n, flags: EXTENT_HOLE_ZERO });
             return list;
           },
         };
