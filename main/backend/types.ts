@@ -52,9 +52,13 @@ export interface LayerCallbacks {
   cache?(count: number, offset: number, flags: number): MaybePromise<void>;
   /**
    * Extents overlapping [offset, offset+count), in any order. The backend sorts them, drops
-   * EXTENT_NONE entries and entries outside the range, clips, treats uncovered parts as
-   * holes that read as zero, coalesces equal neighbours, and rejects overlaps. So a plugin
-   * must cover every byte it holds data for. FLAG_REQ_ONE is a hint it may ignore.
+   * EXTENT_NONE entries and entries outside the range, clips, treats gaps between and before
+   * entries as holes that read as zero, coalesces equal neighbours, and rejects overlaps.
+   * What follows the last entry is a hole only in a plugin's answer to a request without
+   * FLAG_REQ_ONE (or an empty answer); otherwise the reply ends there and the client asks
+   * again. So a plugin must cover every byte it holds data for, and a filter that stitches
+   * lower extents must end its list where a lower answer stopped short (extentsEnd).
+   * FLAG_REQ_ONE is a hint a plugin may ignore.
    */
   extents?(count: number, offset: number, flags: number): MaybePromise<Extent[]>;
   /**
@@ -97,7 +101,10 @@ export interface Next {
   trim(count: number, offset: number, flags?: number): Promise<void>;
   zero(count: number, offset: number, flags?: number): Promise<void>;
   cache(count: number, offset: number, flags?: number): Promise<void>;
-  /** Sorted, contiguous, coalesced extents covering [offset, offset+count) from `offset`. */
+  /**
+   * Sorted, contiguous, coalesced extents from `offset`, covering [offset, offset+count) or
+   * only a first part of it (a reply cap, REQ_ONE): never claim anything past their end.
+   */
   extents(count: number, offset: number, flags?: number): Promise<Extent[]>;
   canAllocationDepth(): boolean;
   allocationDepth(count: number, offset: number): Promise<DepthExtent[]>;

@@ -44,8 +44,9 @@ export const nbdPlugin: PluginDefinition = {
 };
 
 /**
- * A server may answer block status for less than was asked; our contract treats uncovered
- * ranges as holes, so keep asking until the range is covered (unless only one is wanted).
+ * A server may answer block status for less than was asked; a plugin's answer without
+ * REQ_ONE speaks for the whole range (the rest would be a hole), so keep asking until the
+ * range is covered. With REQ_ONE the first answer is enough: its tail claims nothing.
  */
 async function coveringExtents(client: NbdClient, count: number, offset: number, one: boolean): Promise<Extent[]> {
   const out: Extent[] = [];
