@@ -22,6 +22,28 @@ export interface ParamSpec {
 export type ParamValue = number | boolean | string;
 export type ParsedParams = Record<string, ParamValue>;
 
+type NumericKind = 'size' | 'offset' | 'int' | 'duration' | 'percent';
+
+/** The parsed value of one spec: a number for numeric kinds, a boolean, an enum's values, or text. */
+export type ParamValueOf<S extends ParamSpec> = S['kind'] extends NumericKind ? number
+  : S['kind'] extends 'bool' ? boolean
+    : S extends { values: readonly (infer V)[] } ? V : string;
+
+/** Specs whose key is a literal (declared in place, not generated from a table). */
+type Declared<S> = S extends ParamSpec ? (string extends S['key'] ? never : S) : never;
+/** parseParams always sets these: required ones and ones with a default. */
+type AlwaysSet<S> = S extends { required: true } | { default: string } ? S : never;
+
+/**
+ * What a component's `create` receives, derived from its specs (declared with
+ * definePlugin/defineFilter, which keep their literal types): `params.offset` is a number
+ * without a cast. Specs generated from a table (per-operation keys) are read by key.
+ */
+export type ParamsOf<P extends readonly ParamSpec[]> =
+  { [S in AlwaysSet<Declared<P[number]>> as S['key']]: ParamValueOf<S> } &
+  { [S in Exclude<Declared<P[number]>, AlwaysSet<P[number]>> as S['key']]?: ParamValueOf<S> } &
+  (string extends P[number]['key'] ? Readonly<Partial<ParsedParams>> : unknown);
+
 const SIZE_UNITS: Record<string, number> = {
   '': 1, b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40, p: 2 ** 50, e: 2 ** 60,
   s: 512, // nbdkit accepts "s" for 512-byte sectors
@@ -106,7 +128,7 @@ function parseOne(spec: ParamSpec, text: string): ParamValue {
  * Validates raw key=value strings against specs: unknown keys, missing required keys and
  * bad values each get an error naming the component and the key.
  */
-export function parseParams(component: string, specs: readonly ParamSpec[], raw: Record<string, string>): ParsedParams {
+export function parseParams<const P extends readonly ParamSpec[]>(component: string, specs: P, raw: Record<string, string>): ParamsOf<P> {
   const out: ParsedParams = {};
   const byKey = new Map(specs.map((s) => [s.key, s]));
   for (const [key, text] of Object.entries(raw)) {
@@ -127,7 +149,8 @@ export function parseParams(component: string, specs: readonly ParamSpec[], raw:
       if (spec.default !== undefined) out[spec.key] = parseOne(spec, spec.default);
     }
   }
-  return out;
+  // Every key was checked against these very specs, so `out` is what ParamsOf<P> describes.
+  return out as ParamsOf<P>;
 }
 
 function keyMissing(out: ParsedParams, spec: ParamSpec): boolean {

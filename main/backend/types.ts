@@ -6,7 +6,7 @@
 // callback on a handle is optional except getSize and pread on plugins; a filter callback
 // that is left out passes straight through to the layer below.
 import type { Extent } from '../../shared/extents.ts';
-import type { ParamSpec, ParsedParams } from '../../shared/params.ts';
+import type { ParamSpec, ParamsOf } from '../../shared/params.ts';
 import type { Support } from './flags.ts';
 
 type MaybePromise<T> = T | Promise<T>;
@@ -126,19 +126,32 @@ export interface FilterInstance {
   unload?(): MaybePromise<void>;
 }
 
-interface ComponentDefinition {
+interface ComponentDefinition<P extends readonly ParamSpec[]> {
   name: string;
   /** One line for --help and the sidebar. */
   summary: string;
-  params: readonly ParamSpec[];
+  params: P;
 }
 
-export interface PluginDefinition extends ComponentDefinition {
+// `create` is declared as a method so that a definition with literal specs (whose create
+// takes ParamsOf of them) is still a PluginDefinition in a catalogue of many: the registry
+// only ever passes it what parseParams made of exactly those specs.
+export interface PluginDefinition<P extends readonly ParamSpec[] = readonly ParamSpec[]> extends ComponentDefinition<P> {
   /** The key a bare argument sets (`blockscope serve file disk.img` = file=disk.img). */
   magicKey?: string;
-  create(params: ParsedParams): MaybePromise<PluginInstance>;
+  create(params: ParamsOf<P>): MaybePromise<PluginInstance>;
 }
 
-export interface FilterDefinition extends ComponentDefinition {
-  create(params: ParsedParams): MaybePromise<FilterInstance>;
+export interface FilterDefinition<P extends readonly ParamSpec[] = readonly ParamSpec[]> extends ComponentDefinition<P> {
+  create(params: ParamsOf<P>): MaybePromise<FilterInstance>;
+}
+
+/** A plugin whose create() reads its parameters typed from its own specs. */
+export function definePlugin<const P extends readonly ParamSpec[]>(def: PluginDefinition<P>): PluginDefinition<P> {
+  return def;
+}
+
+/** A filter whose create() reads its parameters typed from its own specs. */
+export function defineFilter<const P extends readonly ParamSpec[]>(def: FilterDefinition<P>): FilterDefinition<P> {
+  return def;
 }

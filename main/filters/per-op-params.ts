@@ -18,7 +18,7 @@ export function perOpSpecs<Op extends string>(
  * specific first), else `fallback`.
  */
 export function resolvePerOp<Op extends string, T extends ParamValue | undefined>(
-  params: ParsedParams,
+  params: Readonly<Partial<ParsedParams>>,
   ops: readonly Op[],
   keys: (op: Op) => readonly string[],
   fallback: T,

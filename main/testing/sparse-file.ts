@@ -9,7 +9,7 @@ export interface DataRun {
 }
 
 /** Write random bytes at each run of a `size`-byte file; returns its whole contents. */
-export function writeSparseFile(path: string, size: number, runs: readonly DataRun[], seedBytes = randomBytes): Buffer {
+export function writeSparseFile(path: string, size: number, runs: readonly DataRun[], seedBytes: (n: number) => Buffer = randomBytes): Buffer {
   const model = Buffer.alloc(size);
   const fd = openSync(path, 'w');
   try {

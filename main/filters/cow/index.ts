@@ -3,7 +3,7 @@
 // block from the overlay if it holds it, else from below. Nothing ever reaches the image.
 import { EXTENT_DATA, EXTENT_HOLE_ZERO, EXTENT_ZERO, type Extent } from '../../../shared/extents.ts';
 import { FLAG_MAY_TRIM, FLAG_REQ_ONE } from '../../backend/flags.ts';
-import type { FilterDefinition, FilterHandle, FilterInstance, Next } from '../../backend/types.ts';
+import { defineFilter, type FilterHandle, type FilterInstance, type Next } from '../../backend/types.ts';
 import type { BlockRun } from '../block-map.ts';
 import { extentsEnd, extentsFull } from '../extents-full.ts';
 import { requirePowerOfTwo } from '../power-of-two.ts';
@@ -15,7 +15,7 @@ export interface CowInstance extends FilterInstance {
   readonly overlay: CowOverlay;
 }
 
-export const cowFilter: FilterDefinition = {
+export const cowFilter = defineFilter({
   name: 'cow',
   summary: 'copy-on-write: keep writes in a temporary overlay, never in the image',
   params: [
@@ -24,10 +24,10 @@ export const cowFilter: FilterDefinition = {
     { key: 'cow-on-cache', kind: 'bool', default: 'false', description: 'copy blocks into the overlay on cache (prefetch) requests' },
   ],
   create(params): CowInstance {
-    const blockSize = params['cow-block-size'] as number;
+    const blockSize = params['cow-block-size'];
     requirePowerOfTwo('cow', 'cow-block-size', blockSize);
     const overlay = new CowOverlay(blockSize);
-    const copyUp = { onRead: params['cow-on-read'] as boolean, onCache: params['cow-on-cache'] as boolean };
+    const copyUp = { onRead: params['cow-on-read'], onCache: params['cow-on-cache'] };
     return {
       overlay,
       readonlyBelow: true,
@@ -36,7 +36,7 @@ export const cowFilter: FilterDefinition = {
       unload: () => overlay.close(),
     };
   },
-};
+});
 
 function openCow(next: Next, overlay: CowOverlay, copyUp: { onRead: boolean; onCache: boolean }): FilterHandle {
   const bs = overlay.blockSize;

@@ -3,7 +3,7 @@
 import type { ParsedParams } from '../../../shared/params.ts';
 import { BlockError } from '../../backend/errors.ts';
 import { FLAG_FAST_ZERO } from '../../backend/flags.ts';
-import type { FilterDefinition } from '../../backend/types.ts';
+import { defineFilter } from '../../backend/types.ts';
 import { interceptDataOps, type DataOp } from '../intercept.ts';
 import { perOpSpecs, resolvePerOp } from '../per-op-params.ts';
 import { sleepAtLeast } from '../timing.ts';
@@ -25,11 +25,11 @@ function keysFor(name: Delayed): string[] {
 }
 
 /** Milliseconds per delayed operation, after aliases and overrides. */
-export function delaysOf(params: ParsedParams): Record<Delayed, number> {
+export function delaysOf(params: Readonly<Partial<ParsedParams>>): Record<Delayed, number> {
   return resolvePerOp<Delayed, number>(params, DELAYED, keysFor, 0);
 }
 
-export const delayFilter: FilterDefinition = {
+export const delayFilter = defineFilter({
   name: 'delay',
   summary: 'delay requests, to simulate a slow or remote disk',
   params: [
@@ -40,7 +40,7 @@ export const delayFilter: FilterDefinition = {
   ],
   create(params) {
     const ms = delaysOf(params);
-    const delayFastZero = params['delay-fast-zero'] as boolean;
+    const delayFastZero = params['delay-fast-zero'];
     // Refusing fast zeroes at once is itself a fast answer, so it may be advertised.
     const refuseFastZero = !delayFastZero && ms.zero > 0;
     return {
@@ -61,4 +61,4 @@ export const delayFilter: FilterDefinition = {
       },
     };
   },
-};
+});

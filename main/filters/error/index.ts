@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import type { ParsedParams } from '../../../shared/params.ts';
 import { BlockError, type Errno } from '../../backend/errors.ts';
-import type { FilterDefinition } from '../../backend/types.ts';
+import { defineFilter } from '../../backend/types.ts';
 import { DATA_OPS, interceptDataOps, type DataOp } from '../intercept.ts';
 import { perOpSpecs, resolvePerOp } from '../per-op-params.ts';
 import { createRandom, type Random } from '../seeded-random.ts';
@@ -20,7 +20,7 @@ export interface ErrorSetting {
   file?: string;
 }
 
-export function errorSettingsOf(params: ParsedParams): Record<DataOp, ErrorSetting> {
+export function errorSettingsOf(params: Readonly<Partial<ParsedParams>>): Record<DataOp, ErrorSetting> {
   const errno = resolvePerOp<DataOp, string>(params, DATA_OPS, (op) => [`error-${op}`, 'error'], 'EIO');
   const rate = resolvePerOp<DataOp, number>(params, DATA_OPS, (op) => [`error-${op}-rate`, 'error-rate'], 0);
   const file = resolvePerOp<DataOp, string | undefined>(params, DATA_OPS, (op) => [`error-${op}-file`, 'error-file'], undefined);
@@ -36,7 +36,7 @@ function shouldFail(setting: ErrorSetting, random: Random): boolean {
   return setting.rate >= 1 || random() < setting.rate;
 }
 
-export const errorFilter: FilterDefinition = {
+export const errorFilter = defineFilter({
   name: 'error',
   summary: 'inject errors into requests, to test clients',
   params: [
@@ -51,7 +51,7 @@ export const errorFilter: FilterDefinition = {
   create(params) {
     const settings = errorSettingsOf(params);
     // One generator per export, so a seeded run is reproducible across its connections.
-    const random = createRandom(params['error-seed'] as number | undefined);
+    const random = createRandom(params['error-seed']);
     return {
       open: (next) =>
         interceptDataOps(next, (req, run) => {
@@ -63,4 +63,4 @@ export const errorFilter: FilterDefinition = {
         }),
     };
   },
-};
+});

@@ -1,9 +1,9 @@
 // offset: expose [offset, offset+range) of the layer below (nbdkit-offset-filter).
 import { BlockError } from '../../backend/errors.ts';
-import type { FilterDefinition } from '../../backend/types.ts';
+import { defineFilter } from '../../backend/types.ts';
 import { windowOnto } from '../window.ts';
 
-export const offsetFilter: FilterDefinition = {
+export const offsetFilter = defineFilter({
   name: 'offset',
   summary: 'serve a window of the disk starting at an offset',
   params: [
@@ -11,8 +11,8 @@ export const offsetFilter: FilterDefinition = {
     { key: 'range', kind: 'size', description: 'length of the window (default: to the end of the disk)' },
   ],
   create(params) {
-    const offset = params.offset as number;
-    const range = params.range as number | undefined;
+    const offset = params.offset;
+    const range = params.range;
     return {
       open(next) {
         const below = next.getSize();
@@ -23,4 +23,4 @@ export const offsetFilter: FilterDefinition = {
       },
     };
   },
-};
+});

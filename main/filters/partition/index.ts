@@ -2,18 +2,18 @@
 // read through the layer below on every open, so it follows whatever the filters under
 // this one present (a cow overlay with a freshly written table, an offset window, ...).
 import { BlockError } from '../../backend/errors.ts';
-import type { FilterDefinition, Next } from '../../backend/types.ts';
+import { defineFilter, type Next } from '../../backend/types.ts';
 import { readPartitionTable, type PartitionTable, type ReadAt } from '../../formats/partitions/index.ts';
 import { windowOnto } from '../window.ts';
 
-export const partitionFilter: FilterDefinition = {
+export const partitionFilter = defineFilter({
   name: 'partition',
   summary: 'serve one partition of a GPT or MBR disk',
   params: [
     { key: 'partition', kind: 'int', required: true, min: 1, description: 'partition number: GPT entry, MBR primary 1-4, logical from 5' },
   ],
   create(params) {
-    const number = params.partition as number;
+    const number = params.partition;
     return {
       async open(next) {
         const table = await readPartitionTable(readThrough(next), next.getSize());
@@ -26,7 +26,7 @@ export const partitionFilter: FilterDefinition = {
       },
     };
   },
-};
+});
 
 function readThrough(next: Next): ReadAt {
   return async (offset, length) => {

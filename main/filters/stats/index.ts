@@ -3,7 +3,7 @@
 // at any time through statsSnapshot(), which the app's stats sampler polls; the statsfile,
 // if given, is written once when the filter is unloaded.
 import { appendFile, writeFile } from 'node:fs/promises';
-import type { FilterDefinition, FilterInstance } from '../../backend/types.ts';
+import { defineFilter, type FilterInstance } from '../../backend/types.ts';
 import { DATA_OPS, interceptDataOps, type DataOp } from '../intercept.ts';
 import { LatencyRecorder, type LatencySnapshot } from './latency.ts';
 import { formatStats } from './report.ts';
@@ -45,7 +45,7 @@ class OpCounter {
   }
 }
 
-export const statsFilter: FilterDefinition = {
+export const statsFilter = defineFilter({
   name: 'stats',
   summary: 'count requests, bytes, latency and errors per operation',
   params: [
@@ -53,8 +53,8 @@ export const statsFilter: FilterDefinition = {
     { key: 'statsappend', kind: 'bool', default: 'false', description: 'append to the statsfile instead of replacing it' },
   ],
   create(params): StatsInstance {
-    const file = params['statsfile'] as string | undefined;
-    const append = params['statsappend'] as boolean;
+    const file = params['statsfile'];
+    const append = params['statsappend'];
     const started = performance.now();
     const counters = Object.fromEntries(DATA_OPS.map((op) => [op, new OpCounter()])) as Record<DataOp, OpCounter>;
     const snapshot = (): StatsSnapshot => ({
@@ -83,4 +83,4 @@ export const statsFilter: FilterDefinition = {
       },
     };
   },
-};
+});

@@ -3,7 +3,7 @@
 // zeroes only (anything else is ENOSPC: there is no space behind it) and shows as a hole.
 import { EXTENT_HOLE_ZERO } from '../../../shared/extents.ts';
 import { BlockError } from '../../backend/errors.ts';
-import type { FilterDefinition } from '../../backend/types.ts';
+import { defineFilter } from '../../backend/types.ts';
 import { extentsEnd, extentsFull } from '../extents-full.ts';
 import { requirePowerOfTwo } from '../power-of-two.ts';
 
@@ -16,7 +16,7 @@ export function truncatedSize(below: number, truncate?: number, roundUp?: number
   return size;
 }
 
-export const truncateFilter: FilterDefinition = {
+export const truncateFilter = defineFilter({
   name: 'truncate',
   summary: 'shrink, grow or round the size of the disk',
   params: [
@@ -25,9 +25,9 @@ export const truncateFilter: FilterDefinition = {
     { key: 'round-down', kind: 'size', min: 1, description: 'round the size down to a multiple of this (a power of 2)' },
   ],
   create(params) {
-    const truncate = params['truncate'] as number | undefined;
-    const roundUp = params['round-up'] as number | undefined;
-    const roundDown = params['round-down'] as number | undefined;
+    const truncate = params['truncate'];
+    const roundUp = params['round-up'];
+    const roundDown = params['round-down'];
     requirePowerOfTwo('truncate', 'round-up', roundUp);
     requirePowerOfTwo('truncate', 'round-down', roundDown);
     return {
@@ -74,4 +74,4 @@ export const truncateFilter: FilterDefinition = {
       },
     };
   },
-};
+});

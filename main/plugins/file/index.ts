@@ -7,7 +7,7 @@ import { EXTENT_DATA, type Extent } from '../../../shared/extents.ts';
 import { BlockError, errnoOf } from '../../backend/errors.ts';
 import { MAX_EXTENTS } from '../../backend/extents.ts';
 import { FLAG_MAY_TRIM, FLAG_REQ_ONE } from '../../backend/flags.ts';
-import type { OpenOptions, PluginDefinition, PluginHandle } from '../../backend/types.ts';
+import { definePlugin, type OpenOptions, type PluginHandle } from '../../backend/types.ts';
 import { allocationExtents, gapSpan } from './allocation.ts';
 import { sizeOf } from './device-size.ts';
 import { closeFd, openFd, readFully, syncFd, writeFully } from './fd-io.ts';
@@ -151,7 +151,7 @@ async function openForConnection(file: string, readonly: boolean): Promise<{ fd:
 /** Reads up to this size try the page cache synchronously first. */
 const NOWAIT_READ_MAX = 64 * 1024;
 
-export const filePlugin: PluginDefinition = {
+export const filePlugin = definePlugin({
   name: 'file',
   summary: 'serve a raw file or block device',
   magicKey: 'file',
@@ -160,7 +160,7 @@ export const filePlugin: PluginDefinition = {
     { key: 'fadvise', kind: 'enum', values: ['normal', 'random', 'sequential'], default: 'normal', description: 'access pattern hint for the page cache' },
   ],
   create(params) {
-    const file = params.file as string;
+    const file = params.file;
     const fadvise = params.fadvise as Fadvise;
     return {
       description: file,
@@ -178,7 +178,7 @@ export const filePlugin: PluginDefinition = {
       },
     };
   },
-};
+});
 
 function adviseAccess(io: NativeIo | null, fd: number, fadvise: Fadvise): void {
   const advice = { normal: io?.POSIX_FADV_NORMAL, random: io?.POSIX_FADV_RANDOM, sequential: io?.POSIX_FADV_SEQUENTIAL }[fadvise];

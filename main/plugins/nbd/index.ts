@@ -2,18 +2,18 @@
 // to us. This is how the app and `blockscope map URI` look at a remote export through the
 // same chain as a local image.
 import { FLAG_FUA, FLAG_MAY_TRIM, FLAG_REQ_ONE } from '../../backend/flags.ts';
-import type { PluginDefinition } from '../../backend/types.ts';
+import { definePlugin } from '../../backend/types.ts';
 import type { Extent } from '../../../shared/extents.ts';
 import { NbdClient } from '../../nbd/client.ts';
 import { TFLAG } from '../../nbd/protocol.ts';
 
-export const nbdPlugin: PluginDefinition = {
+export const nbdPlugin = definePlugin({
   name: 'nbd',
   summary: 'serve (or inspect) an export of another NBD server',
   magicKey: 'uri',
   params: [{ key: 'uri', kind: 'string', required: true, description: 'nbd://HOST[:PORT]/EXPORT or nbd+unix:///EXPORT?socket=PATH' }],
   create(params) {
-    const uri = params.uri as string;
+    const uri = params.uri;
     return {
       description: `NBD export ${uri}`,
       async open() {
@@ -41,7 +41,7 @@ export const nbdPlugin: PluginDefinition = {
       },
     };
   },
-};
+});
 
 /**
  * A server may answer block status for less than was asked; a plugin's answer without

@@ -1,15 +1,15 @@
 // null: a disk of nothing (nbdkit-null-plugin). Reads are zeroes, writes vanish, and the whole
 // disk is an unallocated hole, which makes it the baseline for benchmarks and filter tests.
 import { EXTENT_HOLE_ZERO } from '../../../shared/extents.ts';
-import type { PluginDefinition } from '../../backend/types.ts';
+import { definePlugin } from '../../backend/types.ts';
 
-export const nullPlugin: PluginDefinition = {
+export const nullPlugin = definePlugin({
   name: 'null',
   summary: 'empty disk: reads zeroes, discards writes',
   magicKey: 'size',
   params: [{ key: 'size', kind: 'size', default: '0', description: 'virtual size, e.g. 1G' }],
   create(params) {
-    const size = params.size as number;
+    const size = params.size;
     return {
       description: `null disk of ${size} bytes`,
       open: () => ({
@@ -28,4 +28,4 @@ export const nullPlugin: PluginDefinition = {
       }),
     };
   },
-};
+});

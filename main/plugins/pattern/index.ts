@@ -1,15 +1,15 @@
 // pattern: a read-only disk whose every 8-byte big-endian word is its own offset
 // (nbdkit-pattern-plugin), for checking that reads land where they should.
-import type { PluginDefinition } from '../../backend/types.ts';
+import { definePlugin } from '../../backend/types.ts';
 import { fillPattern } from './pattern-fill.ts';
 
-export const patternPlugin: PluginDefinition = {
+export const patternPlugin = definePlugin({
   name: 'pattern',
   summary: 'read-only test disk: each 8-byte word holds its own offset',
   magicKey: 'size',
   params: [{ key: 'size', kind: 'size', required: true, description: 'virtual size, e.g. 1G' }],
   create(params) {
-    const size = params.size as number;
+    const size = params.size;
     return {
       description: `offset pattern of ${size} bytes`,
       open: () => ({
@@ -23,4 +23,4 @@ export const patternPlugin: PluginDefinition = {
       }),
     };
   },
-};
+});

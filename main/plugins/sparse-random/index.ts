@@ -5,7 +5,7 @@
 import { EXTENT_DATA, type Extent } from '../../../shared/extents.ts';
 import { BlockError } from '../../backend/errors.ts';
 import { FLAG_REQ_ONE } from '../../backend/flags.ts';
-import type { PluginDefinition } from '../../backend/types.ts';
+import { definePlugin } from '../../backend/types.ts';
 import { blockByteContent, randomContent, type ContentFill } from './content.ts';
 import { SparseLayout } from './layout.ts';
 
@@ -46,7 +46,7 @@ function dataExtents(layout: SparseLayout, count: number, offset: number, one: b
   return out;
 }
 
-export const sparseRandomPlugin: PluginDefinition = {
+export const sparseRandomPlugin = definePlugin({
   name: 'sparse-random',
   summary: 'large sparse test disk with a random, reproducible layout',
   magicKey: 'size',
@@ -58,13 +58,13 @@ export const sparseRandomPlugin: PluginDefinition = {
     { key: 'random-content', kind: 'bool', default: 'false', description: 'fill data with random bytes instead of one repeated byte per block' },
   ],
   create(params) {
-    const size = params.size as number;
-    const seed = params.seed as number;
+    const size = params.size;
+    const seed = params.seed;
     const layout = SparseLayout.generate({
       size,
       seed,
-      fraction: parsePercentOfData(params.percent as string),
-      runLength: params.runlength as number,
+      fraction: parsePercentOfData(params.percent),
+      runLength: params.runlength,
     });
     const content = params['random-content'] ? randomContent(seed) : blockByteContent(seed);
     return {
@@ -87,4 +87,4 @@ export const sparseRandomPlugin: PluginDefinition = {
       }),
     };
   },
-};
+});
