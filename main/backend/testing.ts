@@ -1,25 +1,7 @@
-// Helpers for tests of plugins and filters: open a chain from literal configs and read it.
-import type { ChainConfig } from '../../shared/chain-config.ts';
+// Helpers for tests of layers: read an open chain's whole map or bytes. (Opening a chain from
+// a literal config needs the catalogue: main/testing/chains.ts.)
 import type { Extent } from '../../shared/extents.ts';
-import { registry } from '../catalog.ts';
 import type { OpenChain } from './chain.ts';
-
-export type FilterSpec = [name: string, params?: Record<string, string>];
-
-/** Open `plugin` behind `filters` (outermost first) for one connection. */
-export async function openTestChain(
-  plugin: string,
-  pluginParams: Record<string, string>,
-  filters: FilterSpec[] = [],
-  options: { readonly?: boolean } = {},
-): Promise<OpenChain> {
-  const config: ChainConfig = {
-    plugin: { name: plugin, params: pluginParams },
-    filters: filters.map(([name, params]) => ({ name, params: params ?? {}, enabled: true })),
-  };
-  const chain = await registry.build(config);
-  return chain.open({ readonly: options.readonly ?? false, exportName: '' });
-}
 
 /** The whole disk's extents as [offset, length, flags] triples, easy to write out literally. */
 export async function mapOf(open: OpenChain): Promise<[number, number, number][]> {

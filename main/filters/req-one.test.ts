@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { EXTENT_HOLE_ZERO as HZ, EXTENT_DATA as D } from '../../shared/extents.ts';
 import { FLAG_REQ_ONE } from '../backend/flags.ts';
-import { openTestChain, type FilterSpec } from '../backend/testing.ts';
+import { openTestChain, type FilterSpec } from '../testing/chains.ts';
 import type { OpenChain } from '../backend/chain.ts';
 import { tempDir } from '../temp-dir.ts';
 import { writeSparseFile } from '../testing/sparse-file.ts';

@@ -12,7 +12,7 @@ import { EXTENT_DATA as D, EXTENT_HOLE_ZERO as HZ, type Extent } from '../../sha
 import type { OpenChain } from '../backend/chain.ts';
 import { FLAG_REQ_ONE } from '../backend/flags.ts';
 import { SECTOR } from '../backend/sector-align.ts';
-import { openTestChain, type FilterSpec } from '../backend/testing.ts';
+import { openTestChain, type FilterSpec } from '../testing/chains.ts';
 import { tempDir } from '../temp-dir.ts';
 import { propertyParams, propertyTimeout } from '../testing/property-params.ts';
 import { writeSparseFile, type DataRun } from '../testing/sparse-file.ts';

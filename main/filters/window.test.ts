@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
-import { mapOf, openTestChain, readAll } from '../backend/testing.ts';
+import { mapOf, readAll } from '../backend/testing.ts';
+import { openTestChain } from '../testing/chains.ts';
 
 // The offset filter is the plain user of windowOnto: a window of [4 KiB, 20 KiB) over a 64 KiB
 // RAM disk, with one page written through the window (at 8 KiB of the disk).

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { EXTENT_DATA as D, EXTENT_HOLE_ZERO as HZ, EXTENT_ZERO as Z } from '../../../shared/extents.ts';
 import { FLAG_MAY_TRIM } from '../../backend/flags.ts';
-import { mapOf, openTestChain, readAll } from '../../backend/testing.ts';
+import { mapOf, readAll } from '../../backend/testing.ts';
+import { openTestChain } from '../../testing/chains.ts';
 import { Registry } from '../../backend/registry.ts';
 import { memoryPlugin } from '../../plugins/memory/index.ts';
 import { probePlugin, type ProbeCall } from '../probe/index.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseParams } from '../../../shared/params.ts';
 import { FLAG_FAST_ZERO } from '../../backend/flags.ts';
-import { openTestChain } from '../../backend/testing.ts';
+import { openTestChain } from '../../testing/chains.ts';
 import { delayFilter, delaysOf } from './index.ts';
 
 const delays = (raw: Record<string, string>) => delaysOf(parseParams('delay', delayFilter.params, raw));

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseParams } from '../../../shared/params.ts';
-import { openTestChain } from '../../backend/testing.ts';
+import { openTestChain } from '../../testing/chains.ts';
 import { errorFilter, errorSettingsOf } from './index.ts';
 
 const settings = (raw: Record<string, string>) => errorSettingsOf(parseParams('error', errorFilter.params, raw));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EXTENT_DATA as D } from '../../../shared/extents.ts';
-import { mapOf, openTestChain } from '../../backend/testing.ts';
+import { mapOf } from '../../backend/testing.ts';
+import { openTestChain } from '../../testing/chains.ts';
 
 describe('noextents filter', () => {
   it('reports an empty disk as all data', async () => {

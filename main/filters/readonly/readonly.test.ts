@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { EXTENT_HOLE_ZERO as HZ } from '../../../shared/extents.ts';
 import { Registry } from '../../backend/registry.ts';
-import { mapOf, openTestChain, readAll } from '../../backend/testing.ts';
+import { mapOf, readAll } from '../../backend/testing.ts';
+import { openTestChain } from '../../testing/chains.ts';
 import { memoryPlugin } from '../../plugins/memory/index.ts';
 import { probeFilter, probePlugin, type ProbeCall } from '../probe/index.ts';
 import { readonlyFilter } from './index.ts';

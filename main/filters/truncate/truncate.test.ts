@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { EXTENT_DATA as D, EXTENT_HOLE_ZERO as HZ } from '../../../shared/extents.ts';
-import { mapOf, openTestChain, readAll } from '../../backend/testing.ts';
+import { mapOf, readAll } from '../../backend/testing.ts';
+import { openTestChain } from '../../testing/chains.ts';
 import { memoryPlugin } from '../../plugins/memory/index.ts';
 import { filterInstance, sharedPlugin } from '../testing.ts';
 import { truncatedSize, truncateFilter } from './index.ts';

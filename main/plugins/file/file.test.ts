@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FLAG_FUA, FLAG_MAY_TRIM, FLAG_REQ_ONE } from '../../backend/flags.ts';
-import { mapOf, openTestChain, readAll } from '../../backend/testing.ts';
+import { mapOf, readAll } from '../../backend/testing.ts';
+import { openTestChain } from '../../testing/chains.ts';
 import type { OpenChain } from '../../backend/chain.ts';
 import { nativeIo } from '../../native-io.ts';
 

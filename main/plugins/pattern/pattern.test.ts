@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OpenChain } from '../../backend/chain.ts';
-import { mapOf, openTestChain, readAll } from '../../backend/testing.ts';
+import { mapOf, readAll } from '../../backend/testing.ts';
+import { openTestChain } from '../../testing/chains.ts';
 import { fillPattern, patternByte } from './pattern-fill.ts';
 
 let open: OpenChain | null = null;

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OpenChain } from '../../backend/chain.ts';
 import { FLAG_REQ_ONE } from '../../backend/flags.ts';
-import { mapOf, openTestChain, readAll } from '../../backend/testing.ts';
+import { mapOf, readAll } from '../../backend/testing.ts';
+import { openTestChain } from '../../testing/chains.ts';
 import { parsePercentOfData } from './index.ts';
 import { SparseLayout } from './layout.ts';
 
