@@ -51,3 +51,18 @@ export function extentKind(flags: number): ExtentKind {
       return 'hole-undefined';
   }
 }
+
+/**
+ * Append [offset, offset+length) with `flags` to a sorted list, extending the last extent
+ * instead when it ends right there with the same flags: the one coalescer every map uses.
+ */
+export function pushExtent(list: Extent[], offset: number, length: number, flags: number): void {
+  const last = list[list.length - 1];
+  if (last && last.flags === flags && last.offset + last.length === offset) last.length += length;
+  else list.push({ offset, length, flags });
+}
+
+/** Extents as [offset, length, flags] triples: easy to write out literally in tests and JSON. */
+export function extentTriples(list: readonly Extent[]): [number, number, number][] {
+  return list.map((e) => [e.offset, e.length, e.flags]);
+}

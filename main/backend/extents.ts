@@ -7,7 +7,7 @@
 // An answer to REQ_ONE, or a filter's list built from a lower layer's answer that may have
 // stopped short, says nothing about its tail; calling it a hole told qemu (which always sets
 // REQ_ONE) to skip data. Such a reply simply ends after its last entry.
-import { EXTENT_HOLE_ZERO, EXTENT_NONE, type Extent } from '../../shared/extents.ts';
+import { EXTENT_HOLE_ZERO, EXTENT_NONE, pushExtent, type Extent } from '../../shared/extents.ts';
 import { BlockError } from './errors.ts';
 
 /** More descriptors than this in one reply is pointless (NBD spec: SHOULD NOT exceed 2^20). */
@@ -46,11 +46,7 @@ export function normalizeExtents(layer: string, raw: readonly Extent[], offset: 
 
   const out: Extent[] = [];
   let pos = offset;
-  const push = (at: number, length: number, flags: number): void => {
-    const last = out[out.length - 1];
-    if (last && last.flags === flags) last.length += length;
-    else out.push({ offset: at, length, flags });
-  };
+  const push = (at: number, length: number, flags: number): void => pushExtent(out, at, length, flags);
   let prevEnd = -1;
   for (const e of list) {
     const eEnd = e.offset + e.length;

@@ -4,7 +4,7 @@
 // partition or truncate size that is not a sector multiple, a plugin with byte-granular
 // holes) would zero the first bytes of the data after it. A sector reads as zero only if
 // all of it does: a shared sector gets the flags all its pieces have in common.
-import type { Extent } from '../../shared/extents.ts';
+import { pushExtent, type Extent } from '../../shared/extents.ts';
 
 export const SECTOR = 512;
 
@@ -18,11 +18,7 @@ const ALL_FLAGS = 3;
  */
 export function alignToSectors(list: readonly Extent[], size: number): Extent[] {
   const out: Extent[] = [];
-  const push = (at: number, length: number, flags: number): void => {
-    const last = out[out.length - 1];
-    if (last && last.flags === flags) last.length += length;
-    else out.push({ offset: at, length, flags });
-  };
+  const push = (at: number, length: number, flags: number): void => pushExtent(out, at, length, flags);
   const last = list[list.length - 1];
   if (!last) return out;
   const end = last.offset + last.length;

@@ -3,7 +3,7 @@
 // whole request, data included (qemu-img convert then lost everything after the first hole).
 import { afterAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { EXTENT_HOLE_ZERO as HZ, EXTENT_DATA as D } from '../../shared/extents.ts';
+import { EXTENT_HOLE_ZERO as HZ, EXTENT_DATA as D, extentTriples, pushExtent, type Extent } from '../../shared/extents.ts';
 import { FLAG_REQ_ONE } from '../backend/flags.ts';
 import { openTestChain, type FilterSpec } from '../testing/chains.ts';
 import type { OpenChain } from '../backend/chain.ts';
@@ -22,19 +22,17 @@ const bytes = writeSparseFile(file, 2048 * K, [{ offset: 0, length: 256 * K }, {
  */
 async function reqOneWalk(open: OpenChain, shift: number): Promise<number[][]> {
   const size = open.top.getSize();
-  const out: number[][] = [];
+  const out: Extent[] = [];
   for (let pos = 0; pos < size;) {
     const list = await open.top.extents(size - pos, pos, FLAG_REQ_ONE);
     expect(list).toHaveLength(1);
     const { offset, length, flags } = list[0]!;
     expect(offset).toBe(pos);
     if (flags !== D) expect(bytes.subarray(offset + shift, Math.min(offset + length + shift, bytes.length)).every((b) => b === 0)).toBe(true);
-    const last = out[out.length - 1];
-    if (last && last[2] === flags) last[1]! += length;
-    else out.push([offset, length, flags]);
+    pushExtent(out, offset, length, flags);
     pos += length;
   }
-  return out;
+  return extentTriples(out);
 }
 
 const STACKS: [string, FilterSpec[], number, number[][]][] = [

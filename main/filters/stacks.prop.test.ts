@@ -8,7 +8,8 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { writeFileSync } from 'node:fs';
-import { EXTENT_DATA as D, EXTENT_HOLE_ZERO as HZ, type Extent } from '../../shared/extents.ts';
+import { EXTENT_DATA as D, EXTENT_HOLE_ZERO as HZ, extentTriples, pushExtent, type Extent } from '../../shared/extents.ts';
+import { extentsEnd } from '../backend/extents.ts';
 import type { OpenChain } from '../backend/chain.ts';
 import { FLAG_REQ_ONE } from '../backend/flags.ts';
 import { SECTOR } from '../backend/sector-align.ts';
@@ -148,15 +149,12 @@ function writeBase(file: string, base: Base): Model {
 function expectedMap(model: Model): number[][] {
   const size = model.bytes.length;
   if (!model.extents) return [[0, size, D]];
-  const out: number[][] = [];
+  const out: Extent[] = [];
   for (let s = 0; s < size; s += SECTOR) {
     const end = Math.min(s + SECTOR, size);
-    const flags = model.hole.subarray(s, end).every((h) => h === 1) ? HZ : D;
-    const last = out[out.length - 1];
-    if (last && last[2] === flags) last[1]! += end - s;
-    else out.push([s, end - s, flags]);
+    pushExtent(out, s, end - s, model.hole.subarray(s, end).every((h) => h === 1) ? HZ : D);
   }
-  return out;
+  return extentTriples(out);
 }
 
 function checkAnswer(model: Model, list: Extent[], count: number, offset: number, flags: number): void {
@@ -180,18 +178,14 @@ function checkAnswer(model: Model, list: Extent[], count: number, offset: number
 /** The whole map, asking from where each answer ended (REQ_ONE like qemu, or whole ranges like nbdinfo). */
 async function walk(open: OpenChain, model: Model, flags: number): Promise<number[][]> {
   const size = open.top.getSize();
-  const out: number[][] = [];
+  const out: Extent[] = [];
   for (let pos = 0; pos < size;) {
     const list = await open.top.extents(size - pos, pos, flags);
     checkAnswer(model, list, size - pos, pos, flags);
-    for (const e of list) {
-      const last = out[out.length - 1];
-      if (last && last[2] === e.flags) last[1]! += e.length;
-      else out.push([e.offset, e.length, e.flags]);
-      pos = e.offset + e.length;
-    }
+    for (const e of list) pushExtent(out, e.offset, e.length, e.flags);
+    pos = extentsEnd(list, pos);
   }
-  return out;
+  return extentTriples(out);
 }
 
 const queryArb = fc.record({ at: fc.double({ min: 0, max: 1, noNaN: true }), length: fc.integer({ min: 1, max: 8 * 2 ** 20 }), reqOne: fc.boolean(), aligned: fc.boolean() });

@@ -2,7 +2,7 @@
 // through the same chain the server would serve; URIs are read as an NBD client, so the
 // answers are exactly what any client of that server gets.
 import type { ChainConfig } from '../../../shared/chain-config.ts';
-import type { Extent } from '../../../shared/extents.ts';
+import { pushExtent, type Extent } from '../../../shared/extents.ts';
 import type { LayerContext } from '../../backend/context.ts';
 import { registry } from '../../catalog.ts';
 import { NbdClient, type ExportInfo } from '../../nbd/client.ts';
@@ -75,9 +75,7 @@ export async function fullMap(target: Target, context = CONTEXT_BASE_ALLOCATION)
       const start = Math.max(e.offset, pos);
       const end = Math.min(e.offset + e.length, target.size);
       if (end <= start) continue;
-      const last = out[out.length - 1];
-      if (last && last.flags === e.flags) last.length += end - start;
-      else out.push({ offset: start, length: end - start, flags: e.flags });
+      pushExtent(out, start, end - start, e.flags);
       pos = end;
     }
   }
