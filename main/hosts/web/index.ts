@@ -7,11 +7,13 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { WS_PATH, wsInvokeSchema, type IpcEventName, type WsServerMessage } from '../../../shared/ipc.ts';
+import { WS_PATH, type IpcEventName, type WsServerMessage } from '../../../shared/ipc.ts';
 import { createSession } from '../../services/engine.ts';
-import { createHandlers, dispatch } from '../../services/handlers.ts';
+import { createHandlers } from '../../services/handlers.ts';
 import type { Session } from '../../services/session.ts';
 import { Access, newToken } from './access.ts';
+import { serveIpcSocket } from './ipc-socket.ts';
+import type { RpcGate } from './rpc-gate.ts';
 import { contentSecurityPolicy, SECURITY_HEADERS, sendStatic } from './static-files.ts';
 
 export interface UiHostOptions {
@@ -34,12 +36,15 @@ export interface UiHost {
   url: string;
   token: string;
   session: Session;
+  /** What the host holds for its pages: output not yet taken by their sockets, calls not yet answered. */
+  backlog(): { bytes: number; requests: number };
   close(): Promise<void>;
 }
 
 /** Events a slow browser can miss without harm; everything else is always delivered. */
 const DROPPABLE: ReadonlySet<IpcEventName> = new Set(['stats.sample', 'server.log']);
-const CONGESTED_BYTES = 4 * 2 ** 20;
+/** Every call in the contract is small (a chain.set, the largest, is a few KiB): 1 MiB is ample. */
+const MAX_MESSAGE_BYTES = 2 ** 20;
 
 export async function startUiHost(options: UiHostOptions = {}): Promise<UiHost> {
   const log = options.log ?? ((line: string) => console.error(line));
@@ -71,49 +76,46 @@ export async function startUiHost(options: UiHostOptions = {}): Promise<UiHost> 
     });
   });
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 2 ** 20 });
+  // Oversized messages are refused by ws with close code 1009 before they are buffered.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  const gates = new Map<WebSocket, RpcGate>();
   server.on('upgrade', (req: IncomingMessage, socket, head) => {
+    // Node hands an upgraded socket over without its own 'error' listener: a page that resets
+    // it before ws takes over (or while we refuse it) would otherwise end the process.
+    const onSocketError = (err: Error) => {
+      log(`ui: websocket upgrade: ${err.message}`);
+      socket.destroy();
+    };
+    socket.on('error', onSocketError);
     const a = access!;
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname !== WS_PATH || !a.hostAllowed(req) || !a.originAllowed(req) || !a.hasToken(req)) {
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
-  });
-
-  wss.on('connection', (ws: WebSocket) => {
-    ws.on('message', (data, isBinary) => {
-      if (isBinary) return void ws.close(1003, 'text frames only');
-      let message: unknown;
-      try {
-        message = JSON.parse(String(data));
-      } catch {
-        return void ws.close(1007, 'not JSON');
-      }
-      const parsed = wsInvokeSchema.safeParse(message);
-      if (!parsed.success) return void ws.close(1008, 'not an invoke message');
-      const { id, channel, request } = parsed.data;
-      void dispatch(handlers, channel, request).then((result) => {
-        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ kind: 'result', id, result } satisfies WsServerMessage));
-      });
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      socket.off('error', onSocketError);
+      wss.emit('connection', ws, req);
     });
   });
 
+  wss.on('connection', (ws: WebSocket) => {
+    gates.set(ws, serveIpcSocket(ws, handlers, log));
+    ws.on('close', () => gates.delete(ws));
+  });
+
   const unsubscribe = session.subscribe((event, payload) => {
-    if (wss.clients.size === 0) return;
+    if (gates.size === 0) return;
     const text = JSON.stringify({ kind: 'event', event, payload } satisfies WsServerMessage);
-    for (const ws of wss.clients) {
-      if (ws.readyState !== ws.OPEN) continue;
-      if (DROPPABLE.has(event) && ws.bufferedAmount > CONGESTED_BYTES) continue;
-      ws.send(text);
-    }
+    for (const gate of gates.values()) gate.notify(text, DROPPABLE.has(event));
   });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, bindHost, () => {
       server.off('error', reject);
+      // After listening, an 'error' (EMFILE on accept) is worth a line, not the process.
+      server.on('error', (err) => log(`ui: ${err.message}`));
       resolve();
     });
   });
@@ -136,6 +138,15 @@ export async function startUiHost(options: UiHostOptions = {}): Promise<UiHost> 
     url,
     token,
     session,
+    backlog() {
+      let bytes = 0;
+      let requests = 0;
+      for (const [ws, gate] of gates) {
+        bytes += ws.bufferedAmount;
+        requests += gate.pendingCalls;
+      }
+      return { bytes, requests };
+    },
     async close() {
       unsubscribe();
       for (const ws of wss.clients) ws.terminate();

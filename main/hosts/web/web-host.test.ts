@@ -1,67 +1,21 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { WS_PATH, type WsServerMessage } from '../../../shared/ipc.ts';
-import { startUiHost, type UiHost } from './index.ts';
 import { resolveInside } from './static-files.ts';
+import { connectWs, httpGet, invoke, startTestHost, type TestHost } from './test-clients.ts';
 
-let dir: string;
-let host: UiHost;
+let testHost: TestHost;
+let host: TestHost['host'];
 let base: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'bs-web-'));
-  await mkdir(path.join(dir, 'assets'));
-  await writeFile(path.join(dir, 'index.html'), '<!doctype html><title>t</title>');
-  await writeFile(path.join(dir, 'assets', 'app.js'), 'console.log(1)');
-  host = await startUiHost({ rendererDir: dir, stateDir: null, log: () => {} });
-  base = new URL(host.url).origin;
+  testHost = await startTestHost();
+  host = testHost.host;
+  base = testHost.base;
 });
 
-afterAll(async () => {
-  await host.close();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => testHost.close());
 
-/** A GET with full control of the headers (fetch will not send a forged Host). */
-function get(pathAndQuery: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(`${base}${pathAndQuery}`, { headers }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-  });
-}
-
-function connect(options: { token?: string; origin?: string }): Promise<WebSocket> {
-  const url = `${base.replace('http', 'ws')}${WS_PATH}${options.token ? `?token=${options.token}` : ''}`;
-  const ws = new WebSocket(url, { origin: options.origin ?? base });
-  return new Promise((resolve, reject) => {
-    ws.once('open', () => resolve(ws));
-    ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
-    ws.once('error', reject);
-  });
-}
-
-function invoke(ws: WebSocket, id: number, channel: string, request: unknown): Promise<WsServerMessage> {
-  return new Promise((resolve) => {
-    const onMessage = (data: WebSocket.RawData) => {
-      const msg = JSON.parse(String(data)) as WsServerMessage;
-      if (msg.kind === 'result' && msg.id === id) {
-        ws.off('message', onMessage);
-        resolve(msg);
-      }
-    };
-    ws.on('message', onMessage);
-    ws.send(JSON.stringify({ kind: 'invoke', id, channel, request }));
-  });
-}
+const get = (pathAndQuery: string, headers: Record<string, string> = {}) => httpGet(base, pathAndQuery, headers);
+const connect = (options: { token?: string; origin?: string }) => connectWs(base, options);
 
 describe('HTTP', () => {
   it('prints a loopback URL with a token', () => {
