@@ -30,7 +30,8 @@ for (let i = 0; i < args.length; i++) {
   } else filters.push(a);
 }
 env.BLOCKSCOPE_FUZZ_SEED ??= String(Date.now() % 2 ** 31);
-env.BLOCKSCOPE_FUZZ_RUNS ??= '1000';
+// With only a time budget, run as many cases as fit in it.
+env.BLOCKSCOPE_FUZZ_RUNS ??= env.BLOCKSCOPE_FUZZ_SECONDS ? String(2 ** 31 - 1) : '1000';
 console.log(`fuzz: seed ${env.BLOCKSCOPE_FUZZ_SEED}, ${env.BLOCKSCOPE_FUZZ_RUNS} runs per property` +
   (env.BLOCKSCOPE_FUZZ_SECONDS ? `, at most ${env.BLOCKSCOPE_FUZZ_SECONDS} s each` : ''));
 
