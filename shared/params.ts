@@ -1,7 +1,6 @@
 // Parameter specs for plugins and filters. One description serves the CLI (key=value
 // parsing, --help), the services (validation of chain configs) and the renderer (the
 // sidebar forms), so a parameter is declared exactly once.
-import { z } from 'zod';
 
 export type ParamKind = 'size' | 'offset' | 'int' | 'bool' | 'string' | 'path' | 'enum' | 'duration' | 'percent';
 
@@ -155,11 +154,4 @@ export function parseParams<const P extends readonly ParamSpec[]>(component: str
 
 function keyMissing(out: ParsedParams, spec: ParamSpec): boolean {
   return !(spec.key in out);
-}
-
-/** A zod schema for a component's raw parameters (string values), for IPC input validation. */
-export function rawParamsSchema(specs: readonly ParamSpec[]) {
-  return z.record(z.string(), z.string()).refine((raw) => Object.keys(raw).every((k) => specs.some((s) => s.key === k)), {
-    message: 'unknown parameter',
-  });
 }
