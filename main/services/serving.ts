@@ -1,0 +1,227 @@
+// Serving open images over NBD: the session's one server, opened with the first export and
+// closed after the last; where it listens (any free port when the default one is taken);
+// which image is which export; the stats sampled from its request events; its client list.
+import type { EventEmitter } from 'node:events';
+import { DEFAULT_NBD_PORT, type ClientInfo, type ExportState, type IpcEventSink, type ServerStatus } from '../../shared/ipc.ts';
+import { exportUri, type NbdServer } from '../nbd/server.ts';
+import { ServiceError } from './errors.ts';
+import type { ImageChain } from './image-chain.ts';
+import { StatsSampler, type RequestEvent } from './stats.ts';
+
+/** The part of the NBD server that serving uses: its own methods, and its events (connect, disconnect, request). */
+export type ServerPort = Pick<NbdServer, 'addExport' | 'updateExport' | 'removeExport' | 'listen' | 'close' | 'connections'> & Pick<EventEmitter, 'on'>;
+
+/** What serving needs of an open image. */
+export interface Servable {
+  readonly id: string;
+  readonly title: string;
+  readonly chain: Pick<ImageChain, 'chain' | 'label'>;
+  /** A client changed this range (write, trim, zero). */
+  markDirty(offset: number, length: number): void;
+}
+
+export interface ServeOptions {
+  host?: string;
+  port?: number;
+  exportName?: string;
+  writable?: boolean;
+  socketPath?: string;
+}
+
+export interface ServingDeps {
+  createServer(options: { log: (line: string) => void }): ServerPort;
+  /** The open images, in the order they were opened (lists follow it). */
+  images(): Iterable<Servable>;
+  emit: IpcEventSink;
+  statsIntervalMs?: number;
+}
+
+interface Endpoint {
+  host: string;
+  port: number;
+  socketPath?: string;
+}
+
+interface ExportSlot {
+  name: string;
+  writable: boolean;
+}
+
+const DIRTY_OPS = new Set(['write', 'trim', 'zero']);
+
+export class Serving {
+  private server: ServerPort | null = null;
+  private endpoint: Endpoint | null = null;
+  private statsTimer: NodeJS.Timeout | null = null;
+  private readonly stats = new StatsSampler();
+  /** The export of each served image, by image id. */
+  private readonly slots = new Map<string, ExportSlot>();
+
+  constructor(private readonly deps: ServingDeps) {}
+
+  isServed(imageId: string): boolean {
+    return this.slots.has(imageId);
+  }
+
+  /** Serve `img`, or serve it again under another name or mode; starts or moves the server as `options` ask. */
+  async serve(img: Servable, options: ServeOptions): Promise<void> {
+    const server = await this.listen(options);
+    const current = this.slots.get(img.id);
+    const name = options.exportName ?? current?.name ?? this.freeExportName(img);
+    const taken = this.served().find(([other, slot]) => other.id !== img.id && slot.name === name);
+    if (taken) throw new ServiceError('invalid-input', `the export name '${name}' is already used by ${taken[0].title}`);
+    const writable = options.writable ?? false;
+    const chain = img.chain.chain;
+    if (current && current.name !== name) server.removeExport(current.name);
+    if (current?.name === name) server.updateExport(name, { writable, chain, chainLabel: img.chain.label });
+    else server.addExport({ name, description: img.title, chain, writable, chainLabel: img.chain.label });
+    this.slots.set(img.id, { name, writable });
+    this.log(`serving ${img.title} as '${name}' (${writable ? 'writable' : 'read-only'}): ${this.exportState(img.id)!.uri}`);
+  }
+
+  /** Stop serving `images`; the server closes when nothing is left to serve. */
+  async stop(images: Iterable<Servable>): Promise<void> {
+    for (const img of images) {
+      const slot = this.slots.get(img.id);
+      if (!slot) continue;
+      this.server?.removeExport(slot.name);
+      this.stats.forget(img.id);
+      this.slots.delete(img.id);
+    }
+    if (this.served().length === 0) await this.close();
+  }
+
+  /** New connections to `img`'s export get its current chain; open ones keep theirs. */
+  chainChanged(img: Servable): void {
+    const slot = this.slots.get(img.id);
+    if (slot) this.server?.updateExport(slot.name, { chain: img.chain.chain, chainLabel: img.chain.label });
+  }
+
+  exportState(imageId: string): ExportState | undefined {
+    const slot = this.slots.get(imageId);
+    const at = this.endpoint;
+    if (!slot || !at) return undefined;
+    return {
+      exportName: slot.name,
+      writable: slot.writable,
+      uri: exportUri({ host: at.host, port: at.port }, slot.name),
+      unixUri: at.socketPath ? exportUri({ path: at.socketPath }, slot.name) : undefined,
+    };
+  }
+
+  status(): ServerStatus {
+    const at = this.endpoint;
+    const exports = this.served().flatMap(([img]) => {
+      const e = this.exportState(img.id);
+      return e ? [{ ...e, imageId: img.id }] : [];
+    });
+    if (!at) return { running: false, exports };
+    // The URI of the export with the empty name, less its '/'.
+    const baseUri = exportUri({ host: at.host, port: at.port }, '').slice(0, -1);
+    return { running: true, host: at.host, port: at.port, socketPath: at.socketPath, baseUri, exports };
+  }
+
+  clients(): ClientInfo[] {
+    return (this.server?.connections ?? []).map((c) => ({
+      id: c.id,
+      remote: c.remote,
+      exportName: c.exportName,
+      imageId: this.imageServedAs(c.exportName)?.id ?? null,
+      chainLabel: c.chainLabel,
+      since: c.since,
+      requests: c.requests,
+      bytesRead: c.bytesRead,
+      bytesWritten: c.bytesWritten,
+    }));
+  }
+
+  /** Stop listening and drop every export and connection. */
+  async close(): Promise<void> {
+    if (this.statsTimer) clearInterval(this.statsTimer);
+    this.statsTimer = null;
+    const server = this.server;
+    this.server = null;
+    this.endpoint = null;
+    this.slots.clear();
+    await server?.close();
+  }
+
+  /** The served images with their exports, in the order the images were opened. */
+  private served(): [Servable, ExportSlot][] {
+    return [...this.deps.images()].flatMap((img): [Servable, ExportSlot][] => {
+      const slot = this.slots.get(img.id);
+      return slot ? [[img, slot]] : [];
+    });
+  }
+
+  private imageServedAs(exportName: string): Servable | undefined {
+    return this.served().find(([, slot]) => slot.name === exportName)?.[0];
+  }
+
+  /** The empty name (what clients get by default) unless another image has it. */
+  private freeExportName(img: Servable): string {
+    return this.served().some(([, slot]) => slot.name === '') ? img.title : '';
+  }
+
+  /** The server, listening where `options` ask: it moves when they name another place. */
+  private async listen(options: ServeOptions): Promise<ServerPort> {
+    const at = this.endpoint;
+    const wanted: Endpoint = {
+      host: options.host ?? at?.host ?? '127.0.0.1',
+      port: options.port ?? at?.port ?? DEFAULT_NBD_PORT,
+      socketPath: options.socketPath ?? at?.socketPath,
+    };
+    const moved = at && (wanted.host !== at.host || wanted.socketPath !== at.socketPath ||
+      (options.port !== undefined && options.port !== 0 && options.port !== at.port));
+    if (moved) await this.close();
+    return this.server ?? this.open(wanted, options.port === undefined);
+  }
+
+  private async open(at: Endpoint, portWasDefault: boolean): Promise<ServerPort> {
+    const server = this.deps.createServer({ log: (line) => this.log(line) });
+    server.on('request', (ev: RequestEvent) => this.onRequest(ev));
+    server.on('connect', () => this.deps.emit('server.clients', this.clients()));
+    server.on('disconnect', () => this.deps.emit('server.clients', this.clients()));
+    let port = at.port;
+    try {
+      port = (await server.listen({ host: at.host, port })).port ?? port;
+    } catch (err) {
+      // The standard port is often taken (another server, another test): any free port will do.
+      if (!portWasDefault) throw new ServiceError('failed', (err as Error).message);
+      port = (await server.listen({ host: at.host, port: 0 })).port!;
+      this.log(`port ${at.port} is in use; listening on ${port} instead`);
+    }
+    if (at.socketPath) {
+      try {
+        await server.listen({ path: at.socketPath });
+      } catch (err) {
+        await server.close();
+        throw new ServiceError('failed', (err as Error).message);
+      }
+    }
+    this.server = server;
+    this.endpoint = { host: at.host, port, socketPath: at.socketPath };
+    this.statsTimer = setInterval(() => this.sampleStats(), this.deps.statsIntervalMs ?? 250);
+    this.statsTimer.unref();
+    return server;
+  }
+
+  private onRequest(ev: RequestEvent): void {
+    const img = this.imageServedAs(ev.exportName);
+    if (!img) return;
+    this.stats.record(img.id, ev);
+    if (!ev.error && DIRTY_OPS.has(ev.op)) img.markDirty(ev.offset, ev.length);
+  }
+
+  private sampleStats(): void {
+    const connections = this.server?.connections ?? [];
+    for (const [img, slot] of this.served()) {
+      const mine = connections.filter((c) => c.exportName === slot.name);
+      this.deps.emit('stats.sample', this.stats.sample(img.id, mine));
+    }
+  }
+
+  private log(line: string): void {
+    this.deps.emit('server.log', { t: Date.now(), line });
+  }
+}

@@ -1,0 +1,104 @@
+// The channels: what the renderer may ask the engine. Every channel has a zod schema for its
+// request (each handler validates its input with it before doing anything) and a response
+// type. Add channels; never rename one: the renderer and the preload compile against these
+// names.
+import { z } from 'zod';
+import { chainConfigSchema } from '../chain-config.ts';
+import type {
+  AppInfo, ChainState, ClientInfo, ComponentInfo, DemoLayoutInfo, ExtentAt, HexBytes, ImageSummary, MapBins, MapExport, RecentImage,
+  ServerStatus,
+} from './payloads.ts';
+
+/** The largest hex.read: enough for a screenful of a hex view, small enough to be cheap. */
+export const HEX_READ_MAX = 64 * 1024;
+/** The most bins one map.bins may ask for (a 4K screen at DPR 2 is 7680 pixels wide). */
+export const MAP_BINS_MAX = 16384;
+
+const MAX_OFFSET = Number.MAX_SAFE_INTEGER;
+const byteOffset = z.number().int().min(0).max(MAX_OFFSET);
+const imageId = z.string().min(1).max(64);
+const nbdUri = z.string().max(4096).regex(/^nbds?(\+unix|\+tcp)?:\/\//, 'an nbd:// or nbd+unix:// URI');
+const filePath = z.string().min(1).max(4096);
+const empty = z.object({}).strict();
+const forImage = z.object({ imageId }).strict();
+
+export const ipcRequestSchemas = {
+  'app.info': empty,
+  /** The demo image's layout (null when no demo image is open or known). */
+  'app.demoLayout': empty,
+  'components.list': empty,
+  'images.open': z.union([
+    z.object({ path: filePath }).strict(),
+    z.object({ uri: nbdUri }).strict(),
+  ]),
+  'images.demo': empty,
+  'images.close': forImage,
+  /** Every open image, in the order they were opened (a reloaded renderer starts here). */
+  'images.list': empty,
+  'images.get': forImage,
+  'images.recent': empty,
+  /** Electron's file dialog; the browser host answers with an 'unsupported' error. */
+  'dialog.openImage': empty,
+  'map.bins': z.object({
+    imageId,
+    start: byteOffset,
+    end: byteOffset,
+    bins: z.number().int().min(1).max(MAP_BINS_MAX),
+  }).strict().refine((r) => r.end > r.start, { message: 'end must be greater than start' }),
+  'map.extentAt': z.object({ imageId, offset: byteOffset }).strict(),
+  'map.export': z.object({ imageId, format: z.enum(['nbdinfo-json', 'qemu-img-json', 'csv']) }).strict(),
+  'hex.read': z.object({ imageId, offset: byteOffset, length: z.number().int().min(1).max(HEX_READ_MAX) }).strict(),
+  'chain.get': forImage,
+  /** Fails with code 'needs-confirmation' when it would drop unsaved data, unless force. */
+  'chain.set': z.object({ imageId, config: chainConfigSchema, force: z.boolean().optional() }).strict(),
+  'server.start': z.object({
+    imageId,
+    host: z.string().min(1).max(255).optional(),
+    port: z.number().int().min(0).max(65535).optional(),
+    exportName: z.string().max(4096).optional(),
+    writable: z.boolean().optional(),
+    socketPath: z.string().min(1).max(107).optional(),
+  }).strict(),
+  /** Without imageId: stop serving everything. */
+  'server.stop': z.object({ imageId: imageId.optional() }).strict(),
+  'server.status': empty,
+  'clients.list': empty,
+} as const;
+
+export type IpcChannel = keyof typeof ipcRequestSchemas;
+/** What a caller passes (optional fields may be left out). */
+export type IpcRequest<C extends IpcChannel> = z.input<(typeof ipcRequestSchemas)[C]>;
+/** What a handler receives after validation. */
+export type IpcValidRequest<C extends IpcChannel> = z.output<(typeof ipcRequestSchemas)[C]>;
+
+/** What each channel answers. Keyed by exactly the channels of ipcRequestSchemas (ipc/api.test.ts checks). */
+export interface IpcResponses {
+  'app.info': AppInfo;
+  'app.demoLayout': DemoLayoutInfo | null;
+  'components.list': ComponentInfo[];
+  'images.open': ImageSummary;
+  'images.demo': ImageSummary;
+  'images.close': { imageId: string };
+  'images.list': ImageSummary[];
+  'images.get': ImageSummary;
+  'images.recent': RecentImage[];
+  /** null when the user cancelled. */
+  'dialog.openImage': { path: string | null };
+  'map.bins': MapBins;
+  'map.extentAt': ExtentAt;
+  'map.export': MapExport;
+  'hex.read': HexBytes;
+  'chain.get': ChainState;
+  'chain.set': ChainState;
+  'server.start': ServerStatus;
+  'server.stop': ServerStatus;
+  'server.status': ServerStatus;
+  'clients.list': ClientInfo[];
+}
+export type IpcResponse<C extends IpcChannel> = IpcResponses[C];
+
+export const ipcChannels = Object.keys(ipcRequestSchemas) as IpcChannel[];
+
+export function isIpcChannel(name: unknown): name is IpcChannel {
+  return typeof name === 'string' && Object.hasOwn(ipcRequestSchemas, name);
+}

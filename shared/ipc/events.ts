@@ -1,0 +1,31 @@
+// The events: what the engine pushes to the renderer unasked (map changes, scan progress,
+// stats, clients, the image list). Each has a payload type; ipcEventNames lists them for the
+// hosts and the preload, which forward nothing else.
+import type { AppCommand, ClientInfo, ImageSummary, ServerStatus, StatsSample } from './payloads.ts';
+
+export interface IpcEvents {
+  /** Ranges ([start, end) pairs) whose allocation changed; sent at most a few times a second. */
+  'map.changed': { imageId: string; ranges: [number, number][]; version: number };
+  'map.scanProgress': { imageId: string; done: number; total: number; complete: boolean; error?: string };
+  /** About 4 per second per served image. */
+  'stats.sample': StatsSample;
+  'server.clients': ClientInfo[];
+  'server.status': ServerStatus;
+  'server.log': { t: number; line: string };
+  /** The set of open images or one image's summary changed (opened from the CLI, closed, chain set, served). */
+  'images.changed': ImageSummary[];
+  /** A menu item or accelerator the renderer acts on (Electron). */
+  'app.command': { command: AppCommand };
+}
+export type IpcEventName = keyof IpcEvents;
+
+/** One function that takes any contract event: how the engine hands events to a host. */
+export type IpcEventSink = <E extends IpcEventName>(event: E, payload: IpcEvents[E]) => void;
+
+export const ipcEventNames = [
+  'map.changed', 'map.scanProgress', 'stats.sample', 'server.clients', 'server.status', 'server.log', 'images.changed', 'app.command',
+] as const satisfies readonly IpcEventName[];
+
+export function isIpcEventName(name: unknown): name is IpcEventName {
+  return typeof name === 'string' && (ipcEventNames as readonly string[]).includes(name);
+}

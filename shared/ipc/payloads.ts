@@ -1,0 +1,272 @@
+// The data the contract carries: what channels answer and events push. Plain types (plus
+// the two helpers that read them), no schemas: the renderer, the services and both hosts
+// share these shapes, and only shared/ipc/channels.ts says which channel carries which.
+import type { ChainConfig } from '../chain-config.ts';
+import type { ExtentKind } from '../extents.ts';
+import type { ParamSpec } from '../params.ts';
+
+/** The port an NBD server listens on unless told otherwise (IANA's registration for NBD). */
+export const DEFAULT_NBD_PORT = 10809;
+
+/** A plugin or filter, as the sidebar forms and the CLI's --help describe it. */
+export interface ComponentInfo {
+  kind: 'plugin' | 'filter';
+  name: string;
+  summary: string;
+  /** The key a bare argument sets (file=disk.img). */
+  magicKey?: string;
+  params: readonly ParamSpec[];
+}
+
+export interface FilesystemInfo {
+  /** ext4, xfs, btrfs, vfat, ntfs, exfat, iso9660, swap, LVM2_member, crypto_LUKS, ... */
+  type: string;
+  label?: string;
+  uuid?: string;
+}
+
+export interface PartitionInfo {
+  /** 1-based, nbdkit's numbering (MBR logicals from 5): what the partition filter takes. */
+  number: number;
+  start: number;
+  length: number;
+  /** GUID or MBR type byte in hex. */
+  type: string;
+  /** "Linux filesystem", "EFI System", ... */
+  typeName: string;
+  /** GPT partition name ('' for MBR). */
+  name: string;
+  filesystem?: FilesystemInfo;
+}
+
+/** Bytes of each kind over the whole disk, as far as it has been scanned. */
+export interface AllocationTotals {
+  data: number;
+  zero: number;
+  /** HOLE|ZERO */
+  hole: number;
+  /** HOLE without ZERO */
+  holeUndefined: number;
+  /** Not scanned yet. */
+  unknown: number;
+  /**
+   * Of `data`, the bytes each backing file holds (index 0 = the first backing file), when the
+   * chain reports allocation depth; absent otherwise.
+   */
+  backing?: number[];
+}
+
+/** One file of an image's backing chain, top first. */
+export interface ImageLayerInfo {
+  /** Its allocation depth: 1 = the image itself, 2 = its backing file, ... */
+  depth: number;
+  path: string;
+  /** qcow2, vmdk, vhd, vhdx, vdi, raw */
+  format: string;
+  /** Virtual size of this file (a backing file may be shorter than the image). */
+  size: number;
+  /** The format reader's one-line description (version, cluster size, ...). */
+  summary: string;
+}
+
+export interface ScanState {
+  done: number;
+  total: number;
+  complete: boolean;
+  /** Set when the scan stopped on an error (the map then shows the rest as unknown). */
+  error?: string;
+}
+
+export interface ExportState {
+  exportName: string;
+  writable: boolean;
+  /** nbd://host:port/export */
+  uri: string;
+  /** nbd+unix:///export?socket=... when a socket path was given. */
+  unixUri?: string;
+}
+
+export interface ImageSummary {
+  id: string;
+  /** Short name for tabs: the file name or the URI's export. */
+  title: string;
+  path?: string;
+  uri?: string;
+  /** True for the built-in demo image. */
+  demo: boolean;
+  /** raw, qcow2, vmdk, vhd, vhdx, vdi, nbd */
+  format: string;
+  /** Virtual size in bytes, as clients see it through the chain. */
+  size: number;
+  /** Bytes the image file occupies on its filesystem; null for URIs. */
+  onDiskSize: number | null;
+  chain: ChainConfig;
+  /** "cow -> partition -> file" */
+  chainLabel: string;
+  partitionScheme: 'gpt' | 'mbr' | 'none';
+  partitions: PartitionInfo[];
+  /** The filesystem on the whole disk, when there is no partition table. */
+  filesystem?: FilesystemInfo;
+  /** The image file and its backing files, top first; absent for plugins that are not image formats. */
+  layers?: ImageLayerInfo[];
+  /** Problems found while probing (damaged GPT, partition past the end, ...). */
+  warnings: string[];
+  totals: AllocationTotals;
+  scan: ScanState;
+  /** Present while the image is served. */
+  export?: ExportState;
+}
+
+export interface RecentImage {
+  path?: string;
+  uri?: string;
+  title: string;
+  /** ms since the epoch */
+  openedAt: number;
+}
+
+/**
+ * Bytes of each class per bin for [start, end) cut by shared/bins.ts binEdge. `counts` holds
+ * BIN_STRIDE numbers per bin in BIN_CLASSES order (data, zero, hole, hole-undefined,
+ * unknown): plain numbers so both transports carry them without per-bin objects.
+ */
+export interface MapBins {
+  imageId: string;
+  start: number;
+  end: number;
+  bins: number;
+  counts: number[];
+  /**
+   * How many backing files `backing` counts (0 or absent: the chain reports no allocation
+   * depth, or no backing file holds anything seen so far).
+   */
+  backingLayers?: number;
+  /**
+   * backingLayers numbers per bin: the bytes of the bin's data held by backing file k + 1
+   * (allocation depth k + 2). They are part of the bin's data count, not added to it.
+   */
+  backing?: number[];
+  /** Increases whenever the model changes; a reply older than the last map.changed is stale. */
+  version: number;
+}
+
+export interface ExtentAt {
+  /** The whole extent (as the model holds it, coalesced) containing the offset. */
+  offset: number;
+  length: number;
+  /** NBD base:allocation bits; -1 when not scanned yet. */
+  flags: number;
+  kind: ExtentKind | 'unknown';
+  /** Allocation depth (0 = no layer, 1 = the image, 2 = its backing file, ...); absent when the chain does not report it. */
+  depth?: number;
+  partition: PartitionInfo | null;
+}
+
+export type MapExportFormat = 'nbdinfo-json' | 'qemu-img-json' | 'csv';
+
+export interface MapExport {
+  format: MapExportFormat;
+  mimeType: string;
+  /** A suggested file name. */
+  fileName: string;
+  text: string;
+}
+
+export interface HexBytes {
+  offset: number;
+  /** Base64; decode with decodeBase64 below. */
+  base64: string;
+}
+
+export interface ChainState {
+  imageId: string;
+  config: ChainConfig;
+  label: string;
+  /** Names of enabled filters whose instance holds writes that exist nowhere else (cow). */
+  unsavedFilters: string[];
+}
+
+export interface ClientInfo {
+  id: number;
+  remote: string;
+  exportName: string;
+  imageId: string | null;
+  /** The chain this connection runs (open connections keep theirs across toggles). */
+  chainLabel: string;
+  /** ms since the epoch */
+  since: number;
+  requests: number;
+  bytesRead: number;
+  bytesWritten: number;
+}
+
+export interface ServerStatus {
+  running: boolean;
+  host?: string;
+  port?: number;
+  socketPath?: string;
+  /** nbd://host:port (no export) while listening on TCP. */
+  baseUri?: string;
+  exports: (ExportState & { imageId: string })[];
+}
+
+export const STATS_OPS = ['read', 'write', 'trim', 'zero', 'flush', 'cache', 'block-status'] as const;
+export type StatsOp = (typeof STATS_OPS)[number];
+
+export interface OpStats {
+  /** Requests per second over the last interval. */
+  ops: number;
+  /** Bytes per second over the last interval (payload bytes; block-status counts its range). */
+  bytes: number;
+  /** Failed requests in the last interval. */
+  errors: number;
+  /** Latency percentiles in ms over the last interval; null when there were no requests. */
+  p50: number | null;
+  p99: number | null;
+}
+
+export interface ClientStats {
+  id: number;
+  remote: string;
+  requests: number;
+  bytesRead: number;
+  bytesWritten: number;
+  /** Requests per second over the last interval. */
+  ops: number;
+}
+
+export interface StatsSample {
+  imageId: string;
+  /** ms since the epoch at the end of the interval */
+  t: number;
+  intervalMs: number;
+  perOp: Record<StatsOp, OpStats>;
+  clients: ClientStats[];
+}
+
+export interface AppInfo {
+  version: string;
+  host: 'electron' | 'web';
+  platform: string;
+  /** Whether dialog.openImage works (Electron only). */
+  nativeDialogs: boolean;
+}
+
+/** Where the demo image holds each kind of region, for tests and the guided tour. */
+export interface DemoLayoutInfo {
+  size: number;
+  partitions: { number: number; name: string; start: number; length: number; label?: string }[];
+  /** [start, length] pairs */
+  dataRanges: [number, number][];
+  zeroRanges: [number, number][];
+  holeRanges: [number, number][];
+}
+
+export type AppCommand = 'open' | 'open-uri' | 'close' | 'serve' | 'stop-serving' | 'export-map' | 'zoom-in' | 'zoom-out' | 'zoom-reset';
+/** Base64 without Node's Buffer, for the renderer. */
+export function decodeBase64(text: string): Uint8Array {
+  const bin = atob(text);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
