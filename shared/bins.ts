@@ -5,7 +5,6 @@
 
 /** The classes a bin counts, in the order of the counts array. */
 export const BIN_CLASSES = ['data', 'zero', 'hole', 'hole-undefined', 'unknown'] as const;
-export type BinClass = (typeof BIN_CLASSES)[number];
 /** Numbers per bin in MapBins.counts. */
 export const BIN_STRIDE = BIN_CLASSES.length;
 export const BIN_DATA = 0;

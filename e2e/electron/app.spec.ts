@@ -1,6 +1,6 @@
 // The Electron app end to end, through Playwright's _electron: the real main process (window,
 // preload, ipcMain handlers, services, NBD server) with the built renderer, running the flows
-// of e2e/ui/app.spec.ts. Where no Electron binary exists (as on the project's own machines)
+// of e2e/ui/app.spec.ts (the shared ones are in e2e/ui/flows.ts). Where no Electron binary exists (as on the project's own machines)
 // every test is skipped with the reason printed: it did not run, and says so.
 import { _electron as electron, expect, test, type ElectronApplication, type Page } from '@playwright/test';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -8,8 +8,8 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import type { BlockscopeApi, DemoLayoutInfo, IpcChannel, IpcRequest, IpcResponse, IpcResult } from '../../shared/ipc.ts';
-import { nbdTool, nbdToolInBackground, ROOT } from '../ui/host.ts';
-import { COLOURS, colourAt, middleOfWidest, sampleRow, waitForSettledMap } from '../ui/map-page.ts';
+import { discardCowWrites, expectDemoKindColours, expectNbdinfoMap, expectNoextentsMapsAllData, expectWriteOnMap, serveWritableThroughCow, stopServing, waitForCompleteMap, withConnectedClient } from '../ui/flows.ts';
+import { ROOT } from '../ui/host.ts';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -76,58 +76,36 @@ test('the window is locked down', async () => {
 
 test('opens on the demo image and paints each kind in its colour', async () => {
   await expect(page.getByTestId('image-tab')).toHaveCount(1, { timeout: 30_000 });
-  await expect(page.getByTestId('scan-status')).toHaveText(/map complete/, { timeout: 30_000 });
+  await waitForCompleteMap(page);
   layout = (await invoke('app.demoLayout', {}))!;
-  await waitForSettledMap(page);
-  expect(await colourAt(page, middleOfWidest(layout.dataRanges))).toEqual(COLOURS.kinds.data);
-  expect(await colourAt(page, middleOfWidest(layout.zeroRanges))).toEqual(COLOURS.kinds.zero);
-  expect(await colourAt(page, middleOfWidest(layout.holeRanges))).toEqual(COLOURS.kinds.hole);
+  await expectDemoKindColours(page, layout);
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SHOTS, '01-demo-image.png') });
 });
 
 test('serving lists a connected nbd client', async () => {
-  await page.getByTestId('toggle-cow').click();
-  await page.locator('#serve-port').fill('0');
-  await page.getByTestId('serve-writable').check();
-  await page.getByTestId('serve-start').click();
-  await expect(page.getByTestId('serve-state')).toHaveText(/serving/);
-  uri = (await page.getByTestId('serve-uri').textContent())!.trim();
-  const holder = nbdToolInBackground('nbdsh', ['-u', uri, '-c', 'import time\nh.pread(65536, 0)\ntime.sleep(6)']);
-  try {
-    await expect(page.getByTestId('clients').locator('tbody tr')).toHaveCount(1, { timeout: 5_000 });
-    await expect(page.getByTestId('clients')).toContainText('127.0.0.1');
+  uri = await serveWritableThroughCow(page);
+  await withConnectedClient(page, uri, async () => {
     await page.screenshot({ path: path.join(SHOTS, '02-serving.png') });
-  } finally {
-    holder.kill();
-  }
+  });
 });
 
 test('a write through nbdsh shows on the map within a second', async () => {
-  await waitForSettledMap(page);
-  const [holeStart, holeLength] = [...layout.holeRanges].sort((a, b) => b[1] - a[1])[0]!;
-  const offset = holeStart + Math.floor(holeLength / 2 / 65536) * 65536;
-  nbdTool('nbdsh', ['-u', uri, '-c', `h.pwrite(b"x" * 65536, ${offset})`]);
-  await expect.poll(() => colourAt(page, offset + 32768, 'bottom'), { timeout: 1_000, intervals: [50] }).toEqual(COLOURS.kinds.data);
+  await expectWriteOnMap(page, layout, uri);
 });
 
 test('the JSON export equals nbdinfo --map --json of the same export', async () => {
+  // Electron saves downloads through a dialog: the export is read through the preload instead.
   const [image] = await invoke('images.list', {});
   const exported = await invoke('map.export', { imageId: image!.id, format: 'nbdinfo-json' });
-  expect(JSON.parse(exported.text)).toEqual(JSON.parse(nbdTool('nbdinfo', ['--map', '--json', uri])));
+  expectNbdinfoMap(exported.text, uri);
 });
 
 test('noextents turns the whole map into data', async () => {
-  await page.getByTestId('toggle-noextents').click();
-  await expect.poll(async () => (await sampleRow(page, 40)).every((c) => String(c) === String(COLOURS.kinds.data)), { timeout: 10_000 }).toBe(true);
-  await page.getByTestId('toggle-noextents').click();
+  await expectNoextentsMapsAllData(page, layout);
 });
 
 test('switching cow off with unsaved writes asks first', async () => {
-  await page.getByTestId('toggle-cow').click();
-  await expect(page.getByTestId('confirm-dialog')).toBeVisible();
-  await page.getByTestId('confirm-discard').click();
-  await expect(page.getByTestId('chain-label')).not.toContainText('cow');
-  await page.getByTestId('serve-stop').click();
-  await expect(page.getByTestId('serve-state')).toHaveText('stopped');
+  await discardCowWrites(page);
+  await stopServing(page);
 });

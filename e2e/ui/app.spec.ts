@@ -1,13 +1,14 @@
 // The app end to end: the real browser UI host with the real services and NBD server, the
 // built renderer in Debian's Chromium, and libnbd's own tools as the independent client.
 // The flows build on each other (serve, then write, then toggle), so they run in order on one
-// page and one host.
+// page and one host; those the Electron spec runs too are in flows.ts.
 import { test, expect, type Browser, type Page } from '@playwright/test';
 import { closeSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
 import path from 'node:path';
 import type { DemoLayoutInfo } from '../../shared/ipc.ts';
-import { nbdTool, nbdToolInBackground, ROOT, startHost, type Host } from './host.ts';
-import { COLOURS, colourAt, middleOfWidest, pointAt, sampleRow, viewOf, waitForSettledMap } from './map-page.ts';
+import { discardCowWrites, expectDemoKindColours, expectNbdinfoMap, expectNoextentsMapsAllData, expectWriteOnMap, serveWritableThroughCow, stopServing, waitForCompleteMap, withConnectedClient } from './flows.ts';
+import { nbdTool, ROOT, startHost, type Host } from './host.ts';
+import { COLOURS, colourAt, middleOfWidest, pointAt, viewOf, waitForSettledMap } from './map-page.ts';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -42,24 +43,18 @@ test.afterAll(async () => {
 test('opens the demo image and shows what it is', async () => {
   if ((await page.getByTestId('image-tab').count()) === 0) await page.getByTestId('open-demo').first().click();
   await expect(page.getByTestId('image-tab')).toHaveCount(1);
-  await expect(page.getByTestId('scan-status')).toHaveText(/map complete/, { timeout: 30_000 });
+  await waitForCompleteMap(page);
   const found = await host.invoke('app.demoLayout', {});
   expect(found).not.toBeNull();
   layout = found!;
   await expect(page.getByTestId('info-panel')).toContainText('GPT');
   await expect(page.getByTestId('partitions').locator('tbody tr')).toHaveCount(layout.partitions.length);
   for (const p of layout.partitions.filter((p) => p.label)) await expect(page.getByTestId('partitions')).toContainText(p.label!);
-  await waitForSettledMap(page);
   await shot('01-demo-image');
 });
 
 test('paints data, zero and hole in their own colours at the demo layout offsets', async () => {
-  await waitForSettledMap(page);
-  expect(await colourAt(page, middleOfWidest(layout.dataRanges))).toEqual(COLOURS.kinds.data);
-  expect(await colourAt(page, middleOfWidest(layout.zeroRanges))).toEqual(COLOURS.kinds.zero);
-  expect(await colourAt(page, middleOfWidest(layout.holeRanges))).toEqual(COLOURS.kinds.hole);
-  // Three different colours, not one colour three times.
-  expect(new Set([COLOURS.kinds.data, COLOURS.kinds.zero, COLOURS.kinds.hole].map(String)).size).toBe(3);
+  await expectDemoKindColours(page, layout);
 });
 
 test('hover shows the exact range and kind under the pointer', async () => {
@@ -112,47 +107,24 @@ test('clicking a block shows its bytes read through the chain', async () => {
 });
 
 test('serving lists a connected nbd client and the stats move', async () => {
-  // cow first: the writes below must not change the cached demo image on disk.
-  await page.getByTestId('toggle-cow').click();
-  await expect(page.getByTestId('chain-label')).toContainText('cow');
-  await page.locator('#serve-port').fill('0');
-  await page.getByTestId('serve-writable').check();
-  await page.getByTestId('serve-start').click();
-  await expect(page.getByTestId('serve-state')).toHaveText(/serving/);
-  uri = (await page.getByTestId('serve-uri').textContent())!.trim();
-  expect(uri).toMatch(/^nbd:\/\/127\.0\.0\.1:\d+\//);
-
-  const holder = nbdToolInBackground('nbdsh', ['-u', uri, '-c', 'import time\nh.pread(65536, 0)\ntime.sleep(6)']);
-  try {
-    await expect(page.getByTestId('clients').locator('tbody tr')).toHaveCount(1, { timeout: 5_000 });
-    await expect(page.getByTestId('clients')).toContainText('127.0.0.1');
+  uri = await serveWritableThroughCow(page);
+  await withConnectedClient(page, uri, async () => {
     nbdTool('nbdinfo', ['--map', uri]);
     await expect(page.getByTestId('chart-ops-latest')).not.toHaveText('idle');
     await expect.poll(async () => Number(await page.getByTestId('client-requests').first().textContent())).toBeGreaterThan(0);
     await shot('05-serving-with-client');
-  } finally {
-    holder.kill();
-  }
+  });
 });
 
 test('a write through nbdsh shows on the map within a second', async () => {
-  await waitForSettledMap(page);
-  const [holeStart, holeLength] = [...layout.holeRanges].sort((a, b) => b[1] - a[1])[0]!;
-  const offset = holeStart + Math.floor(holeLength / 2 / 65536) * 65536;
-  expect(await colourAt(page, offset + 32768, 'bottom')).toEqual(COLOURS.kinds.hole);
-  nbdTool('nbdsh', ['-u', uri, '-c', `h.pwrite(b"x" * 65536, ${offset})`]);
-  // nbdsh has returned, so the write is done: from here the map has one second.
-  await expect.poll(() => colourAt(page, offset + 32768, 'bottom'), { timeout: 1_000, intervals: [50] }).toEqual(COLOURS.kinds.data);
+  await expectWriteOnMap(page, layout, uri);
   await shot('06-after-write');
 });
 
 test('the JSON export equals nbdinfo --map --json of the same export', async () => {
   const download = page.waitForEvent('download');
   await page.getByTestId('export-map').selectOption('nbdinfo-json');
-  const file = await (await download).path();
-  const exported = JSON.parse(readFileSync(file, 'utf8'));
-  const oracle = JSON.parse(nbdTool('nbdinfo', ['--map', '--json', uri]));
-  expect(exported).toEqual(oracle);
+  expectNbdinfoMap(readFileSync(await (await download).path(), 'utf8'), uri);
 });
 
 test('the CSV and PNG exports hold the map', async () => {
@@ -172,26 +144,15 @@ test('the CSV and PNG exports hold the map', async () => {
 });
 
 test('noextents turns the whole map into data', async () => {
-  await page.getByTestId('toggle-noextents').click();
-  await expect(page.getByTestId('chain-label')).toContainText('noextents');
-  await expect.poll(async () => (await sampleRow(page, 40)).every((c) => String(c) === String(COLOURS.kinds.data)), { timeout: 10_000 }).toBe(true);
-  await shot('07-noextents');
-  await page.getByTestId('toggle-noextents').click();
-  await expect.poll(() => colourAt(page, middleOfWidest(layout.zeroRanges)), { timeout: 10_000 }).toEqual(COLOURS.kinds.zero);
+  await expectNoextentsMapsAllData(page, layout, () => shot('07-noextents'));
 });
 
 test('switching cow off with unsaved writes asks first', async () => {
-  await page.getByTestId('toggle-cow').click();
-  await expect(page.getByTestId('confirm-dialog')).toBeVisible();
-  await shot('08-confirm-discard');
-  await page.getByTestId('confirm-discard').click();
-  await expect(page.getByTestId('confirm-dialog')).toBeHidden();
-  await expect(page.getByTestId('chain-label')).not.toContainText('cow');
+  await discardCowWrites(page, () => shot('08-confirm-discard'));
 });
 
 test('stop serving', async () => {
-  await page.getByTestId('serve-stop').click();
-  await expect(page.getByTestId('serve-state')).toHaveText('stopped');
+  await stopServing(page);
 });
 
 test('the light theme follows the system', async ({ browser }) => {

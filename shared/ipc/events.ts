@@ -1,7 +1,8 @@
 // The events: what the engine pushes to the renderer unasked (map changes, scan progress,
 // stats, clients, the image list). Each has a payload type; ipcEventNames lists them for the
 // hosts and the preload, which forward nothing else.
-import type { AppCommand, ClientInfo, ImageSummary, ServerStatus, StatsSample } from './payloads.ts';
+import type { CommandId } from '../commands.ts';
+import type { ClientInfo, ImageSummary, ServerStatus, StatsSample } from './payloads.ts';
 
 export interface IpcEvents {
   /** Ranges ([start, end) pairs) whose allocation changed; sent at most a few times a second. */
@@ -15,7 +16,7 @@ export interface IpcEvents {
   /** The set of open images or one image's summary changed (opened from the CLI, closed, chain set, served). */
   'images.changed': ImageSummary[];
   /** A menu item or accelerator the renderer acts on (Electron). */
-  'app.command': { command: AppCommand };
+  'app.command': { command: CommandId };
 }
 export type IpcEventName = keyof IpcEvents;
 

@@ -262,7 +262,6 @@ export interface DemoLayoutInfo {
   holeRanges: [number, number][];
 }
 
-export type AppCommand = 'open' | 'open-uri' | 'close' | 'serve' | 'stop-serving' | 'export-map' | 'zoom-in' | 'zoom-out' | 'zoom-reset';
 /** Base64 without Node's Buffer, for the renderer. */
 export function decodeBase64(text: string): Uint8Array {
   const bin = atob(text);

@@ -2,14 +2,16 @@
 // response carries our CSP; one ipcMain handler per contract channel, each checking that the
 // call comes from our page before the shared handler table validates the input. Everything
 // the window can do beyond that (navigate, open windows, ask for permissions) is refused.
-import { app, BrowserWindow, dialog, ipcMain, Menu, nativeTheme, protocol, session as electronSession, type IpcMainInvokeEvent, type MenuItemConstructorOptions } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, nativeTheme, protocol, session as electronSession, type IpcMainInvokeEvent } from 'electron';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ipcChannels, isIpcEventName, type AppCommand } from '../../../shared/ipc.ts';
+import type { CommandId } from '../../../shared/commands.ts';
+import { ipcChannels, isIpcEventName } from '../../../shared/ipc.ts';
 import { createSession } from '../../services/engine.ts';
 import { createHandlers, dispatch } from '../../services/handlers.ts';
 import type { Session } from '../../services/session.ts';
 import { contentSecurityPolicy, contentTypeOf, resolveInside, SECURITY_HEADERS } from '../web/static-files.ts';
+import { menuTemplate } from './menu.ts';
 import { loadWindowState, saveWindowState } from './window-state.ts';
 
 const SCHEME = 'app';
@@ -89,55 +91,10 @@ function registerHandlers(s: Session): void {
   });
 }
 
-function command(name: AppCommand): void {
-  mainWindow?.webContents.send('app.command', { command: name });
-}
-
+/** The menu: items from the command table, each sent to the window to run (menu.ts). */
 function buildMenu(): void {
-  const mac = process.platform === 'darwin';
-  const template: MenuItemConstructorOptions[] = [
-    ...(mac ? [{ role: 'appMenu' as const }] : []),
-    {
-      label: '&File',
-      submenu: [
-        {
-          label: 'Open Image…',
-          accelerator: 'CmdOrCtrl+O',
-          click: async () => {
-            const file = await pickImage();
-            if (file) await session?.openPath(file).catch((err: Error) => dialog.showErrorBox('Cannot open image', err.message));
-          },
-        },
-        { label: 'Open NBD URI…', accelerator: 'CmdOrCtrl+Shift+O', click: () => command('open-uri') },
-        { label: 'Open Demo Image', click: () => void session?.openDemo().catch(() => {}) },
-        { type: 'separator' },
-        { label: 'Export Map…', accelerator: 'CmdOrCtrl+E', click: () => command('export-map') },
-        { type: 'separator' },
-        { label: 'Close Image', accelerator: 'CmdOrCtrl+W', click: () => command('close') },
-        ...(mac ? [] : [{ type: 'separator' as const }, { role: 'quit' as const, accelerator: 'CmdOrCtrl+Q' }]),
-      ],
-    },
-    {
-      label: '&Serve',
-      submenu: [
-        { label: 'Start Serving', accelerator: 'CmdOrCtrl+Shift+S', click: () => command('serve') },
-        { label: 'Stop Serving', accelerator: 'CmdOrCtrl+Shift+X', click: () => command('stop-serving') },
-      ],
-    },
-    {
-      label: '&View',
-      submenu: [
-        { label: 'Zoom In', accelerator: 'CmdOrCtrl+=', click: () => command('zoom-in') },
-        { label: 'Zoom Out', accelerator: 'CmdOrCtrl+-', click: () => command('zoom-out') },
-        { label: 'Whole Disk', accelerator: 'CmdOrCtrl+0', click: () => command('zoom-reset') },
-        { type: 'separator' },
-        { role: 'togglefullscreen' },
-        ...(app.isPackaged ? [] : [{ role: 'toggleDevTools' as const }]),
-      ],
-    },
-    { role: 'windowMenu' },
-  ];
-  Menu.setApplicationMenu(Menu.buildFromTemplate(template));
+  const send = (command: CommandId) => mainWindow?.webContents.send('app.command', { command });
+  Menu.setApplicationMenu(Menu.buildFromTemplate(menuTemplate({ mac: process.platform === 'darwin', packaged: app.isPackaged, send })));
 }
 
 function createWindow(): void {

@@ -1,60 +1,50 @@
-// Runs a command from a shortcut or a menu (Electron sends menu items as app.command events).
-import { useApp } from '../store/store.ts';
+// What each command does. Keys (app/shortcuts.ts) and, in Electron, the menu (app.command
+// events) both end here; which key runs which command is the table in shared/commands.ts.
+import { commandEnabled, type CommandId } from '../../../shared/commands.ts';
 import { exportOf } from '../store/server-slice.ts';
+import { useApp, type AppState } from '../store/store.ts';
 import { closeImage, exportMap, openDemo, openWithDialog, startServing, stopServing } from './actions.ts';
-import type { Command } from './shortcuts.ts';
 
-export function runCommand(command: Command, nativeDialogs: boolean): void {
+/** What a command may need from the window around it. */
+export interface CommandEnv {
+  /** The host shows native file dialogs (Electron): "open" browses instead of focusing the field. */
+  nativeDialogs: boolean;
+  focusOpenField(): void;
+}
+
+interface Run {
+  s: AppState;
+  /** The active image; '' only for commands that run without one. */
+  id: string;
+  env: CommandEnv;
+}
+
+const RUN: Record<CommandId, (r: Run) => void> = {
+  open: ({ env }) => (env.nativeDialogs ? void openWithDialog() : env.focusOpenField()),
+  'open-uri': ({ env }) => env.focusOpenField(),
+  'open-demo': () => void openDemo(),
+  'next-tab': ({ s }) => stepTab(s, 1),
+  'previous-tab': ({ s }) => stepTab(s, -1),
+  close: ({ id }) => void closeImage(id),
+  serve: ({ s, id }) => void (exportOf(s.status, id) ? stopServing(id) : startServing(id)),
+  'stop-serving': ({ id }) => void stopServing(id),
+  'export-map': ({ id }) => void exportMap(id, 'nbdinfo-json'),
+  'zoom-in': ({ s, id }) => s.zoom(id, 0.5, 0.5),
+  'zoom-out': ({ s, id }) => s.zoom(id, 0.5, 2),
+  'zoom-reset': ({ s, id }) => s.resetView(id),
+  'pan-left': ({ s, id }) => s.pan(id, -0.25),
+  'pan-right': ({ s, id }) => s.pan(id, 0.25),
+};
+
+export function runCommand(command: CommandId, env: CommandEnv): void {
   const s = useApp.getState();
-  const id = s.activeId;
-  const focusOpenField = () => document.querySelector<HTMLInputElement>('[data-testid="open-input"]')?.focus();
-  switch (command) {
-    case 'open':
-      if (nativeDialogs) void openWithDialog();
-      else focusOpenField();
-      return;
-    case 'open-uri':
-      focusOpenField();
-      return;
-    case 'open-demo':
-      void openDemo();
-      return;
-    case 'next-tab':
-    case 'previous-tab': {
-      const at = s.images.findIndex((i) => i.id === id);
-      const n = s.images.length;
-      if (n > 0) s.setActive(s.images[(at + (command === 'next-tab' ? 1 : n - 1)) % n]!.id);
-      return;
-    }
-  }
-  if (!id) return;
-  switch (command) {
-    case 'close':
-      void closeImage(id);
-      return;
-    case 'serve':
-      void (exportOf(s.status, id) ? stopServing(id) : startServing(id));
-      return;
-    case 'stop-serving':
-      void stopServing(id);
-      return;
-    case 'export-map':
-      void exportMap(id, 'nbdinfo-json');
-      return;
-    case 'zoom-in':
-      s.zoom(id, 0.5, 0.5);
-      return;
-    case 'zoom-out':
-      s.zoom(id, 0.5, 2);
-      return;
-    case 'zoom-reset':
-      s.resetView(id);
-      return;
-    case 'pan-left':
-      s.pan(id, -0.25);
-      return;
-    case 'pan-right':
-      s.pan(id, 0.25);
-      return;
-  }
+  if (!commandEnabled(command, { hasImage: s.activeId !== null })) return;
+  RUN[command]({ s, id: s.activeId ?? '', env });
+}
+
+/** Activates the next (+1) or previous (-1) tab, wrapping around. */
+function stepTab(s: AppState, step: 1 | -1): void {
+  const at = s.images.findIndex((i) => i.id === s.activeId);
+  const n = s.images.length;
+  if (n > 0) s.setActive(s.images[(at + (step === 1 ? 1 : n - 1)) % n]!.id);
 }

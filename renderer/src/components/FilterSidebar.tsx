@@ -3,21 +3,24 @@
 // the top, with their position; toggling builds a new chain for new connections.
 import { useEffect, useState } from 'react';
 import type { ChainConfig, FilterConfig } from '../../../shared/chain-config.ts';
-import type { ComponentInfo, ImageSummary } from '../../../shared/ipc.ts';
+import type { ComponentInfo } from '../../../shared/ipc.ts';
 import { parseParams, type ParamSpec } from '../../../shared/params.ts';
 import { applyChain, loadChain } from '../app/actions.ts';
 import { sidebarOrder, withFilterEnabled, withFilterMoved, withFilterParams } from '../store/chain-slice.ts';
+import { selectChainLabel, selectChainOf } from '../store/selectors.ts';
 import { useApp } from '../store/store.ts';
 
-export function FilterSidebar({ image }: { image: ImageSummary }) {
+export function FilterSidebar({ imageId }: { imageId: string }) {
   const components = useApp((s) => s.components);
-  const chain = useApp((s) => s.chains[image.id]);
-  const config = chain?.config ?? image.chain;
+  const chain = useApp((s) => s.chains[imageId]);
+  const opened = useApp((s) => selectChainOf(s, imageId));
+  const chainLabel = useApp((s) => selectChainLabel(s, imageId));
   useEffect(() => {
-    void loadChain(image.id);
-  }, [image.id, image.chainLabel]);
-  const plugin = components.find((c) => c.kind === 'plugin' && c.name === config.plugin.name);
-  const set = (next: ChainConfig) => void applyChain(image.id, next);
+    void loadChain(imageId);
+  }, [imageId, chainLabel]);
+  const config = chain?.config ?? opened;
+  if (!config) return null;
+  const set = (next: ChainConfig) => void applyChain(imageId, next);
   return (
     <div aria-label="Filters" data-testid="filter-sidebar">
       <div className="section">
@@ -48,17 +51,24 @@ export function FilterSidebar({ image }: { image: ImageSummary }) {
         ))}
         {components.length === 0 && <div className="faint">Loading the catalogue…</div>}
       </div>
-      <div className="section">
-        <h2>Plugin</h2>
-        <div className="chain-line">
-          <b>{config.plugin.name}</b> {plugin?.summary && <span className="faint">· {plugin.summary}</span>}
-        </div>
-        {Object.entries(config.plugin.params).map(([k, v]) => (
-          <div key={k} className="chain-line" title={v}>
-            {k}={v.length > 40 ? `…${v.slice(-38)}` : v}
-          </div>
-        ))}
+      <PluginSection plugin={config.plugin} components={components} />
+    </div>
+  );
+}
+
+function PluginSection({ plugin, components }: { plugin: ChainConfig['plugin']; components: readonly ComponentInfo[] }) {
+  const info = components.find((c) => c.kind === 'plugin' && c.name === plugin.name);
+  return (
+    <div className="section">
+      <h2>Plugin</h2>
+      <div className="chain-line">
+        <b>{plugin.name}</b> {info?.summary && <span className="faint">· {info.summary}</span>}
       </div>
+      {Object.entries(plugin.params).map(([k, v]) => (
+        <div key={k} className="chain-line" title={v}>
+          {k}={v.length > 40 ? `…${v.slice(-38)}` : v}
+        </div>
+      ))}
     </div>
   );
 }

@@ -1,11 +1,13 @@
 // Exactly what is under the pointer: the pixel's byte range and what it holds, the whole
 // extent containing the byte (asked from main), and its partition.
 import { useEffect, useState } from 'react';
-import type { ExtentAt, ImageSummary } from '../../../shared/ipc.ts';
+import type { ExtentAt, ImageLayerInfo } from '../../../shared/ipc.ts';
 import { formatBytes, formatExact, formatHex } from '../format/bytes.ts';
 import { depthWords } from '../format/layers.ts';
 import type { BinSummary } from '../map/bins.ts';
 import { partitionAt, partitionLabel } from '../map/overlay.ts';
+import { selectLayers, selectPartitions } from '../store/selectors.ts';
+import type { Hover } from '../store/map-slice.ts';
 import { useApp } from '../store/store.ts';
 import { transport } from '../transport/index.ts';
 
@@ -43,22 +45,21 @@ function binWords(bin: BinSummary): string {
 }
 
 /** The extent's kind, and for image chains the layer holding it. */
-function extentWords(ext: ExtentAt, image: ImageSummary): string {
+function extentWords(ext: ExtentAt, layers: readonly ImageLayerInfo[] | undefined): string {
   const kind = ext.kind === 'unknown' ? 'not scanned yet' : KIND_WORDS[ext.kind]!;
-  return ext.depth === undefined ? kind : `${kind} · ${depthWords(ext.depth, image.layers)}`;
+  return ext.depth === undefined ? kind : `${kind} · ${depthWords(ext.depth, layers)}`;
 }
 
-export function HoverReadout({ image }: { image: ImageSummary }) {
-  const hover = useApp((s) => (s.hover?.imageId === image.id ? s.hover : null));
+/** The whole extent holding the hovered byte, asked from main once the pointer settles. */
+function useExtentAt(imageId: string, hover: Hover | null): ExtentAt | null {
   const [extent, setExtent] = useState<{ offset: number; at: ExtentAt } | null>(null);
-
   useEffect(() => {
     if (!hover) return;
     let live = true;
     // Waits for the pointer to settle: one extentAt per pause, not per mouse move.
     const timer = setTimeout(() => {
       transport()
-        .invoke('map.extentAt', { imageId: image.id, offset: hover.offset })
+        .invoke('map.extentAt', { imageId, offset: hover.offset })
         .then((at) => live && setExtent({ offset: hover.offset, at }))
         .catch(() => {});
     }, 40);
@@ -66,7 +67,15 @@ export function HoverReadout({ image }: { image: ImageSummary }) {
       live = false;
       clearTimeout(timer);
     };
-  }, [hover?.offset, image.id, hover]);
+  }, [hover?.offset, imageId, hover]);
+  return hover && extent && extent.at.offset <= hover.offset && hover.offset < extent.at.offset + extent.at.length ? extent.at : null;
+}
+
+export function HoverReadout({ imageId }: { imageId: string }) {
+  const hover = useApp((s) => (s.hover?.imageId === imageId ? s.hover : null));
+  const partitions = useApp((s) => selectPartitions(s, imageId));
+  const layers = useApp((s) => selectLayers(s, imageId));
+  const ext = useExtentAt(imageId, hover);
 
   if (!hover) {
     return (
@@ -76,8 +85,7 @@ export function HoverReadout({ image }: { image: ImageSummary }) {
     );
   }
   const bin = hover.bin;
-  const ext = extent && extent.at.offset <= hover.offset && hover.offset < extent.at.offset + extent.at.length ? extent.at : null;
-  const part = partitionAt(image.partitions, hover.offset);
+  const part = partitionAt(partitions ?? [], hover.offset);
   return (
     <div className="readout" data-testid="hover-readout">
       <span className="k">Offset</span>
@@ -92,7 +100,7 @@ export function HoverReadout({ image }: { image: ImageSummary }) {
       <span className="k">Extent</span>
       <span className="mono" data-testid="hover-extent">
         {ext
-          ? `${extentWords(ext, image)} · [${formatHex(ext.offset)}, ${formatHex(ext.offset + ext.length)}) · ${formatBytes(ext.length)}`
+          ? `${extentWords(ext, layers)} · [${formatHex(ext.offset)}, ${formatHex(ext.offset + ext.length)}) · ${formatBytes(ext.length)}`
           : '…'}
       </span>
       <span className="k">Partition</span>

@@ -1,9 +1,10 @@
 // What each colour of the map means, in the words nbdinfo uses, and for images with backing
 // files one tint per backing file (the colours the map paints, from the same palette).
-import type { ImageSummary } from '../../../shared/ipc.ts';
 import { useTheme } from '../app/theme.ts';
 import { backingCount, baseName } from '../format/layers.ts';
 import { PALETTES, backingColour, cssColour } from '../map/palette.ts';
+import { selectBackingSeen, selectLayers } from '../store/selectors.ts';
+import { useApp } from '../store/store.ts';
 
 const ITEMS: [string, string, string][] = [
   ['data', 'data', 'allocated data'],
@@ -14,8 +15,10 @@ const ITEMS: [string, string, string][] = [
   ['mixed', 'mixed', 'a pixel holding several kinds: stacked by bytes'],
 ];
 
-export function Legend({ image }: { image: ImageSummary }) {
-  const layers = backingCount(image.layers, image.totals.backing?.length);
+export function Legend({ imageId }: { imageId: string }) {
+  const files = useApp((s) => selectLayers(s, imageId));
+  const seen = useApp((s) => selectBackingSeen(s, imageId));
+  const layers = backingCount(files, seen);
   return (
     <div className="legend" data-testid="legend">
       {ITEMS.map(([cls, name, title]) => (
@@ -25,7 +28,7 @@ export function Legend({ image }: { image: ImageSummary }) {
         </span>
       ))}
       {Array.from({ length: layers }, (_, k) => {
-        const file = image.layers?.[k + 1];
+        const file = files?.[k + 1];
         return (
           <span key={`backing-${k + 1}`} title={`data held by backing file ${k + 1}${file ? `: ${file.path}` : ''}`} data-testid={`legend-backing-${k + 1}`}>
             <BackingSwatch layer={k + 1} />

@@ -1,92 +1,49 @@
-// A thin shell around MapRenderer: creates it on mount, feeds it the image's view, bins,
-// partitions and theme, and disposes it on unmount. View changes reach the renderer through a
-// store subscription, not through React renders.
+// A thin shell around a map canvas: creates its MapController (data wiring) and MapRenderer
+// (pixels) on mount, hands the renderer the theme's palette, and disposes both on unmount.
+// Views, bins and partitions reach the renderer through the controller, not through renders.
 import { useEffect, useRef } from 'react';
-import type { ImageSummary } from '../../../shared/ipc.ts';
 import { setActiveMap } from '../app/active-map.ts';
 import { useTheme } from '../app/theme.ts';
-import { BinsLoader, touches } from '../map/bins-loader.ts';
-import { binsFromReply } from '../map/bins.ts';
+import { MapController, type MapMode } from '../map/MapController.ts';
 import { MapRenderer } from '../map/MapRenderer.ts';
 import { PALETTES } from '../map/palette.ts';
-import { binsFor, centreOn, type View } from '../map/viewport.ts';
 import { useApp } from '../store/store.ts';
 import { transport } from '../transport/index.ts';
 
 interface Props {
-  image: ImageSummary;
-  mode: 'detail' | 'overview';
+  imageId: string;
+  mode: MapMode;
+  /** Told the canvas's width in device pixels (the header's bytes-per-pixel figure). */
+  onDeviceWidth?(width: number): void;
 }
 
-export function MapCanvas({ image, mode }: Props) {
+export function MapCanvas({ imageId, mode, onDeviceWidth }: Props) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const rendererRef = useRef<MapRenderer | null>(null);
   const theme = useTheme();
-  const id = image.id;
 
   useEffect(() => {
     const canvas = canvasRef.current!;
-    const app = useApp.getState;
-    const shown = (): View => (mode === 'overview' ? { start: 0, end: app().images.find((i) => i.id === id)?.size ?? 0 } : app().viewOf(id));
-    let loader: BinsLoader | null = null;
-    const want = () => {
-      const view = shown();
-      renderer.setView(view);
-      if (mode === 'overview') renderer.setWindow(app().viewOf(id));
-      loader?.want({ imageId: id, start: view.start, end: view.end, bins: binsFor(view, renderer.deviceWidth) });
-    };
-    const renderer = new MapRenderer(canvas, {
+    const controller = new MapController({
+      imageId,
       mode,
-      palette: PALETTES[theme],
-      onResize: () => want(),
-      onHover:
-        mode === 'detail'
-          ? (h) => app().setHover(h && h.bin ? { imageId: id, offset: h.offset, bin: h.bin } : null)
-          : undefined,
-      onZoom: mode === 'detail' ? (anchor, factor) => app().zoom(id, anchor, factor) : undefined,
-      onPan: mode === 'detail' ? (fraction) => app().pan(id, fraction) : undefined,
-      onClick:
-        mode === 'detail'
-          ? (offset) => app().select(id, offset)
-          : (offset) => app().setView(id, centreOn(app().viewOf(id), offset, shown().end)),
+      store: useApp,
+      transport: transport(),
+      onDeviceWidth,
+      createSurface: (input) => new MapRenderer(canvas, { mode, palette: PALETTES[theme], ...input }),
     });
-    rendererRef.current = renderer;
-    loader = new BinsLoader(
-      (w) => transport().invoke('map.bins', w),
-      (reply) => renderer.setBins(binsFromReply(reply)),
-      (e) => app().setError(`Reading the map: ${e.message}`),
-    );
-    if (mode === 'detail') setActiveMap(renderer);
-    renderer.setPartitions(app().images.find((i) => i.id === id)?.partitions ?? []);
-    want();
-    const unsubscribeView = useApp.subscribe((s, prev) => {
-      if (s.views[id] !== prev.views[id]) want();
-    });
-    const t = transport();
-    const unsubscribeChanged = t.on('map.changed', (e) => {
-      const view = shown();
-      if (e.imageId === id && touches(e.ranges, view.start, view.end)) loader!.refresh();
-    });
-    const unsubscribeScan = t.on('map.scanProgress', (e) => {
-      if (e.imageId === id) loader!.refresh();
-    });
-    const unsubscribeImages = t.on('images.changed', () => loader!.refresh());
+    rendererRef.current = controller.surface;
+    if (mode === 'detail') setActiveMap(controller.surface);
     return () => {
-      unsubscribeView();
-      unsubscribeChanged();
-      unsubscribeScan();
-      unsubscribeImages();
-      loader!.dispose();
-      renderer.dispose();
+      controller.dispose();
       if (mode === 'detail') setActiveMap(null);
       rendererRef.current = null;
     };
-    // The theme and partitions reach the renderer through the effects below, without
-    // recreating it.
-  }, [id, mode]);
+    // The theme reaches the renderer through the effect below, without recreating it;
+    // onDeviceWidth is a state setter.
+  }, [imageId, mode]);
 
   useEffect(() => rendererRef.current?.setPalette(PALETTES[theme]), [theme]);
-  useEffect(() => rendererRef.current?.setPartitions(image.partitions), [image.partitions]);
 
   return (
     <canvas

@@ -1,66 +1,93 @@
 // The allocation map: header with the visible range and zoom controls, the whole-disk
 // overview, the detail map, an offset axis, the legend and the hover readout.
-import type { ImageSummary } from '../../../shared/ipc.ts';
+import { useState } from 'react';
+import { shortcutText } from '../../../shared/commands.ts';
 import { exportMap, exportPng } from '../app/actions.ts';
+import { isMac } from '../app/shortcuts.ts';
 import { formatBytes, formatHex, formatPercent } from '../format/bytes.ts';
-import { bytesPerPixel } from '../map/viewport.ts';
+import { bytesPerPixel, type View } from '../map/viewport.ts';
+import { selectScan, selectSize, selectTitle } from '../store/selectors.ts';
 import { useApp } from '../store/store.ts';
 import { HoverReadout } from './HoverReadout.tsx';
 import { Legend } from './Legend.tsx';
 import { MapCanvas } from './MapCanvas.tsx';
 
-/** The detail map's width in device pixels, for the bytes-per-pixel figure. */
-function deviceWidth(): number {
-  return Number(document.querySelector<HTMLCanvasElement>('[data-testid="map-detail"]')?.width ?? 1000);
-}
+/** Before the detail map has measured itself. */
+const DEFAULT_DEVICE_WIDTH = 1000;
 
-export function MapPanel({ image }: { image: ImageSummary }) {
-  const view = useApp((s) => s.views[image.id]) ?? { start: 0, end: image.size };
-  const zoom = useApp((s) => s.zoom);
-  const reset = useApp((s) => s.resetView);
-  const span = view.end - view.start;
-  const whole = view.start === 0 && view.end === image.size;
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => view.start + f * span);
+export function MapPanel({ imageId }: { imageId: string }) {
+  const size = useApp((s) => selectSize(s, imageId)) ?? 0;
+  const stored = useApp((s) => s.views[imageId]);
+  const [deviceWidth, setDeviceWidth] = useState(DEFAULT_DEVICE_WIDTH);
+  const view = stored ?? { start: 0, end: size };
+  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => view.start + f * (view.end - view.start));
   return (
     <section className="card" aria-label="Allocation map">
       <div className="map-head">
         <h2 style={{ margin: 0 }}>Allocation map</h2>
-        <span className="range" data-testid="view-range">
-          {formatHex(view.start)}–{formatHex(view.end)} · {formatBytes(span)}
-          {whole ? '' : ` · ${(image.size / span).toFixed(image.size / span < 10 ? 1 : 0)}×`}
-          {' · '}
-          {formatBytes(Math.max(1, Math.round(bytesPerPixel(view, deviceWidth()))))}/px
-        </span>
-        {!image.scan.complete && !image.scan.error && (
-          <span className="pill" data-testid="map-scanning" title="Regions not scanned yet are hatched">
-            scanning {formatPercent(image.scan.done, image.scan.total)}
-          </span>
-        )}
-        <button className="btn icon" title="Zoom in (+)" onClick={() => zoom(image.id, 0.5, 0.5)} data-testid="zoom-in">
-          +
-        </button>
-        <button className="btn icon" title="Zoom out (−)" onClick={() => zoom(image.id, 0.5, 2)} data-testid="zoom-out">
-          −
-        </button>
-        <button className="btn small" title="Whole disk (0)" onClick={() => reset(image.id)} disabled={whole}>
-          Whole disk
-        </button>
-        <ExportMenu image={image} />
+        <ViewRange view={view} size={size} deviceWidth={deviceWidth} />
+        <ScanPill imageId={imageId} />
+        <ZoomButtons imageId={imageId} whole={view.start === 0 && view.end === size} />
+        <ExportMenu imageId={imageId} />
       </div>
-      <MapCanvas image={image} mode="overview" />
-      <MapCanvas image={image} mode="detail" />
+      <MapCanvas imageId={imageId} mode="overview" />
+      <MapCanvas imageId={imageId} mode="detail" onDeviceWidth={setDeviceWidth} />
       <div className="axis" aria-hidden>
         {ticks.map((t, k) => (
           <span key={k}>{formatBytes(Math.round(t))}</span>
         ))}
       </div>
-      <HoverReadout image={image} />
-      <Legend image={image} />
+      <HoverReadout imageId={imageId} />
+      <Legend imageId={imageId} />
     </section>
   );
 }
 
-function ExportMenu({ image }: { image: ImageSummary }) {
+function ViewRange({ view, size, deviceWidth }: { view: View; size: number; deviceWidth: number }) {
+  const span = view.end - view.start;
+  const whole = view.start === 0 && view.end === size;
+  return (
+    <span className="range" data-testid="view-range">
+      {formatHex(view.start)}–{formatHex(view.end)} · {formatBytes(span)}
+      {whole ? '' : ` · ${(size / span).toFixed(size / span < 10 ? 1 : 0)}×`}
+      {' · '}
+      {formatBytes(Math.max(1, Math.round(bytesPerPixel(view, deviceWidth))))}/px
+    </span>
+  );
+}
+
+/** The one part of the panel that scan progress re-renders. */
+function ScanPill({ imageId }: { imageId: string }) {
+  const scan = useApp((s) => selectScan(s, imageId));
+  if (!scan || scan.complete || scan.error) return null;
+  return (
+    <span className="pill" data-testid="map-scanning" title="Regions not scanned yet are hatched">
+      scanning {formatPercent(scan.done, scan.total)}
+    </span>
+  );
+}
+
+function ZoomButtons({ imageId, whole }: { imageId: string; whole: boolean }) {
+  const zoom = useApp((s) => s.zoom);
+  const reset = useApp((s) => s.resetView);
+  const mac = isMac();
+  return (
+    <>
+      <button className="btn icon" title={`Zoom in (${shortcutText('zoom-in', mac)})`} onClick={() => zoom(imageId, 0.5, 0.5)} data-testid="zoom-in">
+        +
+      </button>
+      <button className="btn icon" title={`Zoom out (${shortcutText('zoom-out', mac)})`} onClick={() => zoom(imageId, 0.5, 2)} data-testid="zoom-out">
+        −
+      </button>
+      <button className="btn small" title={`Whole disk (${shortcutText('zoom-reset', mac)})`} onClick={() => reset(imageId)} disabled={whole}>
+        Whole disk
+      </button>
+    </>
+  );
+}
+
+function ExportMenu({ imageId }: { imageId: string }) {
+  const title = useApp((s) => selectTitle(s, imageId)) ?? '';
   return (
     <select
       className="btn small"
@@ -70,8 +97,8 @@ function ExportMenu({ image }: { image: ImageSummary }) {
       onChange={(e) => {
         const v = e.target.value;
         e.target.value = '';
-        if (v === 'png') void exportPng(image.title);
-        else if (v === 'nbdinfo-json' || v === 'qemu-img-json' || v === 'csv') void exportMap(image.id, v);
+        if (v === 'png') void exportPng(title);
+        else if (v === 'nbdinfo-json' || v === 'qemu-img-json' || v === 'csv') void exportMap(imageId, v);
       }}
     >
       <option value="" disabled>

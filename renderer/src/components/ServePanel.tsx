@@ -1,19 +1,16 @@
 // Serving: settings, one start/stop button, the URIs with copy buttons, connected clients.
-import type { ImageSummary } from '../../../shared/ipc.ts';
+import type { ClientInfo, ExportState } from '../../../shared/ipc.ts';
 import { startServing, stopServing } from '../app/actions.ts';
 import { formatBytes } from '../format/bytes.ts';
+import { selectExport } from '../store/selectors.ts';
 import { exportOf } from '../store/server-slice.ts';
 import { useApp } from '../store/store.ts';
 
-export function ServePanel({ image }: { image: ImageSummary }) {
-  const status = useApp((s) => s.status);
-  const settings = useApp((s) => s.settings);
-  const edit = useApp((s) => s.editSettings);
+export function ServePanel({ imageId }: { imageId: string }) {
+  const running = useApp((s) => exportOf(s.status, imageId));
+  const stale = useApp((s) => selectExport(s, imageId));
   const busy = useApp((s) => s.busy);
-  const clients = useApp((s) => s.clients);
-  const served = exportOf(status, image.id) ?? image.export;
-  const running = !!exportOf(status, image.id);
-  const mine = clients.filter((c) => c.imageId === image.id || (served && c.exportName === served.exportName));
+  const served = running ?? stale;
   return (
     <div className="section" aria-label="Serving" data-testid="serve-panel">
       <h2>
@@ -24,82 +21,106 @@ export function ServePanel({ image }: { image: ImageSummary }) {
           </span>
         </span>
       </h2>
-      <fieldset disabled={running || busy} style={{ border: 'none', padding: 0, margin: 0 }}>
-        <div className="field">
-          <label htmlFor="serve-host">Bind address</label>
-          <input id="serve-host" className="input mono" value={settings.host} onChange={(e) => edit({ host: e.target.value })} />
-        </div>
-        <div className="field">
-          <label htmlFor="serve-port">Port</label>
-          <input id="serve-port" className="input mono" value={settings.port} placeholder="0 = any free port" onChange={(e) => edit({ port: e.target.value })} />
-        </div>
-        <div className="field">
-          <label htmlFor="serve-export">Export name</label>
-          <input id="serve-export" className="input mono" value={settings.exportName} placeholder="(default export)" onChange={(e) => edit({ exportName: e.target.value })} />
-        </div>
-        <div className="field">
-          <label htmlFor="serve-socket">Unix socket</label>
-          <input id="serve-socket" className="input mono" value={settings.socketPath} placeholder="optional, e.g. /tmp/bs.sock" onChange={(e) => edit({ socketPath: e.target.value })} />
-        </div>
-        <div className="field">
-          <span />
-          <label className="check">
-            <input type="checkbox" checked={settings.writable} onChange={(e) => edit({ writable: e.target.checked })} data-testid="serve-writable" />
-            Writable (clients may change the image)
-          </label>
-        </div>
-      </fieldset>
+      <ServeSettingsForm disabled={!!running || busy} />
       <div style={{ display: 'flex', gap: 8, margin: '6px 0 10px' }}>
         {running ? (
-          <button className="btn danger" disabled={busy} onClick={() => void stopServing(image.id)} data-testid="serve-stop">
+          <button className="btn danger" disabled={busy} onClick={() => void stopServing(imageId)} data-testid="serve-stop">
             ■ Stop serving
           </button>
         ) : (
-          <button className="btn primary" disabled={busy} onClick={() => void startServing(image.id)} data-testid="serve-start">
+          <button className="btn primary" disabled={busy} onClick={() => void startServing(imageId)} data-testid="serve-start">
             ▶ Start serving
           </button>
         )}
       </div>
-      {running && served && (
-        <>
-          <Uri label="TCP" uri={served.uri} testId="serve-uri" />
-          {served.unixUri && <Uri label="Unix" uri={served.unixUri} testId="serve-unix-uri" />}
-          <div className="faint" style={{ fontSize: 11, margin: '2px 0 8px' }}>
-            Try <code>nbdinfo --map {served.uri}</code>
-          </div>
-        </>
-      )}
+      {running && served && <ServedUris served={served} />}
+      <Clients imageId={imageId} served={served} />
+    </div>
+  );
+}
+
+function ServeSettingsForm({ disabled }: { disabled: boolean }) {
+  const settings = useApp((s) => s.settings);
+  const edit = useApp((s) => s.editSettings);
+  return (
+    <fieldset disabled={disabled} style={{ border: 'none', padding: 0, margin: 0 }}>
+      <div className="field">
+        <label htmlFor="serve-host">Bind address</label>
+        <input id="serve-host" className="input mono" value={settings.host} onChange={(e) => edit({ host: e.target.value })} />
+      </div>
+      <div className="field">
+        <label htmlFor="serve-port">Port</label>
+        <input id="serve-port" className="input mono" value={settings.port} placeholder="0 = any free port" onChange={(e) => edit({ port: e.target.value })} />
+      </div>
+      <div className="field">
+        <label htmlFor="serve-export">Export name</label>
+        <input id="serve-export" className="input mono" value={settings.exportName} placeholder="(default export)" onChange={(e) => edit({ exportName: e.target.value })} />
+      </div>
+      <div className="field">
+        <label htmlFor="serve-socket">Unix socket</label>
+        <input id="serve-socket" className="input mono" value={settings.socketPath} placeholder="optional, e.g. /tmp/bs.sock" onChange={(e) => edit({ socketPath: e.target.value })} />
+      </div>
+      <div className="field">
+        <span />
+        <label className="check">
+          <input type="checkbox" checked={settings.writable} onChange={(e) => edit({ writable: e.target.checked })} data-testid="serve-writable" />
+          Writable (clients may change the image)
+        </label>
+      </div>
+    </fieldset>
+  );
+}
+
+function ServedUris({ served }: { served: ExportState }) {
+  return (
+    <>
+      <Uri label="TCP" uri={served.uri} testId="serve-uri" />
+      {served.unixUri && <Uri label="Unix" uri={served.unixUri} testId="serve-unix-uri" />}
+      <div className="faint" style={{ fontSize: 11, margin: '2px 0 8px' }}>
+        Try <code>nbdinfo --map {served.uri}</code>
+      </div>
+    </>
+  );
+}
+
+function Clients({ imageId, served }: { imageId: string; served: ExportState | undefined }) {
+  const clients = useApp((s) => s.clients);
+  const mine = clients.filter((c) => c.imageId === imageId || (served && c.exportName === served.exportName));
+  return (
+    <>
       <h2 style={{ marginTop: 12 }}>
         Clients <span className="right faint">{mine.length}</span>
       </h2>
-      {mine.length === 0 ? (
-        <div className="faint">No one is connected.</div>
-      ) : (
-        <table className="grid" data-testid="clients">
-          <thead>
-            <tr>
-              <th>Address · chain</th>
-              <th className="num">Reqs</th>
-              <th className="num">Read</th>
-              <th className="num">Written</th>
-            </tr>
-          </thead>
-          <tbody>
-            {mine.map((c) => (
-              <tr key={c.id} title={`connected ${new Date(c.since).toLocaleTimeString()}`}>
-                <td className="mono" title={c.chainLabel}>
-                  {c.remote}
-                  <div className="faint" style={{ fontSize: 10.5 }}>{c.chainLabel}</div>
-                </td>
-                <td className="num">{c.requests}</td>
-                <td className="num">{formatBytes(c.bytesRead)}</td>
-                <td className="num">{formatBytes(c.bytesWritten)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-    </div>
+      {mine.length === 0 ? <div className="faint">No one is connected.</div> : <ClientTable clients={mine} />}
+    </>
+  );
+}
+
+function ClientTable({ clients }: { clients: ClientInfo[] }) {
+  return (
+    <table className="grid" data-testid="clients">
+      <thead>
+        <tr>
+          <th>Address · chain</th>
+          <th className="num">Reqs</th>
+          <th className="num">Read</th>
+          <th className="num">Written</th>
+        </tr>
+      </thead>
+      <tbody>
+        {clients.map((c) => (
+          <tr key={c.id} title={`connected ${new Date(c.since).toLocaleTimeString()}`}>
+            <td className="mono" title={c.chainLabel}>
+              {c.remote}
+              <div className="faint" style={{ fontSize: 10.5 }}>{c.chainLabel}</div>
+            </td>
+            <td className="num">{c.requests}</td>
+            <td className="num">{formatBytes(c.bytesRead)}</td>
+            <td className="num">{formatBytes(c.bytesWritten)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
 

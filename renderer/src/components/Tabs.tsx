@@ -1,43 +1,51 @@
 // One tab per open image; a green dot marks images being served.
+import { useShallow } from 'zustand/react/shallow';
 import { closeImage } from '../app/actions.ts';
+import { selectImageIds, selectTabLabel } from '../store/selectors.ts';
 import { exportOf } from '../store/server-slice.ts';
 import { useApp } from '../store/store.ts';
 
 export function Tabs() {
-  const images = useApp((s) => s.images);
-  const activeId = useApp((s) => s.activeId);
-  const setActive = useApp((s) => s.setActive);
-  const status = useApp((s) => s.status);
+  const ids = useApp(useShallow(selectImageIds));
   return (
     <nav className="tabs" role="tablist" aria-label="Open images">
-      {images.length === 0 && <span className="tabs-empty">No image open</span>}
-      {images.map((img) => (
-        <div
-          key={img.id}
-          role="tab"
-          tabIndex={0}
-          aria-selected={img.id === activeId}
-          className={`tab${img.id === activeId ? ' active' : ''}`}
-          title={img.path ?? img.uri ?? img.title}
-          data-testid="image-tab"
-          onClick={() => setActive(img.id)}
-          onAuxClick={(e) => e.button === 1 && void closeImage(img.id)}
-          onKeyDown={(e) => e.key === 'Enter' && setActive(img.id)}
-        >
-          <span className={`dot${exportOf(status, img.id) ? ' serving' : ''}`} />
-          {img.title}
-          <button
-            className="close"
-            aria-label={`Close ${img.title}`}
-            onClick={(e) => {
-              e.stopPropagation();
-              void closeImage(img.id);
-            }}
-          >
-            ×
-          </button>
-        </div>
+      {ids.length === 0 && <span className="tabs-empty">No image open</span>}
+      {ids.map((id) => (
+        <Tab key={id} imageId={id} />
       ))}
     </nav>
+  );
+}
+
+function Tab({ imageId }: { imageId: string }) {
+  const { title, tip } = useApp(useShallow((s) => selectTabLabel(s, imageId)));
+  const active = useApp((s) => s.activeId === imageId);
+  const serving = useApp((s) => !!exportOf(s.status, imageId));
+  const setActive = useApp((s) => s.setActive);
+  return (
+    <div
+      role="tab"
+      tabIndex={0}
+      aria-selected={active}
+      className={`tab${active ? ' active' : ''}`}
+      title={tip}
+      data-testid="image-tab"
+      onClick={() => setActive(imageId)}
+      onAuxClick={(e) => e.button === 1 && void closeImage(imageId)}
+      onKeyDown={(e) => e.key === 'Enter' && setActive(imageId)}
+    >
+      <span className={`dot${serving ? ' serving' : ''}`} />
+      {title}
+      <button
+        className="close"
+        aria-label={`Close ${title}`}
+        onClick={(e) => {
+          e.stopPropagation();
+          void closeImage(imageId);
+        }}
+      >
+        ×
+      </button>
+    </div>
   );
 }

@@ -1,66 +1,85 @@
 // Brand, the open field (path or nbd:// URI), Browse (Electron), Demo and the recent list.
-import { useState } from 'react';
+import { useState, type RefObject } from 'react';
 import { openDemo, openTyped, openWithDialog } from '../app/actions.ts';
 import { useApp } from '../store/store.ts';
 
-export function Toolbar({ nativeDialogs }: { nativeDialogs: boolean }) {
-  const [text, setText] = useState('');
-  const recent = useApp((s) => s.recent);
+interface Props {
+  nativeDialogs: boolean;
+  /** The open field, which the open commands focus. */
+  openField: RefObject<HTMLInputElement | null>;
+}
+
+export function Toolbar({ nativeDialogs, openField }: Props) {
   return (
     <header className="toolbar">
       <div className="brand">
         <span className="brand-mark" aria-hidden />
         Blockscope
       </div>
-      <form
-        className="open-bar"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void openTyped(text);
-        }}
-      >
-        <input
-          className="input"
-          data-testid="open-input"
-          placeholder="Image path or nbd:// URI — or drop a file here"
-          value={text}
-          onChange={(e) => setText(e.target.value)}
-          spellCheck={false}
-        />
-        <button className="btn primary" type="submit" disabled={!text.trim()}>
-          Open
-        </button>
-        {nativeDialogs && (
-          <button className="btn" type="button" onClick={() => void openWithDialog()}>
-            Browse…
-          </button>
-        )}
-      </form>
-      <select
-        className="btn"
-        style={{ maxWidth: 180 }}
-        value=""
-        aria-label="Recent images"
-        disabled={recent.length === 0}
-        onChange={(e) => {
-          if (e.target.value) void openTyped(e.target.value);
-        }}
-      >
-        <option value="" disabled>
-          Recent ({recent.length})
-        </option>
-        {recent.map((r) => {
-          const target = r.path ?? r.uri ?? '';
-          return (
-            <option key={target} value={target} title={target}>
-              {r.title} — {target}
-            </option>
-          );
-        })}
-      </select>
+      <OpenBar nativeDialogs={nativeDialogs} openField={openField} />
+      <RecentImages />
       <button className="btn" onClick={() => void openDemo()} data-testid="open-demo">
         Demo image
       </button>
     </header>
+  );
+}
+
+function OpenBar({ nativeDialogs, openField }: Props) {
+  const [text, setText] = useState('');
+  return (
+    <form
+      className="open-bar"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void openTyped(text);
+      }}
+    >
+      <input
+        ref={openField}
+        className="input"
+        data-testid="open-input"
+        placeholder="Image path or nbd:// URI — or drop a file here"
+        value={text}
+        onChange={(e) => setText(e.target.value)}
+        spellCheck={false}
+      />
+      <button className="btn primary" type="submit" disabled={!text.trim()}>
+        Open
+      </button>
+      {nativeDialogs && (
+        <button className="btn" type="button" onClick={() => void openWithDialog()}>
+          Browse…
+        </button>
+      )}
+    </form>
+  );
+}
+
+function RecentImages() {
+  const recent = useApp((s) => s.recent);
+  return (
+    <select
+      className="btn"
+      style={{ maxWidth: 180 }}
+      value=""
+      aria-label="Recent images"
+      disabled={recent.length === 0}
+      onChange={(e) => {
+        if (e.target.value) void openTyped(e.target.value);
+      }}
+    >
+      <option value="" disabled>
+        Recent ({recent.length})
+      </option>
+      {recent.map((r) => {
+        const target = r.path ?? r.uri ?? '';
+        return (
+          <option key={target} value={target} title={target}>
+            {r.title} — {target}
+          </option>
+        );
+      })}
+    </select>
   );
 }

@@ -32,7 +32,3 @@ export function formatPercent(part: number, whole: number): string {
   if (p > 0 && p < 0.1) return '<0.1%';
   return `${p.toFixed(p >= 10 || p === 0 ? 0 : 1)}%`;
 }
-
-export function formatRate(bytesPerSecond: number): string {
-  return `${formatBytes(bytesPerSecond)}/s`;
-}

@@ -52,11 +52,6 @@ export function binAtColumn(x: number, width: number, count: number): number {
   return Math.min(count - 1, Math.floor((x * count) / width));
 }
 
-/** First column of bin i: the inverse of binAtColumn. */
-export function columnOfBin(i: number, width: number, count: number): number {
-  return Math.ceil((i * width) / count);
-}
-
 export interface PaintTarget {
   data: Uint8ClampedArray;
   width: number;
