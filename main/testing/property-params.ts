@@ -24,7 +24,7 @@ export function propertyParams<T = unknown>(runs: number): Parameters<T> {
     seed: envNumber('BLOCKSCOPE_FUZZ_SEED') ?? DEFAULT_SEED,
     numRuns: envNumber('BLOCKSCOPE_FUZZ_RUNS') ?? runs,
     interruptAfterTimeLimit: envNumber('BLOCKSCOPE_FUZZ_SECONDS') ? envNumber('BLOCKSCOPE_FUZZ_SECONDS')! * 1000 : undefined,
-    verbose: 1,
+    verbose: 0,
   };
 }
 
