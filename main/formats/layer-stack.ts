@@ -3,7 +3,8 @@
 // any layer supplies is DATA, so clients such as qemu-img convert never skip it as zeroes.
 // Which layer holds each range is reported separately (qemu:allocation-depth).
 import { EXTENT_HOLE_ZERO, EXTENT_ZERO, type Extent } from '../../shared/extents.ts';
-import type { ImageLayer } from './layer.ts';
+import { BlockError } from '../backend/errors.ts';
+import type { ImageLayer, LayerRun } from './layer.ts';
 
 /** qemu:allocation-depth: 0 = no layer holds the range, 1 = the top image, 2 = its backing file, ... */
 export interface DepthExtent {
@@ -56,7 +57,7 @@ export class LayerStack {
     // A backing file shorter than the image above it reads as zeroes past its end.
     const inside = Math.min(end, layer.size);
     if (offset < inside) {
-      for (const run of await layer.status(offset, inside - offset)) {
+      for (const run of await layerStatus(layer, offset, inside - offset)) {
         if (run.present) out.push({ offset: run.offset, length: run.length, flags: run.flags, depth: index + 1 });
         else if (index + 1 < this.layers.length) await this.resolveFrom(index + 1, run.offset, run.length, out);
         else out.push({ offset: run.offset, length: run.length, flags: EXTENT_HOLE_ZERO, depth: 0 });
@@ -71,7 +72,7 @@ export class LayerStack {
     const inside = Math.max(0, Math.min(buf.length, layer.size - offset));
     buf.fill(0, inside);
     if (inside === 0) return;
-    for (const run of await layer.status(offset, inside)) {
+    for (const run of await layerStatus(layer, offset, inside)) {
       const piece = buf.subarray(run.offset - offset, run.offset - offset + run.length);
       if (!run.present) {
         if (index + 1 < this.layers.length) await this.readFrom(index + 1, piece, run.offset);
@@ -83,6 +84,24 @@ export class LayerStack {
       }
     }
   }
+}
+
+/**
+ * A layer's status, checked to tile the range exactly. Every plugin answer is built from
+ * these runs without REQ_ONE, so the backend takes whatever they leave uncovered at the end
+ * for a hole: a layer that stopped short would make data read and map as zeroes.
+ */
+async function layerStatus(layer: ImageLayer, offset: number, count: number): Promise<LayerRun[]> {
+  const runs = await layer.status(offset, count);
+  let pos = offset;
+  for (const run of runs) {
+    if (run.offset !== pos || !(run.length > 0)) break;
+    pos += run.length;
+  }
+  if (pos !== offset + count) {
+    throw new BlockError('EIO', `${layer.path}: internal error: the ${layer.format} status of ${count} bytes at ${offset} does not cover them (it breaks off at ${pos})`);
+  }
+  return runs;
 }
 
 function coalesce(list: Resolved[], key: (r: Resolved) => number): Resolved[] {

@@ -5,7 +5,7 @@
 import { stat } from 'node:fs/promises';
 import { EXTENT_DATA, EXTENT_HOLE_ZERO, EXTENT_ZERO } from '../../../shared/extents.ts';
 import { BlockError } from '../../backend/errors.ts';
-import { decompressBounded } from '../decompress.ts';
+import { decompressBounded, describePiece } from '../decompress.ts';
 import { HostDataIndex } from '../host-allocation.ts';
 import { ImageFile } from '../image-file.ts';
 import { RunBuilder, type BackingReference, type ImageLayer, type LayerCaches, type LayerRun } from '../layer.ts';
@@ -144,7 +144,9 @@ export class Qcow2Layer implements ImageLayer {
     const allocated = host !== 0 || (this.header.hasDataFile && (hi & COPIED) !== 0);
     if (allocated) this.checkAligned(host, clusterStart);
     if (!this.header.extendedL2) {
-      if (lo & ZERO_FLAG) b.push(from, to - from, true, allocated ? EXTENT_ZERO : EXTENT_HOLE_ZERO);
+      // qemu takes a zero entry with offset 0 for a plain zero cluster even when COPIED is
+      // set: the COPIED rule for offset 0 only applies to data (and to subclusters below).
+      if (lo & ZERO_FLAG) b.push(from, to - from, true, host !== 0 ? EXTENT_ZERO : EXTENT_HOLE_ZERO);
       else if (allocated) this.pushData(b, from, to - from, host + (from - clusterStart));
       else b.absent(from, to - from);
       return;
@@ -245,13 +247,13 @@ export class Qcow2Layer implements ImageLayer {
     const x = 62 - (bits - 8);
     const host = (hi & ((1 << (x - 32)) - 1)) * TWO_32 + (lo >>> 0);
     const sectors = ((hi >>> (x - 32)) & ((1 << (bits - 8)) - 1)) + 1;
-    const where = `${this.path}: compressed cluster at guest offset ${guest}`;
-    if (host >= this.file.size) throw new BlockError('EIO', `${where} points past the end of the file (host offset ${host})`);
+    const piece = { image: this.path, unit: 'cluster', guestOffset: guest, hostOffset: host };
+    if (host >= this.file.size) throw new BlockError('EIO', `${describePiece(piece)} points past the end of the file (${this.file.size} bytes): the image is corrupt`);
     // The sector count may round past the end of the file; the stream itself ends earlier.
     const length = Math.min(sectors * 512 - (host % 512), this.file.size - host);
     return this.caches.clusters.get(`${this.path}#z${host}`, async () => {
       const input = await this.file.read(host, length, 'compressed cluster');
-      return decompressBounded(this.header.compression, input, this.clusterSize, this.clusterSize, where);
+      return decompressBounded(this.header.compression, input, this.clusterSize, this.clusterSize, piece);
     });
   }
 

@@ -117,3 +117,20 @@ describe.each(cases)('qcow2 $name', (c) => {
     }
   });
 });
+
+// Found by qcow2.prop.test.ts: a zero cluster whose entry keeps host offset 0 (the first
+// cluster of an external data file) is a plain zero cluster to qemu, whatever its COPIED
+// bit says; only a data cluster at offset 0 needs COPIED to count as allocated.
+test.each(['on', 'off'])('a zeroed cluster at data-file offset 0 maps as qemu maps it (data_file_raw=%s)', async (raw) => {
+  const file = tmp.file(`zero-at-0-${raw}.qcow2`);
+  qemuImg('create', '-q', '-f', 'qcow2', '-o', `data_file=${tmp.file(`zero-at-0-${raw}.bin`)},data_file_raw=${raw}`, file, '1M');
+  qemuIo(file, 'qcow2', 'write -P 1 0 128k', 'write -z 0 128k');
+  const image = await openImagePlugin(qcow2Plugin, file);
+  try {
+    const map = await image.map();
+    expect(map).toEqual(qemuChainMap(file, 'qcow2'));
+    expect(map.slice(0, 2)).toEqual([[0, 65536, 3], [65536, 65536, 2]]);
+  } finally {
+    await image.close();
+  }
+});

@@ -44,8 +44,9 @@ export class VhdLayer implements ImageLayer {
 
   async status(offset: number, count: number): Promise<LayerRun[]> {
     // Every sector of a fixed disk is allocated in the format; a host hole just reads as
-    // zero there (qemu reports the same: zero, not a hole).
-    if (this.layout instanceof HostAllocation) return hostStatus(this.layout, offset, count, 0, EXTENT_ZERO);
+    // zero there (qemu reports the same: zero, not a hole). Guest bytes sit at the same
+    // offset in the file, so the host range asked about is the guest range itself.
+    if (this.layout instanceof HostAllocation) return hostStatus(this.layout, offset, count, offset, EXTENT_ZERO);
     // Unlike for a fixed disk, qemu does not ask the host file about dynamic blocks.
     return statusOf(await this.layout.map(offset, count));
   }

@@ -1,12 +1,12 @@
-import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTempDir, qemuImg, qemuIo, qemuMap, qemuRawBytes, qemuVirtualSize, readAt, sha256, writeAt } from '../qemu-oracle.ts';
 import { openImageChain } from '../backing.ts';
 import { detectImage } from '../detect.ts';
-import { bytesAndMap, chainContents } from '../layered-testing.ts';
+import { readAll } from '../../backend/testing.ts';
+import { bytesAndMap, chainContents, openImagePlugin } from '../layered-testing.ts';
 import { vhdPlugin } from './index.ts';
-import { vhdChecksum } from './structures.ts';
+import { editFooter, makeDifferencing } from './vhd-testing.ts';
 
 const tmp = makeTempDir('vhd');
 afterAll(() => tmp.remove());
@@ -20,29 +20,6 @@ function dynamicVhd(name: string, size: string, ...writes: string[]): string {
   if (writes.length > 0) qemuIo(image, 'vpc', ...writes);
   return image;
 }
-
-
-
-/** Edit the footer and keep its checksum right, in the trailer and (dynamic disks) at offset 0. */
-function editFooter(image: string, edit: (footer: Buffer) => void, copies: ('tail' | 'head')[] = ['tail', 'head']): void {
-  const size = statSync(image).size;
-  for (const where of copies) {
-    const at = where === 'tail' ? size - 512 : 0;
-    const footer = readAt(image, at, 512);
-    edit(footer);
-    footer.writeUInt32BE(vhdChecksum(footer, 64), 64);
-    writeAt(image, at, footer);
-  }
-}
-
-function editDynamicHeader(image: string, edit: (header: Buffer) => void): void {
-  const headerAt = Number(readAt(image, 0, 512).readBigUInt64BE(16));
-  const header = readAt(image, headerAt, 1024);
-  edit(header);
-  header.writeUInt32BE(vhdChecksum(header, 36), 36);
-  writeAt(image, headerAt, header);
-}
-
 
 describe('vhd dynamic', () => {
   const image = dynamicVhd('dyn.vhd', '64M', 'write -P 0xab 0 64k', 'write -P 0x11 5M 3M', 'write -P 0x22 20M 512');
@@ -122,6 +99,44 @@ describe('vhd fixed', () => {
   });
 });
 
+describe('vhd fixed made from a sparse raw file', () => {
+  // Data at 0, 1M and near the end with host holes between: a read or a status query that
+  // starts anywhere but 0 must ask the host file about its own range, not about [0, count).
+  const raw = tmp.file('holey.raw');
+  writeFileSync(raw, Buffer.alloc(0));
+  truncateSync(raw, 4 * MiB);
+  qemuIo(raw, 'raw', 'write -P 0x11 0 64k', 'write -P 0x22 1M 100k', 'write -P 0x33 4032k 64k');
+  const image = tmp.file('holey-fixed.vhd');
+  qemuImg('convert', '-f', 'raw', '-O', 'vpc', '-o', 'subformat=fixed', raw, image);
+  const expected = qemuRawBytes(image, 'vpc', tmp.file('holey-fixed.raw'));
+
+  it.each([
+    [MiB, 256 * 1024],
+    [MiB - 4096, 256 * 1024],
+    [4032 * 1024 - 511, 70 * 1024],
+    [12345, 2 * MiB],
+  ])('reads [%i, +%i) as qemu does', async (offset, length) => {
+    const opened = await openImagePlugin(vhdPlugin, image);
+    try {
+      const bytes = await readAll(opened.chain, offset, length);
+      expect(sha256(bytes)).toBe(sha256(expected.subarray(offset, offset + length)));
+    } finally {
+      await opened.close();
+    }
+  });
+
+  it('reports the data at 1M as data when asked from 1M', async () => {
+    const opened = await openImagePlugin(vhdPlugin, image);
+    try {
+      const extents = await opened.chain.top.extents(MiB, MiB, 0);
+      expect(extents[0]).toEqual({ offset: MiB, length: 100 * 1024, flags: 0 });
+      expect(extents[1]).toMatchObject({ offset: MiB + 100 * 1024, flags: 2 });
+    } finally {
+      await opened.close();
+    }
+  });
+});
+
 describe('vhd virtual size', () => {
   it('uses the current-size field for images qemu made with force_size (creator qem2)', async () => {
     const source = dynamicVhd('fs-src.vhd', '10M');
@@ -168,32 +183,6 @@ describe('vhd damaged footer', () => {
     await expect(openVhd(image)).rejects.toThrow(`${image}: no VHD footer`);
   });
 });
-
-/**
- * qemu cannot create differencing VHDs, so the test turns a dynamic one into a child:
- * footer disk type 4 (both copies), the parent's unique id and name in the dynamic header,
- * and a W2ru (relative UTF-16LE path) locator whose data takes the place of the old trailer,
- * with the footer appended after it.
- */
-function makeDifferencing(child: string, parent: string, parentRef: string): void {
-  const parentId = readAt(parent, statSync(parent).size - 512, 512).subarray(68, 84);
-  const trailerAt = statSync(child).size - 512;
-  const footer = readAt(child, trailerAt, 512);
-  const locator = Buffer.alloc(512);
-  const refBytes = Buffer.from(parentRef, 'utf16le');
-  refBytes.copy(locator);
-  writeAt(child, trailerAt, locator);
-  writeAt(child, trailerAt + 512, footer);
-  editFooter(child, (f) => f.writeUInt32BE(4, 60));
-  editDynamicHeader(child, (h) => {
-    parentId.copy(h, 40);
-    Buffer.from(path.basename(parent), 'utf16le').swap16().copy(h, 64);
-    h.write('W2ru', 576, 'latin1');
-    h.writeUInt32BE(1, 580);
-    h.writeUInt32BE(refBytes.length, 584);
-    h.writeBigUInt64BE(BigInt(trailerAt), 592);
-  });
-}
 
 describe('vhd differencing', () => {
   const parent = dynamicVhd('base.vhd', '8M', 'write -P 0xa1 0 4M');

@@ -147,16 +147,24 @@ export class VhdxLayer implements ImageLayer {
         appendMapped(runs, { kind: 'zero', offset: from, length, allocated: host !== 0 });
         return;
       case FULLY_PRESENT:
-        this.checkHost(block, host, this.g.blockSize);
+        this.checkHost(block, host, this.blockBytes(blockStart));
         appendMapped(runs, { kind: 'data', offset: from, length, hostOffset: host + (from - blockStart) });
         return;
       case PARTIALLY_PRESENT:
         if (!this.g.hasParent) throw new BlockError('EIO', `${this.path}: block ${block} is partially present in a disk without a parent`);
-        this.checkHost(block, host, this.g.blockSize);
+        this.checkHost(block, host, this.blockBytes(blockStart));
         return this.mapPartial(runs, block, blockStart, from, to, host);
       default:
         throw new BlockError('EIO', `${this.path}: BAT entry of block ${block} has unknown state ${state}`);
     }
+  }
+
+  /**
+   * Guest bytes in the block at `blockStart`: the last block of a disk that is not a block
+   * multiple is partial, and qemu stores only that much of it (a fixed image ends there).
+   */
+  private blockBytes(blockStart: number): number {
+    return Math.min(this.g.blockSize, this.size - blockStart);
   }
 
   private checkHost(block: number, host: number, length: number): void {

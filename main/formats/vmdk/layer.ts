@@ -123,7 +123,7 @@ async function openDescriptorExtents(path: string, desc: VmdkDescriptor, caches:
         hosts.push(host);
         extents.push(flatAt(start, length, file, host, d.offset * SECTOR));
       } else {
-        extents.push(sparseAt(start, length, await SparseExtent.open(file, caches)));
+        extents.push(sparseAt(start, length, await SparseExtent.open(file, caches, start)));
       }
     }
     start += length;

@@ -3,7 +3,7 @@
 // behind markers and whose real header is a footer at the end of the file.
 import { EXTENT_DATA, EXTENT_HOLE_ZERO } from '../../../shared/extents.ts';
 import { BlockError } from '../../backend/errors.ts';
-import { decompressBounded } from '../decompress.ts';
+import { decompressBounded, describePiece } from '../decompress.ts';
 import type { ImageFile } from '../image-file.ts';
 import type { LayerCaches, RunBuilder } from '../layer.ts';
 import { MAX_DESCRIPTOR_BYTES } from './descriptor.ts';
@@ -41,6 +41,7 @@ export class SparseExtent {
     private readonly header: SparseHeader,
     private readonly gd: Buffer,
     private readonly caches: LayerCaches,
+    private readonly guestBase: number,
   ) {
     this.capacity = header.capacity * SECTOR;
     this.grainBytes = header.grainSectors * SECTOR;
@@ -51,11 +52,12 @@ export class SparseExtent {
     return (this.header.flags & FLAG_COMPRESSED) !== 0;
   }
 
-  static async open(file: ImageFile, caches: LayerCaches): Promise<SparseExtent> {
+  /** `guestBase`: where the extent starts in the disk, for messages that name guest offsets. */
+  static async open(file: ImageFile, caches: LayerCaches, guestBase = 0): Promise<SparseExtent> {
     const header = await readSparseHeader(file);
     const gdEntries = Math.ceil(header.capacity / (header.grainSectors * header.gtes));
     const gd = await file.read(header.gdSector * SECTOR, gdEntries * 4, 'VMDK grain directory');
-    return new SparseExtent(file, header, gd, caches);
+    return new SparseExtent(file, header, gd, caches, guestBase);
   }
 
   /** The embedded text descriptor of a monolithicSparse file, if it has one. */
@@ -124,21 +126,24 @@ export class SparseExtent {
 
   private compressedGrain(sector: number, grainStart: number): Promise<Buffer> {
     return this.caches.clusters.get(`${this.file.path}#z${sector}`, async () => {
-      const where = `${this.file.path}: compressed grain at guest offset ${grainStart}`;
       const at = sector * SECTOR;
+      const piece = { image: this.file.path, unit: 'grain', guestOffset: this.guestBase + grainStart, hostOffset: at };
       let dataAt = at;
       let length: number;
       if (this.header.flags & FLAG_MARKERS) {
         const marker = await this.file.read(at, 12, 'VMDK grain marker');
         length = marker.readUInt32LE(8);
         dataAt = at + 12;
-        if (length === 0 || length > 2 * this.grainBytes) throw new BlockError('EIO', `${where}: grain marker claims ${length} bytes`);
+        // Incompressible data grows a little under deflate, never to twice its size.
+        if (length === 0 || length > 2 * this.grainBytes) {
+          throw new BlockError('EIO', `${describePiece(piece)}: its marker claims ${length} compressed bytes (1 to ${2 * this.grainBytes} for a ${this.grainBytes}-byte grain): the image is corrupt`);
+        }
       } else {
         length = Math.min(2 * this.grainBytes, this.file.size - at);
       }
       const input = await this.file.read(dataAt, length, 'VMDK compressed grain');
       const needed = Math.min(this.grainBytes, this.capacity - grainStart);
-      const out = decompressBounded('zlib', input, needed, this.grainBytes, where);
+      const out = decompressBounded('zlib', input, needed, this.grainBytes, piece);
       if (out.length >= this.grainBytes) return out;
       const full = Buffer.alloc(this.grainBytes);
       out.copy(full);
