@@ -4,37 +4,13 @@
 // file) or an absurdly deep chain is an error naming the images involved.
 import { stat } from 'node:fs/promises';
 import { BlockError } from '../backend/errors.ts';
-import { ImageFile } from './image-file.ts';
 import { newLayerCaches, type ImageLayer, type LayerCaches } from './layer.ts';
 import { LayerStack } from './layer-stack.ts';
-import { PluginLayer } from './plugin-layer.ts';
-import { Qcow2Layer } from './qcow2/layer.ts';
-import { isQcow2 } from './qcow2/probe.ts';
-import { RawLayer } from './raw-layer.ts';
 import { resolveRelatedFile } from './related-file.ts';
-import { VdiLayer } from './vdi/vdi-layer.ts';
-import { VhdLayer } from './vhd/vhd-layer.ts';
-import { VhdxLayer } from './vhdx/vhdx-layer.ts';
-import { VmdkLayer } from './vmdk/layer.ts';
-import { isVmdk } from './vmdk/probe.ts';
+import { formatNamed, probeImageFile } from './table.ts';
 
 /** qemu has no limit; a chain deeper than this is far more likely a mistake or an attack. */
 export const MAX_CHAIN_DEPTH = 64;
-
-const PROBE_HEAD = 65536;
-const PROBE_TAIL = 1024;
-
-type LayerOpener = (path: string, caches: LayerCaches) => Promise<ImageLayer>;
-
-/** Formats read natively as layers (with their own backing files and allocation depth). */
-const layerOpeners: Record<string, LayerOpener> = {
-  qcow2: (path, caches) => Qcow2Layer.open(path, caches),
-  vmdk: (path, caches) => VmdkLayer.open(path, caches),
-  raw: (path) => RawLayer.open(path),
-  vhd: (path, caches) => VhdLayer.open(path, caches),
-  vhdx: (path, caches) => VhdxLayer.open(path, caches),
-  vdi: (path, caches) => VdiLayer.open(path, caches),
-};
 
 /** Open `path` as `format` (probed when undefined) with every backing file below it. */
 export async function openImageChain(path: string, format?: string): Promise<LayerStack> {
@@ -84,27 +60,6 @@ async function fileIdentity(path: string, namedBy?: ImageLayer, name?: string): 
 }
 
 async function openLayer(path: string, format: string | undefined, caches: LayerCaches): Promise<ImageLayer> {
-  const name = format ?? (await probeFormat(path));
-  const native = layerOpeners[name];
-  if (native) return native(path, caches);
-  const { imageFormats } = await import('./index.ts');
-  const other = imageFormats.find((f) => f.name === name);
-  if (!other) throw new BlockError('ENOTSUP', `${path}: unsupported image format '${name}'`);
-  return PluginLayer.open(path, name, other.plugin);
-}
-
-/** The format of `path` from its first and last bytes; raw when nothing matches. */
-export async function probeFormat(path: string): Promise<string> {
-  const file = await ImageFile.open(path);
-  try {
-    const head = await file.read(0, Math.min(file.size, PROBE_HEAD), 'first bytes');
-    const tailLength = Math.min(file.size, PROBE_TAIL);
-    const tail = await file.read(file.size - tailLength, tailLength, 'last bytes');
-    if (isQcow2(head)) return 'qcow2';
-    if (isVmdk(head)) return 'vmdk';
-    const { imageFormats } = await import('./index.ts');
-    return imageFormats.find((f) => f.probe(head, tail, file.size))?.name ?? 'raw';
-  } finally {
-    await file.close();
-  }
+  const entry = format === undefined ? await probeImageFile(path) : formatNamed(format, path);
+  return entry.openLayer(path, caches);
 }

@@ -2,7 +2,8 @@
 // chain opened per export and shared by its connections, extents over the whole chain,
 // and `allocationDepth` for the qemu:allocation-depth meta context.
 import type { Extent } from '../../shared/extents.ts';
-import type { PluginDefinition, PluginHandle, PluginInstance } from '../backend/types.ts';
+import { definePlugin, type PluginDefinition, type PluginHandle, type PluginInstance } from '../backend/types.ts';
+import type { ImageFormat } from './table.ts';
 import { openImageChain } from './backing.ts';
 import type { DepthExtent } from './layer-stack.ts';
 
@@ -13,9 +14,6 @@ export interface LayeredImageHandle extends PluginHandle {
   extents(count: number, offset: number, flags: number): Promise<Extent[]>;
 }
 
-export function hasAllocationDepth(handle: PluginHandle): handle is LayeredImageHandle {
-  return typeof (handle as Partial<LayeredImageHandle>).allocationDepth === 'function';
-}
 
 /** One file of the chain, as the app's info panel lists it. */
 export interface ImageLayerDescription {
@@ -34,14 +32,14 @@ export function isLayeredImageInstance(instance: PluginInstance): instance is La
   return Array.isArray((instance as Partial<LayeredImageInstance>).layers);
 }
 
-export function defineImagePlugin(format: string, summary: string): PluginDefinition {
-  return {
+export function defineImagePlugin({ name: format, summary }: ImageFormat): PluginDefinition {
+  return definePlugin({
     name: format,
     summary,
     magicKey: 'file',
     params: [{ key: 'file', kind: 'path', required: true, description: `${format} image to serve (read-only)` }],
     async create(params) {
-      const stack = await openImageChain(params.file as string, format);
+      const stack = await openImageChain(params.file, format);
       const layers = stack.layers.map((l, i) => (i === 0 ? `${l.path}: ${l.summary}` : `backing ${i}: ${l.path} (${l.summary})`));
       const warnings = stack.layers.flatMap((l) => l.warnings);
       for (const w of warnings) console.warn(`blockscope: ${w}`);
@@ -63,5 +61,5 @@ export function defineImagePlugin(format: string, summary: string): PluginDefini
       };
       return instance;
     },
-  };
+  });
 }

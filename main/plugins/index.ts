@@ -6,11 +6,7 @@ import { nbdPlugin } from './nbd/index.ts';
 import { nullPlugin } from './null/index.ts';
 import { patternPlugin } from './pattern/index.ts';
 import { sparseRandomPlugin } from './sparse-random/index.ts';
-import { qcow2Plugin } from '../formats/qcow2/index.ts';
-import { vdiPlugin } from '../formats/vdi/index.ts';
-import { vhdPlugin } from '../formats/vhd/index.ts';
-import { vhdxPlugin } from '../formats/vhdx/index.ts';
-import { vmdkPlugin } from '../formats/vmdk/index.ts';
+import { imagePlugins } from '../formats/index.ts';
 
 export const plugins: readonly PluginDefinition[] = [
   filePlugin,
@@ -19,9 +15,5 @@ export const plugins: readonly PluginDefinition[] = [
   nullPlugin,
   patternPlugin,
   sparseRandomPlugin,
-  vhdPlugin,
-  vhdxPlugin,
-  vdiPlugin,
-  qcow2Plugin,
-  vmdkPlugin,
+  ...imagePlugins,
 ];

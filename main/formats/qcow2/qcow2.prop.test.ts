@@ -3,6 +3,7 @@
 // sparse raw file, each laid out from the property seed. See ../format-properties.ts.
 import { afterAll } from 'vitest';
 import { defineImagePlugin } from '../image-plugin.ts';
+import { RAW_FORMAT } from '../table.ts';
 import { describeImageProperties, type ImageCase, type OracleImage } from '../format-properties.ts';
 import { qemuChainMap } from '../layered-testing.ts';
 import { compressedWrites, KiB, MiB, oddSize, Random, randomWrites, SECTOR, writePatternFile, writeRandomSparseRaw, type WriteKind } from '../prop-layouts.ts';
@@ -16,7 +17,7 @@ afterAll(() => tmp.remove());
 const SIZE = oddSize(9, 'qcow2');
 const ALL: WriteKind[] = ['data', 'data', 'byte', 'zero-data', 'zero', 'zero-unmap', 'discard'];
 
-const rawPlugin = defineImagePlugin('raw', 'raw file as an image layer (test only)');
+const rawPlugin = defineImagePlugin(RAW_FORMAT);
 
 function oracle(file: string, rawDepths: number[] = []): OracleImage {
   return { file, plugin: qcow2Plugin, bytes: qemuRawBytes(file, 'qcow2', tmp.file('scratch.raw')), qemuMap: qemuChainMap(file, 'qcow2', rawDepths) };

@@ -1,9 +1,4 @@
-// VMDK (monolithicSparse, streamOptimized, flat and split descriptor variants) as a
-// read-only plugin, following parentFileNameHint to the parent disk.
-import { defineImagePlugin } from '../image-plugin.ts';
-import type { ImageFormat } from '../index.ts';
-import { isVmdk } from './probe.ts';
+// The vmdk plugin, made from the format's table entry (format.ts) like every image plugin.
+import { imagePlugin } from '../index.ts';
 
-export const vmdkPlugin = defineImagePlugin('vmdk', 'VMDK image (sparse, streamOptimized, flat, split), read-only');
-
-export const vmdkFormat: ImageFormat = { name: 'vmdk', plugin: vmdkPlugin, probe: (head) => isVmdk(head) };
+export const vmdkPlugin = imagePlugin('vmdk');
