@@ -5,7 +5,7 @@ import type { Extent } from '../../shared/extents.ts';
 import { definePlugin, type PluginDefinition, type PluginHandle, type PluginInstance } from '../backend/types.ts';
 import type { ImageFormat } from './table.ts';
 import { openImageChain } from './backing.ts';
-import type { DepthExtent } from './layer-stack.ts';
+import type { DepthExtent } from '../backend/types.ts';
 
 /** A plugin handle that can also say which layer of the chain holds each range. */
 export interface LayeredImageHandle extends PluginHandle {

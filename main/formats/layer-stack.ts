@@ -4,14 +4,9 @@
 // Which layer holds each range is reported separately (qemu:allocation-depth).
 import { EXTENT_HOLE_ZERO, EXTENT_ZERO, type Extent } from '../../shared/extents.ts';
 import { BlockError } from '../backend/errors.ts';
+import type { DepthExtent } from '../backend/types.ts';
 import type { ImageLayer, LayerRun } from './layer.ts';
 
-/** qemu:allocation-depth: 0 = no layer holds the range, 1 = the top image, 2 = its backing file, ... */
-export interface DepthExtent {
-  offset: number;
-  length: number;
-  depth: number;
-}
 
 interface Resolved {
   offset: number;

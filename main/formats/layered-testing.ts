@@ -6,7 +6,7 @@ import type { PluginDefinition } from '../backend/types.ts';
 import { mapOf, readAll } from '../backend/testing.ts';
 import { execFileSync } from 'node:child_process';
 import { openImageChain } from './backing.ts';
-import type { DepthExtent } from './layer-stack.ts';
+import type { DepthExtent } from '../backend/types.ts';
 import { coalesce, sha256, type ExtentTriple } from './qemu-oracle.ts';
 import type { Extent } from '../../shared/extents.ts';
 
