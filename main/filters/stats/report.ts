@@ -2,22 +2,16 @@
 //   total: 370 ops, 1.282993 s, 1.04 GiB, 827.29 MiB/s
 //   read: 250 ops, 0.000364 s, 4.76 MiB, 12.78 GiB/s op, 3.71 MiB/s total
 // plus a latency line and an error count per operation, which nbdkit does not print.
+import { scaleBytes } from '../../../shared/bytes.ts';
 import type { DataOp } from '../intercept.ts';
 import type { StatsSnapshot } from './index.ts';
 
 /** nbdkit's names for the operations. */
 const LABEL: Record<DataOp, string> = { pread: 'read', pwrite: 'write', trim: 'trim', zero: 'zero', extents: 'extents', cache: 'cache', flush: 'flush' };
 
-const UNITS = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
-
 export function humanBytes(n: number): string {
-  if (n < 1024) return `${Math.round(n)} bytes`;
-  let unit = 0;
-  while (n >= 1024 && unit < UNITS.length - 1) {
-    n /= 1024;
-    unit++;
-  }
-  return `${n.toFixed(2)} ${UNITS[unit]}`;
+  const scaled = scaleBytes(n);
+  return scaled ? `${scaled.value.toFixed(2)} ${scaled.unit}` : `${Math.round(n)} bytes`;
 }
 
 const rate = (bytes: number, ms: number) => `${humanBytes(ms > 0 ? (bytes * 1000) / ms : 0)}/s`;

@@ -4,18 +4,13 @@ import { describeChain } from '../../../shared/chain-config.ts';
 import { detectFilesystem, type FilesystemSignature } from '../../formats/filesystems/index.ts';
 import { readPartitionTable, type PartitionTable } from '../../formats/partitions/index.ts';
 import { MAX_PAYLOAD, TFLAG } from '../../nbd/protocol.ts';
+import { scaleBytes } from '../../../shared/bytes.ts';
 import { openTarget, type Target } from './open-target.ts';
 import { parseOptions } from './options.ts';
 
 export function humanSize(bytes: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let v = bytes;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${bytes} bytes` : `${Number(v.toFixed(v < 10 ? 2 : 1))} ${units[i]}`;
+  const scaled = scaleBytes(bytes);
+  return scaled ? `${Number(scaled.value.toFixed(scaled.value < 10 ? 2 : 1))} ${scaled.unit}` : `${bytes} bytes`;
 }
 
 function capabilities(target: Target): Record<string, boolean> {

@@ -1,20 +1,15 @@
 // Human and exact renderings of byte counts and offsets. The map shows both: "1.5 GiB" to
 // read, the exact hex/decimal offset to paste into qemu-io or nbdsh.
-
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+import { scaleBytes } from '../../../shared/bytes.ts';
 
 export function formatBytes(n: number): string {
   if (!Number.isFinite(n)) return '—';
-  let v = n;
-  let u = 0;
-  while (Math.abs(v) >= 1024 && u < UNITS.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  if (u === 0) return `${n} B`;
+  const scaled = scaleBytes(n);
+  if (!scaled) return `${n} B`;
+  const v = scaled.value;
   const digits = v >= 100 ? 0 : v >= 10 ? 1 : 2;
   const text = digits === 0 ? v.toFixed(0) : v.toFixed(digits).replace(/\.?0+$/, '');
-  return `${text} ${UNITS[u]}`;
+  return `${text} ${scaled.unit}`;
 }
 
 /** Exact decimal with thin grouping: 1 073 741 824. */
