@@ -2,9 +2,7 @@
 // and nbd+unix:///export?socket=PATH.
 export type NbdAddress = { host: string; port: number; exportName: string } | { path: string; exportName: string };
 
-export function isNbdUri(text: string): boolean {
-  return /^nbd(\+unix|\+tcp)?:\/\//.test(text);
-}
+export { isNbdUri } from '../../shared/nbd-uri.ts';
 
 export function parseNbdUri(text: string): NbdAddress {
   let url: URL;

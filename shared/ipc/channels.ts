@@ -2,6 +2,7 @@
 // request (each handler validates its input with it before doing anything) and a response
 // type. Add channels; never rename one: the renderer and the preload compile against these
 // names.
+import { NBD_URI_PATTERN } from '../nbd-uri.ts';
 import { z } from 'zod';
 import { chainConfigSchema } from '../chain-config.ts';
 import type {
@@ -17,7 +18,7 @@ export const MAP_BINS_MAX = 16384;
 const MAX_OFFSET = Number.MAX_SAFE_INTEGER;
 const byteOffset = z.number().int().min(0).max(MAX_OFFSET);
 const imageId = z.string().min(1).max(64);
-const nbdUri = z.string().max(4096).regex(/^nbds?(\+unix|\+tcp)?:\/\//, 'an nbd:// or nbd+unix:// URI');
+const nbdUri = z.string().max(4096).regex(NBD_URI_PATTERN, 'an nbd:// or nbd+unix:// URI');
 const filePath = z.string().min(1).max(4096);
 const empty = z.object({}).strict();
 const forImage = z.object({ imageId }).strict();

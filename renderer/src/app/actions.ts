@@ -1,6 +1,7 @@
 // What the UI does, in one place: each action calls the contract through the transport and
 // puts the answer in the store. Components call these and never the transport directly, so
 // every error ends up in the same banner.
+import { isNbdUri } from '../../../shared/nbd-uri.ts';
 import type { ChainConfig } from '../../../shared/chain-config.ts';
 import { IpcError, type MapExportFormat } from '../../../shared/ipc.ts';
 import { recordSample, forgetSeries } from '../stats/series.ts';
@@ -93,7 +94,7 @@ export const openDemo = () => guarded('Opening the demo image', () => afterOpen(
 export function openTyped(text: string) {
   const t = text.trim();
   if (!t) return;
-  return /^nbds?(\+unix|\+tcp)?:\/\//.test(t) ? openUri(t) : openPath(t);
+  return isNbdUri(t) ? openUri(t) : openPath(t);
 }
 
 export const openWithDialog = () =>

@@ -1,0 +1,8 @@
+// What counts as an NBD URI (nbd://, nbds://, nbd+unix://, nbds+unix://, nbd+tcp://), decided
+// once for the open field, the IPC schema and the CLI. Parsing (main/nbd/uri.ts) then says
+// which of these it can connect to.
+export const NBD_URI_PATTERN = /^nbds?(\+unix|\+tcp)?:\/\//;
+
+export function isNbdUri(text: string): boolean {
+  return NBD_URI_PATTERN.test(text);
+}
