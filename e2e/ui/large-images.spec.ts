@@ -13,6 +13,7 @@ import { createSession } from '../../main/services/engine.ts';
 import { ROOT, startHost, type Host } from './host.ts';
 import { DETAIL, waitForSettledMap } from './map-page.ts';
 import { PERF_LAUNCH_OPTIONS, describeTimes, dragPan, heapAfterGc, mib, quantile, startFrames, stopFrames, zoomRound } from './perf.ts';
+import { cliTotals, panelTotals } from './state-page.ts';
 
 test.use({ launchOptions: PERF_LAUNCH_OPTIONS });
 test.describe.configure({ mode: 'serial' });
@@ -122,6 +123,8 @@ test('64 GiB sparse raw image: open to the first full map', async ({ page }) => 
     const t = await openAndTime(page, SPARSE_64G);
     const summary = await host.invoke('images.get', { imageId: t.imageId });
     expect(summary.totals.unknown).toBe(0);
+    // 20,000 extents cut by 64 scan slices: the panel's totals, to the byte, are the CLI's.
+    if (k === 0) await expect.poll(() => panelTotals(page)).toEqual(cliTotals(SPARSE_64G));
     dataBytes = summary.totals.data;
     runs.push(t);
     await host.invoke('images.close', { imageId: t.imageId });

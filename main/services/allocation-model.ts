@@ -155,7 +155,9 @@ export class AllocationModel {
       this.depths[from + k] = newDepths[k]!;
     }
     this.count = newCount;
-    this.recomputeBlocks(Math.min(from, staleFrom));
+    // A run's length is the next run's start minus its own: when the first new run merges
+    // into run from - 1 (or starts elsewhere), run from - 1 grew, and its block sum with it.
+    this.recomputeBlocks(Math.max(0, Math.min(from, staleFrom) - 1));
   }
 
   private ensureCapacity(runs: number): void {

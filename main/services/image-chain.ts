@@ -66,10 +66,11 @@ export class ImageChain {
 
   /**
    * Switch to `config`. Throws needs-confirmation naming the filters whose unsaved data the
-   * change would drop, unless `force`. Returns the new chain; the old one stays usable by
-   * connections that opened it.
+   * change would drop, unless `force`. `check` may refuse the new chain (by throwing) before
+   * anything changes. Returns the new chain; the old one stays usable by connections that
+   * opened it.
    */
-  async set(config: ChainConfig, force = false): Promise<Chain> {
+  async set(config: ChainConfig, force = false, check?: (chain: Chain) => Promise<void>): Promise<Chain> {
     const p = config.plugin;
     if (p.name !== this._config.plugin.name || filterIdentity(p) !== filterIdentity(this._config.plugin)) {
       throw new ServiceError('invalid-input', `the plugin of an open image cannot change (it is ${this._config.plugin.name}); open the image again instead`);
@@ -86,7 +87,9 @@ export class ImageChain {
       throw new ServiceError('needs-confirmation', `${losing.join(', ')} holds writes that exist nowhere else; switching it off discards them`, losing);
     }
     const instances = new Map([...this.instances].filter(([key]) => kept.has(key)));
-    this._chain = await buildChain(this.registry, this.plugin, config, instances);
+    const chain = await buildChain(this.registry, this.plugin, config, instances);
+    await check?.(chain);
+    this._chain = chain;
     this.instances = instances;
     this._config = config;
     return this._chain;

@@ -2,6 +2,7 @@
 // and the info panel read (a connection, the layout probed through it, an allocation
 // tracker), and the answers to what the UI asks about the image. openMapView is the one
 // place a chain gets that view, when the image opens and after each chain edit.
+import { stat } from 'node:fs/promises';
 import { DEPTH_TOP, flagsOfBinClass } from '../../shared/bins.ts';
 import type { ChainConfig } from '../../shared/chain-config.ts';
 import { extentKind, type Extent } from '../../shared/extents.ts';
@@ -66,13 +67,23 @@ async function openMapView(chain: Chain, env: ImageEnv, imageId: () => string): 
   return { imageId: id, connection, layout, tracker };
 }
 
+/** Bytes a file occupies on its filesystem (allocated blocks, not its length); null when it cannot be read. */
+export async function onDiskBytes(file: string): Promise<number | null> {
+  const st = await stat(file).catch(() => null);
+  return st ? st.blocks * 512 : null;
+}
+
 export class OpenImage {
+  private onDiskSize: number | null;
+
   private constructor(
     readonly description: ImageDescription,
     readonly chain: ImageChain,
     private readonly env: ImageEnv,
     private view: MapView,
-  ) {}
+  ) {
+    this.onDiskSize = description.onDiskSize;
+  }
 
   /** Opens the image's chain and its map view; call startScan once the image is listed. */
   static async open(description: ImageDescription, env: ImageEnv, newId: () => string): Promise<OpenImage> {
@@ -94,6 +105,23 @@ export class OpenImage {
     return this.description.title;
   }
 
+  get format(): string {
+    return this.description.format;
+  }
+
+  /**
+   * Reads the file's allocated size again (a client's writes fill holes, trims punch them);
+   * true when it changed.
+   */
+  async refreshOnDisk(): Promise<boolean> {
+    const { source } = this.description;
+    if (!('path' in source)) return false;
+    const bytes = await onDiskBytes(source.path);
+    if (bytes === this.onDiskSize) return false;
+    this.onDiskSize = bytes;
+    return true;
+  }
+
   startScan(): void {
     void this.view.tracker.start().then(() => this.env.scanned());
   }
@@ -103,11 +131,21 @@ export class OpenImage {
     this.view.tracker.markDirty(offset, length);
   }
 
-  /** Switch to `config` (see ImageChain.set): the map view moves to the new chain and scans it. */
+  /**
+   * Switch to `config` (see ImageChain.set): the map view moves to the new chain and scans it.
+   * A chain that does not open (partition 9 of a disk with two) is refused and changes nothing.
+   */
   async setChain(config: ChainConfig, force: boolean): Promise<Chain> {
-    const chain = await this.chain.set(config, force);
+    let view: MapView | undefined;
+    const chain = await this.chain.set(config, force, async (candidate) => {
+      try {
+        view = await openMapView(candidate, this.env, () => this.id);
+      } catch (err) {
+        throw new ServiceError('invalid-input', (err as Error).message);
+      }
+    });
     const old = this.view;
-    this.view = await openMapView(chain, this.env, () => this.id);
+    this.view = view!;
     old.tracker.dispose();
     this.startScan();
     await old.connection.close().catch(() => {});
@@ -137,7 +175,7 @@ export class OpenImage {
       demo: d.demo,
       format: d.format,
       size: this.view.connection.top.getSize(),
-      onDiskSize: d.onDiskSize,
+      onDiskSize: this.onDiskSize,
       chain: this.chain.config,
       chainLabel: this.chain.label,
       partitionScheme: layout.scheme,

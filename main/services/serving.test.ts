@@ -58,9 +58,9 @@ let images: Servable[];
 let events: { event: IpcEventName; payload: unknown }[];
 let serving: Serving;
 
-function image(id: string, title: string): Servable & { dirty: [number, number][] } {
+function image(id: string, title: string, format = 'raw'): Servable & { dirty: [number, number][]; chain: { chain: Chain; label: string } } {
   const dirty: [number, number][] = [];
-  const img = { id, title, chain: { chain, label: 'file' }, dirty, markDirty: (o: number, l: number) => void dirty.push([o, l]) };
+  const img = { id, title, format, chain: { chain, label: 'file' }, dirty, markDirty: (o: number, l: number) => void dirty.push([o, l]) };
   images.push(img);
   return img;
 }
@@ -202,5 +202,40 @@ describe('what clients do', () => {
     const sample = events.find((e) => e.event === 'stats.sample')!.payload as IpcEvents['stats.sample'];
     expect([sample.imageId, sample.clients.map((c) => c.id)]).toEqual(['img-1', [7]]);
     expect(events.find((e) => e.event === 'server.clients')!.payload).toEqual([{ ...client, imageId: 'img-1' }]);
+  });
+});
+
+describe('what serving promises', () => {
+  it('serves a chain that cannot write read-only when asked for writes, says why, and turns writable with cow', async () => {
+    const img = image('img-1', 'ro.qcow2', 'qcow2');
+    img.chain = { chain: await registry.build({ plugin: { name: 'pattern', params: { size: '1M' } }, filters: [] }), label: 'pattern' };
+    await serving.serve(img, { port: 0, writable: true });
+    expect(serving.exportState('img-1')).toMatchObject({ writable: false, readOnlyReason: 'qcow2 is read-only; add the cow filter for writes', offerCow: true });
+    expect(logs()[0]).toMatch(/\(read-only: qcow2 is read-only; add the cow filter for writes\)/);
+    const cow = { name: 'cow', params: {}, enabled: true };
+    img.chain = { chain: await registry.build({ plugin: { name: 'pattern', params: { size: '1M' } }, filters: [cow] }), label: 'cow -> pattern' };
+    await serving.chainChanged(img);
+    expect(serving.exportState('img-1')).toMatchObject({ writable: true });
+    expect(serving.exportState('img-1')).not.toHaveProperty('readOnlyReason');
+  });
+
+  it('names the readonly filter when it is what refuses writes', async () => {
+    const img = image('img-1', 'a.img');
+    img.chain = { chain: await registry.build({ plugin: { name: 'memory', params: { size: '1M' } }, filters: [{ name: 'readonly', params: {}, enabled: true }] }), label: 'readonly -> memory' };
+    await serving.serve(img, { port: 0, writable: true });
+    expect(serving.exportState('img-1')).toMatchObject({ writable: false, readOnlyReason: 'the readonly filter is on', offerCow: false });
+  });
+
+  it('sends the client list again whenever a client\'s counters move, and only then', async () => {
+    await serving.serve(image('img-1', 'a.img'), { port: 0 });
+    const client: ConnectionInfo = { id: 7, remote: '127.0.0.1:5000', exportName: '', chainLabel: 'file', since: 1, requests: 0, bytesRead: 0, bytesWritten: 0 };
+    server().connections = [client];
+    server().emit('connect', client);
+    await new Promise((r) => setTimeout(r, 40));
+    client.requests = 48;
+    client.bytesRead = 48 * 2 ** 20;
+    await new Promise((r) => setTimeout(r, 40));
+    const lists = events.filter((e) => e.event === 'server.clients').map((e) => (e.payload as IpcEvents['server.clients'])[0]!);
+    expect(lists.map((c) => [c.requests, c.bytesRead])).toEqual([[0, 0], [48, 48 * 2 ** 20]]);
   });
 });

@@ -7,6 +7,7 @@ import { exportUri, type NbdServer } from '../nbd/server.ts';
 import { ServiceError } from './errors.ts';
 import type { ImageChain } from './image-chain.ts';
 import { StatsSampler, type RequestEvent } from './stats.ts';
+import { writeRefusal, type WriteRefusal } from './write-access.ts';
 
 /** The part of the NBD server that serving uses: its own methods, and its events (connect, disconnect, request). */
 export type ServerPort = Pick<NbdServer, 'addExport' | 'updateExport' | 'removeExport' | 'listen' | 'close' | 'connections'> & Pick<EventEmitter, 'on'>;
@@ -15,6 +16,8 @@ export type ServerPort = Pick<NbdServer, 'addExport' | 'updateExport' | 'removeE
 export interface Servable {
   readonly id: string;
   readonly title: string;
+  /** raw, qcow2, ..., nbd: named when the format is why writes are refused. */
+  readonly format: string;
   readonly chain: Pick<ImageChain, 'chain' | 'label'>;
   /** A client changed this range (write, trim, zero). */
   markDirty(offset: number, length: number): void;
@@ -44,7 +47,10 @@ interface Endpoint {
 
 interface ExportSlot {
   name: string;
-  writable: boolean;
+  /** What the user asked for. */
+  writeRequested: boolean;
+  /** Why the chain refuses the writes asked for; null when it takes them (or none were asked for). */
+  refusal: WriteRefusal | null;
 }
 
 const DIRTY_OPS = new Set(['write', 'trim', 'zero']);
@@ -56,6 +62,8 @@ export class Serving {
   private readonly stats = new StatsSampler();
   /** The export of each served image, by image id. */
   private readonly slots = new Map<string, ExportSlot>();
+  /** The client list last sent, so counters are pushed when they move and not otherwise. */
+  private clientsSent = '';
 
   constructor(private readonly deps: ServingDeps) {}
 
@@ -65,18 +73,22 @@ export class Serving {
 
   /** Serve `img`, or serve it again under another name or mode; starts or moves the server as `options` ask. */
   async serve(img: Servable, options: ServeOptions): Promise<void> {
+    const writable = options.writable ?? false;
+    const chain = img.chain.chain;
+    // Asked before the server starts: an image that cannot be opened for writing fails here.
+    const refusal = writable ? await writeRefusal(chain, img.format).catch((err: unknown) => {
+      throw new ServiceError('failed', `cannot serve ${img.title} writable: ${(err as Error).message}`);
+    }) : null;
     const server = await this.listen(options);
     const current = this.slots.get(img.id);
     const name = options.exportName ?? current?.name ?? this.freeExportName(img);
     const taken = this.served().find(([other, slot]) => other.id !== img.id && slot.name === name);
     if (taken) throw new ServiceError('invalid-input', `the export name '${name}' is already used by ${taken[0].title}`);
-    const writable = options.writable ?? false;
-    const chain = img.chain.chain;
     if (current && current.name !== name) server.removeExport(current.name);
     if (current?.name === name) server.updateExport(name, { writable, chain, chainLabel: img.chain.label });
     else server.addExport({ name, description: img.title, chain, writable, chainLabel: img.chain.label });
-    this.slots.set(img.id, { name, writable });
-    this.log(`serving ${img.title} as '${name}' (${writable ? 'writable' : 'read-only'}): ${this.exportState(img.id)!.uri}`);
+    this.slots.set(img.id, { name, writeRequested: writable, refusal });
+    this.log(`serving ${img.title} as '${name}' (${modeWords(this.slots.get(img.id)!)}): ${this.exportState(img.id)!.uri}`);
   }
 
   /** Stop serving `images`; the server closes when nothing is left to serve. */
@@ -91,10 +103,20 @@ export class Serving {
     if (this.served().length === 0) await this.close();
   }
 
-  /** New connections to `img`'s export get its current chain; open ones keep theirs. */
-  chainChanged(img: Servable): void {
+  /** New connections to `img`'s export get its current chain (open ones keep theirs); cow may have made it writable. */
+  async chainChanged(img: Servable): Promise<void> {
     const slot = this.slots.get(img.id);
-    if (slot) this.server?.updateExport(slot.name, { chain: img.chain.chain, chainLabel: img.chain.label });
+    if (!slot) return;
+    this.server?.updateExport(slot.name, { chain: img.chain.chain, chainLabel: img.chain.label });
+    if (!slot.writeRequested) return;
+    // The chain is in place already: a chain that cannot be opened for writing is reported, not thrown.
+    const refusal = await writeRefusal(img.chain.chain, img.format).catch((err: unknown) => ({
+      reason: `it cannot be opened for writing: ${(err as Error).message}`,
+      cowHelps: false,
+    }));
+    if (refusal?.reason === slot.refusal?.reason || this.slots.get(img.id) !== slot) return;
+    slot.refusal = refusal;
+    this.log(`${img.title} is now ${modeWords(slot)} for new connections`);
   }
 
   exportState(imageId: string): ExportState | undefined {
@@ -103,7 +125,8 @@ export class Serving {
     if (!slot || !at) return undefined;
     return {
       exportName: slot.name,
-      writable: slot.writable,
+      writable: slot.writeRequested && slot.refusal === null,
+      ...(slot.refusal === null ? {} : { readOnlyReason: slot.refusal.reason, offerCow: slot.refusal.cowHelps }),
       uri: exportUri({ host: at.host, port: at.port }, slot.name),
       unixUri: at.socketPath ? exportUri({ path: at.socketPath }, slot.name) : undefined,
     };
@@ -180,8 +203,8 @@ export class Serving {
   private async open(at: Endpoint, portWasDefault: boolean): Promise<ServerPort> {
     const server = this.deps.createServer({ log: (line) => this.log(line) });
     server.on('request', (ev: RequestEvent) => this.onRequest(ev));
-    server.on('connect', () => this.deps.emit('server.clients', this.clients()));
-    server.on('disconnect', () => this.deps.emit('server.clients', this.clients()));
+    server.on('connect', () => this.sendClients(true));
+    server.on('disconnect', () => this.sendClients(true));
     let port = at.port;
     try {
       port = (await server.listen({ host: at.host, port })).port ?? port;
@@ -213,7 +236,18 @@ export class Serving {
     if (!ev.error && DIRTY_OPS.has(ev.op)) img.markDirty(ev.offset, ev.length);
   }
 
+  /** The client list, when it changed since the last one sent (or always, on connect and disconnect). */
+  private sendClients(always: boolean): void {
+    const clients = this.clients();
+    const text = JSON.stringify(clients);
+    if (!always && text === this.clientsSent) return;
+    this.clientsSent = text;
+    this.deps.emit('server.clients', clients);
+  }
+
   private sampleStats(): void {
+    // The clients table's counters move with every request: one list, sent with the samples.
+    this.sendClients(false);
     const connections = this.server?.connections ?? [];
     for (const [img, slot] of this.served()) {
       const mine = connections.filter((c) => c.exportName === slot.name);
@@ -224,4 +258,9 @@ export class Serving {
   private log(line: string): void {
     this.deps.emit('server.log', { t: Date.now(), line });
   }
+}
+
+function modeWords(slot: ExportSlot): string {
+  if (!slot.writeRequested) return 'read-only';
+  return slot.refusal === null ? 'writable' : `read-only: ${slot.refusal.reason}`;
 }

@@ -198,6 +198,38 @@ describe('serving', () => {
   });
 });
 
+describe('what the summary says while served', () => {
+  it('gives the bytes on disk again after a client writes into a hole', async () => {
+    const file = await sparseImage('disk.img', 16 * MiB, []);
+    const { id, onDiskSize } = await session.openPath(file);
+    expect(onDiskSize).toBe(0);
+    await scanned(session, id);
+    const { exports } = await session.startServing(id, { port: 0, writable: true });
+    const grown = nextEvent(session, 'images.changed', (list) => (list.find((i) => i.id === id)?.onDiskSize ?? 0) >= 4 * MiB);
+    await nbdsh(exports[0]!.uri, `h.pwrite(b"w" * ${4 * MiB}, ${8 * MiB})`);
+    await grown;
+    expect(session.get(id).onDiskSize).toBe(4 * MiB);
+  });
+});
+
+describe('serving a read-only format', () => {
+  it('says the export is read-only when writes are asked for, and writable once cow is on', async () => {
+    const file = path.join(dir, 'ro.qcow2');
+    await run('qemu-img', ['create', '-q', '-f', 'qcow2', file, '4M']);
+    const { id } = await session.openPath(file);
+    const status = await session.startServing(id, { port: 0, writable: true });
+    expect(status.exports[0]).toMatchObject({ writable: false, readOnlyReason: 'qcow2 is read-only; add the cow filter for writes', offerCow: true });
+    const uri = status.exports[0]!.uri;
+    const info = JSON.parse((await run('nbdinfo', ['--json', uri])).stdout) as { exports: { is_read_only: boolean }[] };
+    expect(info.exports[0]!.is_read_only).toBe(true);
+    const announced = nextEvent(session, 'server.status', (st) => st.exports[0]?.writable === true);
+    const { config } = session.chainState(id);
+    await session.setChain(id, { ...config, filters: [{ name: 'cow', params: {}, enabled: true }] });
+    expect((await announced).exports[0]).not.toHaveProperty('readOnlyReason');
+    await nbdsh(uri, 'h.pwrite(b"w" * 4096, 0)');
+  });
+});
+
 describe('nbd URIs', () => {
   it('opens an export over NBD and maps what the server reports', async () => {
     const file = await sparseImage('disk.img', 4 * MiB, [MiB]);
@@ -232,6 +264,17 @@ describe('chain edits', () => {
     const off = { plugin, filters: [{ name: 'cow', params: {}, enabled: false }] };
     await expect(session.setChain(id, off)).rejects.toMatchObject({ code: 'needs-confirmation', filters: ['cow'] });
     await expect(session.setChain(id, off, true)).resolves.toMatchObject({ label: 'file' });
+  });
+
+  it('refuses a chain that does not open, and keeps the one it had', async () => {
+    const file = await sparseImage('disk.img', 4 * MiB, [MiB]);
+    const { id } = await session.openPath(file);
+    await scanned(session, id);
+    const before = session.chainState(id);
+    const bad = { ...before.config, filters: [{ name: 'partition', params: { partition: '9' }, enabled: true }] };
+    await expect(session.setChain(id, bad)).rejects.toMatchObject({ code: 'invalid-input' });
+    expect(session.chainState(id)).toEqual(before);
+    expect(session.get(id)).toMatchObject({ chainLabel: 'file', size: 4 * MiB });
   });
 
   it('keeps the cow overlay when another filter is toggled', async () => {

@@ -2,7 +2,6 @@
 // opened, the events the UI listens to, and one method per call of the contract, each handed
 // to the image it names (open-image.ts) or to the NBD server (serving.ts). Plain Node, no
 // Electron: both hosts sit on one Session, and tests make as many as they like.
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ChainConfig } from '../../shared/chain-config.ts';
 import type {
@@ -13,7 +12,7 @@ import type { Registry } from '../backend/registry.ts';
 import { isNbdUri } from '../nbd/uri.ts';
 import { ServiceError } from './errors.ts';
 import type { FilesystemReader, PartitionReader } from './image-probe.ts';
-import { OpenImage, type ImageDescription, type ImageEnv } from './open-image.ts';
+import { OpenImage, onDiskBytes, type ImageDescription, type ImageEnv } from './open-image.ts';
 import { RecentImages } from './recent.ts';
 import { Serving, type ServeOptions, type ServerPort } from './serving.ts';
 
@@ -71,7 +70,10 @@ export class Session {
       allocation: deps.allocation,
       trackerEvents: (imageId) => ({
         progress: (p) => this.emit('map.scanProgress', { imageId, ...p }),
-        changed: (ranges, version) => this.emit('map.changed', { imageId, ranges, version }),
+        changed: (ranges, version) => {
+          this.emit('map.changed', { imageId, ranges, version });
+          void this.images.get(imageId)?.refreshOnDisk().then((moved) => moved && this.imagesChanged());
+        },
       }),
       scanned: () => this.imagesChanged(),
     };
@@ -111,8 +113,7 @@ export class Session {
       throw new ServiceError('failed', `cannot open ${abs}: ${(err as Error).message}`);
     }
     const config: ChainConfig = { plugin: { name: detected.plugin, params: { file: abs } }, filters: [] };
-    const st = await stat(abs).catch(() => null);
-    const onDiskSize = st ? st.blocks * 512 : null;
+    const onDiskSize = await onDiskBytes(abs);
     return this.openImage({ title: path.basename(abs), source: { path: abs }, format: detected.format, config, demo, onDiskSize });
   }
 
@@ -200,8 +201,10 @@ export class Session {
   async setChain(id: string, config: ChainConfig, force = false): Promise<ChainState> {
     const img = this.image(id);
     await img.setChain(config, force);
-    this.serving.chainChanged(img);
-    this.imagesChanged();
+    await this.serving.chainChanged(img);
+    // A served image's export may have changed with its chain (cow makes it writable).
+    if (this.serving.isServed(id)) this.serverChanged();
+    else this.imagesChanged();
     return this.chainState(id);
   }
 

@@ -58,3 +58,39 @@ it('takes the nearest-rank percentile', () => {
   expect(percentile(new Float64Array([1, 2, 3, 4]), 0.5)).toBe(2);
   expect(percentile(new Float64Array([]), 0.5)).toBeNull();
 });
+
+it('reads a steady 10 requests a second as 10/s whatever the samples’ jitter', () => {
+  const c = clock(0);
+  const s = new StatsSampler(c.now);
+  const readings: number[] = [];
+  let nextRequest = 37;
+  // Samples every 240..260 ms, requests every 100 ms, for 6 seconds.
+  for (let k = 0; k < 24; k++) {
+    const sampleAt = (k + 1) * 250 + ((k * 7) % 5) * 5 - 10;
+    while (nextRequest <= sampleAt) {
+      c.advance(nextRequest - c.now());
+      s.record('img', request({}));
+      nextRequest += 100;
+    }
+    c.advance(sampleAt - c.now());
+    readings.push(s.sample('img', []).perOp.read.ops);
+  }
+  // Once the window has filled (2 s), every reading is 10.
+  for (const r of readings.slice(8)) expect(r).toBeCloseTo(10, 6);
+});
+
+it('falls to zero after a stream stops, and counts bytes over the same window', () => {
+  const c = clock(0);
+  const s = new StatsSampler(c.now);
+  for (let k = 0; k < 20; k++) {
+    s.record('img', request({ length: 1000 }));
+    c.advance(100);
+  }
+  const during = s.sample('img', []).perOp.read;
+  expect(during.ops).toBeCloseTo(10, 6);
+  expect(during.bytes).toBeCloseTo(10_000, 6);
+  c.advance(1000);
+  expect(s.sample('img', []).perOp.read.ops).toBeLessThan(7);
+  c.advance(2000);
+  expect(s.sample('img', []).perOp.read.ops).toBe(0);
+});

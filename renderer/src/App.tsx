@@ -29,7 +29,7 @@ export function App() {
   return (
     <div className={`app${dropping ? ' dropping' : ''}`} {...drop}>
       <Toolbar nativeDialogs={nativeDialogs} openField={openField} />
-      <div>
+      <div className="app-top">
         <ErrorBanner />
         <Tabs />
       </div>
@@ -75,7 +75,7 @@ function EmptyState() {
 }
 
 function ErrorBanner() {
-  const error = useApp((s) => s.error);
+  const error = useApp((s) => s.error?.message);
   const setError = useApp((s) => s.setError);
   if (!error) return null;
   return (

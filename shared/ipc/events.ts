@@ -10,6 +10,7 @@ export interface IpcEvents {
   'map.scanProgress': { imageId: string; done: number; total: number; complete: boolean; error?: string };
   /** About 4 per second per served image. */
   'stats.sample': StatsSample;
+  /** On connect and disconnect, and with the stats samples whenever a client's counters moved. */
   'server.clients': ClientInfo[];
   'server.status': ServerStatus;
   'server.log': { t: number; line: string };

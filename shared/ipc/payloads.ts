@@ -79,7 +79,15 @@ export interface ScanState {
 
 export interface ExportState {
   exportName: string;
+  /** Whether clients may write: asked for, and the chain can write. */
   writable: boolean;
+  /**
+   * Present when writes were asked for but the chain refuses them (a read-only format, the
+   * readonly filter): why, and what would make it writable. Clients get a read-only export.
+   */
+  readOnlyReason?: string;
+  /** With readOnlyReason: switching the cow filter on would make the export writable. */
+  offerCow?: boolean;
   /** nbd://host:port/export */
   uri: string;
   /** nbd+unix:///export?socket=... when a socket path was given. */
@@ -214,9 +222,9 @@ export const STATS_OPS = ['read', 'write', 'trim', 'zero', 'flush', 'cache', 'bl
 export type StatsOp = (typeof STATS_OPS)[number];
 
 export interface OpStats {
-  /** Requests per second over the last interval. */
+  /** Requests per second over the last two seconds, divided by the time they span (exact for a steady stream). */
   ops: number;
-  /** Bytes per second over the last interval (payload bytes; block-status counts its range). */
+  /** Bytes per second over the same window (payload bytes; block-status counts its range). */
   bytes: number;
   /** Failed requests in the last interval. */
   errors: number;
@@ -231,7 +239,7 @@ export interface ClientStats {
   requests: number;
   bytesRead: number;
   bytesWritten: number;
-  /** Requests per second over the last interval. */
+  /** Requests per second, over the same window as OpStats.ops. */
   ops: number;
 }
 

@@ -33,7 +33,7 @@ function fake(answers: Partial<Record<IpcChannel, (req: unknown) => unknown>>) {
 }
 
 beforeEach(() => {
-  useApp.setState({ images: [], activeId: null, confirmation: null, error: null, chains: {} });
+  useApp.setState({ images: [], activeId: null, confirmation: null, error: null, chains: {}, settingsEdits: {}, status: { running: false, exports: [] } });
 });
 
 describe('applyChain', () => {
@@ -54,7 +54,7 @@ describe('applyChain', () => {
       'images.get': () => image,
     });
     useApp.getState().askConfirmation({ imageId: 'a', config, filters: ['cow'] });
-    await applyChain('a', config, true);
+    await applyChain('a', config, { force: true });
     expect(calls[0]).toEqual(['chain.set', { imageId: 'a', config, force: true }]);
     expect(useApp.getState().confirmation).toBeNull();
   });
@@ -73,16 +73,61 @@ describe('openTyped', () => {
 describe('startServing', () => {
   it('sends the typed settings, with an empty port meaning any free port', async () => {
     const calls = fake({ 'server.start': () => ({ running: true, exports: [] }) });
-    useApp.getState().editSettings({ port: '', exportName: 'disk', writable: true, socketPath: '' });
+    useApp.getState().editSettings('a', { port: '', exportName: 'disk', writable: true, socketPath: '' });
     await startServing('a');
     expect(calls[0]).toEqual(['server.start', { imageId: 'a', host: '127.0.0.1', port: 0, exportName: 'disk', writable: true }]);
   });
 
   it('reports a bad port without calling the engine', async () => {
     const calls = fake({});
-    useApp.getState().editSettings({ port: 'http' });
+    useApp.getState().editSettings('a', { port: 'http' });
     await startServing('a');
     expect(calls).toEqual([]);
-    expect(useApp.getState().error).toMatch(/not a port/);
+    expect(useApp.getState().error?.message).toMatch(/not a port/);
+  });
+
+  it('serves a newly opened image read-only whatever the last one was served as', async () => {
+    const calls = fake({ 'server.start': () => ({ running: true, exports: [] }) });
+    useApp.getState().editSettings('a', { writable: true, exportName: 'first' });
+    await startServing('b');
+    expect(calls[0]).toEqual(['server.start', { imageId: 'b', host: '127.0.0.1', port: 10809, writable: false }]);
+  });
+
+  it('joins the running server where it listens instead of moving it', async () => {
+    const calls = fake({ 'server.start': () => ({ running: true, exports: [] }) });
+    useApp.getState().setStatus({ running: true, host: '127.0.0.1', port: 41234, exports: [{ imageId: 'a', exportName: '', writable: false, uri: 'nbd://127.0.0.1:41234/' }] });
+    await startServing('b');
+    expect(calls[0]).toMatchObject(['server.start', { imageId: 'b', port: 41234 }]);
+  });
+});
+
+describe('the error banner', () => {
+  it('goes once the action that failed succeeds, and stays for another action\'s success', async () => {
+    let refuse = true;
+    fake({
+      'chain.set': () => {
+        if (refuse) throw new IpcError({ code: 'invalid-input', message: 'partition: a partition number is required' });
+        return { imageId: 'a', config, label: 'file', unsavedFilters: [] };
+      },
+      'images.get': () => image,
+      'server.start': () => ({ running: true, exports: [] }),
+    });
+    await applyChain('a', config);
+    expect(useApp.getState().error?.message).toMatch(/^Changing the chain: partition/);
+    await startServing('a');
+    expect(useApp.getState().error).not.toBeNull();
+    refuse = false;
+    await applyChain('a', config);
+    expect(useApp.getState().error).toBeNull();
+  });
+
+  it('is not used for a refusal the caller shows beside the value', async () => {
+    fake({
+      'chain.set': () => {
+        throw new IpcError({ code: 'invalid-input', message: 'there is no partition 9' });
+      },
+    });
+    expect(await applyChain('a', config, { inline: true })).toBe('there is no partition 9');
+    expect(useApp.getState().error).toBeNull();
   });
 });

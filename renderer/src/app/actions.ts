@@ -5,6 +5,8 @@ import { isNbdUri } from '../../../shared/nbd-uri.ts';
 import type { ChainConfig } from '../../../shared/chain-config.ts';
 import { IpcError, type MapExportFormat } from '../../../shared/ipc.ts';
 import { recordSample, forgetSeries } from '../stats/series.ts';
+import { withFilterEnabled } from '../store/chain-slice.ts';
+import { selectServeForm } from '../store/selectors.ts';
 import { parsePort } from '../store/server-slice.ts';
 import { useApp } from '../store/store.ts';
 import { transport } from '../transport/index.ts';
@@ -13,11 +15,17 @@ import { download } from './download.ts';
 
 const store = () => useApp.getState();
 
-async function guarded<T>(what: string, f: () => Promise<T>): Promise<T | undefined> {
+/**
+ * Runs `f`; a failure goes to the banner as a failure of `source`, and a success takes down
+ * a banner that an earlier failure of `source` put up (it is no longer true).
+ */
+async function guarded<T>(source: string, what: string, f: () => Promise<T>): Promise<T | undefined> {
   try {
-    return await f();
+    const value = await f();
+    store().clearError(source);
+    return value;
   } catch (e) {
-    store().setError(`${what}: ${(e as Error).message}`);
+    store().setError(`${what}: ${(e as Error).message}`, source);
     return undefined;
   }
 }
@@ -60,7 +68,7 @@ export async function start(): Promise<void> {
 /** Reads the engine's whole state: at start, and after the browser host's socket reconnects. */
 export async function reload(): Promise<void> {
   const t = transport();
-  await guarded('Connecting to Blockscope', async () => {
+  await guarded('connect', 'Connecting to Blockscope', async () => {
     const [components, images, recent, status, clients] = await Promise.all([
       t.invoke('components.list', {}),
       t.invoke('images.list', {}),
@@ -81,14 +89,13 @@ async function afterOpen(p: Promise<import('../../../shared/ipc.ts').ImageSummar
   store().upsertImage(image);
   // Also when images.changed already brought it in, or it was open before: opening focuses it.
   store().setActive(image.id);
-  store().setError(null);
   const recent = await transport().invoke('images.recent', {});
   store().setRecent(recent);
 }
 
-export const openPath = (path: string) => guarded(`Opening ${path}`, () => afterOpen(transport().invoke('images.open', { path })));
-export const openUri = (uri: string) => guarded(`Opening ${uri}`, () => afterOpen(transport().invoke('images.open', { uri })));
-export const openDemo = () => guarded('Opening the demo image', () => afterOpen(transport().invoke('images.demo', {})));
+export const openPath = (path: string) => guarded('open', `Opening ${path}`, () => afterOpen(transport().invoke('images.open', { path })));
+export const openUri = (uri: string) => guarded('open', `Opening ${uri}`, () => afterOpen(transport().invoke('images.open', { uri })));
+export const openDemo = () => guarded('open', 'Opening the demo image', () => afterOpen(transport().invoke('images.demo', {})));
 
 /** "nbd://..." opens as a URI, anything else as a path. */
 export function openTyped(text: string) {
@@ -98,63 +105,82 @@ export function openTyped(text: string) {
 }
 
 export const openWithDialog = () =>
-  guarded('Opening an image', async () => {
+  guarded('open', 'Opening an image', async () => {
     const { path } = await transport().invoke('dialog.openImage', {});
     if (path) await openPath(path);
   });
 
 export const closeImage = (imageId: string) =>
-  guarded('Closing the image', async () => {
+  guarded('close', 'Closing the image', async () => {
     await transport().invoke('images.close', { imageId });
     store().removeImage(imageId);
     forgetSeries(imageId);
   });
 
 export const loadChain = (imageId: string) =>
-  guarded('Reading the chain', async () => store().setChain(await transport().invoke('chain.get', { imageId })));
+  guarded('chain', 'Reading the chain', async () => store().setChain(await transport().invoke('chain.get', { imageId })));
+
+export interface ApplyOptions {
+  force?: boolean;
+  /** The caller shows a refusal itself (beside the value refused) instead of the banner. */
+  inline?: boolean;
+}
 
 /**
  * Applies a chain. When the engine says it would drop unsaved writes, the question goes to the
- * store and the confirmation dialog resends with force.
+ * store and the confirmation dialog resends with force. Returns why the engine refused the
+ * chain, or null.
  */
-export async function applyChain(imageId: string, config: ChainConfig, force = false): Promise<void> {
+export async function applyChain(imageId: string, config: ChainConfig, options: ApplyOptions = {}): Promise<string | null> {
   try {
-    const state = await transport().invoke('chain.set', { imageId, config, force });
+    const state = await transport().invoke('chain.set', { imageId, config, force: options.force ?? false });
     store().setChain(state);
     store().askConfirmation(null);
+    store().clearError('chain');
     const image = await transport().invoke('images.get', { imageId });
     store().upsertImage(image);
+    return null;
   } catch (e) {
     if (e instanceof IpcError && e.code === 'needs-confirmation') {
       store().askConfirmation({ imageId, config, filters: e.info.filters ?? [] });
-      return;
+      return null;
     }
-    store().setError(`Changing the chain: ${(e as Error).message}`);
+    const message = (e as Error).message;
+    if (!options.inline) store().setError(`Changing the chain: ${message}`, 'chain');
+    return message;
   }
 }
 
+/** The fix the serving panel offers for a read-only format: a cow overlay takes the writes. */
+export function enableCow(imageId: string): Promise<string | null> {
+  const s = store();
+  const config = s.chains[imageId]?.config ?? s.images.find((i) => i.id === imageId)?.chain;
+  if (!config) return Promise.resolve(null);
+  return applyChain(imageId, withFilterEnabled(config, 'cow', true));
+}
+
 export const startServing = (imageId: string) =>
-  guarded('Starting the server', async () => {
-    const s = store().settings;
+  guarded('serve', 'Starting the server', async () => {
+    const s = selectServeForm(store(), imageId);
     store().setBusy(true);
     try {
       const status = await transport().invoke('server.start', {
         imageId,
         host: s.host.trim() || '127.0.0.1',
         port: parsePort(s.port),
-        exportName: s.exportName,
+        // Left out, the engine gives the default export, or the title when another image has it.
+        ...(s.exportName ? { exportName: s.exportName } : {}),
         writable: s.writable,
         ...(s.socketPath.trim() ? { socketPath: s.socketPath.trim() } : {}),
       });
       store().setStatus(status);
-      store().setError(null);
     } finally {
       store().setBusy(false);
     }
   });
 
 export const stopServing = (imageId?: string) =>
-  guarded('Stopping the server', async () => {
+  guarded('serve', 'Stopping the server', async () => {
     store().setBusy(true);
     try {
       store().setStatus(await transport().invoke('server.stop', imageId ? { imageId } : {}));
@@ -164,13 +190,13 @@ export const stopServing = (imageId?: string) =>
   });
 
 export const exportMap = (imageId: string, format: MapExportFormat) =>
-  guarded('Exporting the map', async () => {
+  guarded('export', 'Exporting the map', async () => {
     const out = await transport().invoke('map.export', { imageId, format });
     download(new Blob([out.text], { type: out.mimeType }), out.fileName);
   });
 
 export const exportPng = (title: string) =>
-  guarded('Exporting the map picture', async () => {
+  guarded('export', 'Exporting the map picture', async () => {
     const blob = await activeMap()?.toBlob();
     if (!blob) throw new Error('no map on screen');
     download(blob, `${title.replace(/[^\w.-]+/g, '_')}-map.png`);

@@ -39,7 +39,8 @@ function openDropped(data: DataTransfer): void {
     }
   }
   if (targets.length === 0 && data.files.length > 0) {
-    useApp.getState().setError('This window cannot see the dropped file’s path: type it in the open field instead.');
+    // An open: the next image opened (typed in the field, as this asks) takes it down.
+    useApp.getState().setError('This window cannot see the dropped file’s path: type it in the open field instead.', 'open');
   }
   for (const t of targets) void openTyped(t);
 }

@@ -21,6 +21,8 @@ export function FilterSidebar({ imageId }: { imageId: string }) {
   const config = chain?.config ?? opened;
   if (!config) return null;
   const set = (next: ChainConfig) => void applyChain(imageId, next);
+  // A refused parameter is shown beside its field, not in the banner.
+  const setParams = (next: ChainConfig) => applyChain(imageId, next, { inline: true });
   return (
     <div aria-label="Filters" data-testid="filter-sidebar">
       <div className="section">
@@ -45,7 +47,7 @@ export function FilterSidebar({ imageId }: { imageId: string }) {
             last={position === config.filters.length - 1}
             unsaved={chain?.unsavedFilters.includes(info.name) ?? false}
             onToggle={(on) => set(withFilterEnabled(config, info.name, on))}
-            onParams={(params, enable) => set(withFilterEnabled(withFilterParams(config, info.name, params), info.name, enable))}
+            onParams={(params, enable) => setParams(withFilterEnabled(withFilterParams(config, info.name, params), info.name, enable))}
             onMove={(d) => set(withFilterMoved(config, info.name, d))}
           />
         ))}
@@ -80,7 +82,8 @@ interface CardProps {
   last: boolean;
   unsaved: boolean;
   onToggle(on: boolean): void;
-  onParams(params: Record<string, string>, enable: boolean): void;
+  /** Resolves with the engine's reason when it refuses the parameters, else null. */
+  onParams(params: Record<string, string>, enable: boolean): Promise<string | null>;
   onMove(delta: -1 | 1): void;
 }
 
@@ -121,26 +124,40 @@ function FilterCard({ info, filter, position, last, unsaved, onToggle, onParams,
         )}
         {info.summary}
       </div>
-      {open && <ParamForm specs={info.params} component={info.name} values={filter?.params ?? {}} enabled={on} onApply={onParams} />}
+      {open && <ParamForm specs={info.params} component={info.name} values={filter?.params ?? NO_PARAMS} enabled={on} onApply={onParams} />}
     </div>
   );
 }
 
-function ParamForm(props: { specs: readonly ParamSpec[]; component: string; values: Record<string, string>; enabled: boolean; onApply(p: Record<string, string>, enable: boolean): void }) {
-  const { specs, component, values, enabled, onApply } = props;
+/** One object for "no parameters", so a re-render does not look like new values arriving. */
+const NO_PARAMS: Record<string, string> = {};
+
+interface ParamFormProps {
+  specs: readonly ParamSpec[];
+  component: string;
+  /** The parameters the chain holds: the draft starts from them and follows when they change. */
+  values: Record<string, string>;
+  enabled: boolean;
+  onApply(p: Record<string, string>, enable: boolean): Promise<string | null>;
+}
+
+/**
+ * A filter's parameters. A value refused (by the shared parser, or by the engine when the chain
+ * does not open with it) stays in its field with the reason under the form, to be corrected.
+ */
+function ParamForm({ specs, component, values, enabled, onApply }: ParamFormProps) {
   const [draft, setDraft] = useState<Record<string, string>>(values);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => setDraft(values), [values]);
-  const apply = (enable: boolean) => {
+  const apply = async (enable: boolean) => {
     const clean = Object.fromEntries(Object.entries(draft).filter(([, v]) => v.trim() !== ''));
     try {
       // The same parser the CLI and the engine use: bad values are caught before a round trip.
       parseParams(component, specs, clean);
-      setError(null);
-      onApply(clean, enable);
     } catch (e) {
-      setError((e as Error).message);
+      return setError((e as Error).message);
     }
+    setError(await onApply(clean, enable));
   };
   return (
     <div className="filter-body">
@@ -154,10 +171,22 @@ function ParamForm(props: { specs: readonly ParamSpec[]; component: string; valu
           <div className="hint">{s.description}</div>
         </div>
       ))}
-      {error && <div style={{ color: 'var(--bad)', fontSize: 11.5, marginBottom: 6 }}>{error}</div>}
+      {error && (
+        <div role="alert" style={{ color: 'var(--bad)', fontSize: 11.5, marginBottom: 6 }} data-testid="param-error">
+          {error}
+        </div>
+      )}
       <div style={{ display: 'flex', gap: 6 }}>
-        <button className="btn small primary" onClick={() => apply(true)}>{enabled ? 'Apply' : 'Apply & enable'}</button>
-        <button className="btn small" onClick={() => setDraft(values)}>Reset</button>
+        <button className="btn small primary" onClick={() => void apply(true)}>{enabled ? 'Apply' : 'Apply & enable'}</button>
+        <button
+          className="btn small"
+          onClick={() => {
+            setDraft(values);
+            setError(null);
+          }}
+        >
+          Reset
+        </button>
       </div>
     </div>
   );

@@ -1,7 +1,7 @@
 // A thin shell around a map canvas: creates its MapController (data wiring) and MapRenderer
 // (pixels) on mount, hands the renderer the theme's palette, and disposes both on unmount.
 // Views, bins and partitions reach the renderer through the controller, not through renders.
-import { useEffect, useRef } from 'react';
+import { useEffect, useLayoutEffect, useRef } from 'react';
 import { setActiveMap } from '../app/active-map.ts';
 import { useTheme } from '../app/theme.ts';
 import { MapController, type MapMode } from '../map/MapController.ts';
@@ -22,7 +22,8 @@ export function MapCanvas({ imageId, mode, onDeviceWidth }: Props) {
   const rendererRef = useRef<MapRenderer | null>(null);
   const theme = useTheme();
 
-  useEffect(() => {
+  // Before the first paint: the panel's header learns the map's width in the same frame.
+  useLayoutEffect(() => {
     const canvas = canvasRef.current!;
     const controller = new MapController({
       imageId,

@@ -5,6 +5,7 @@ import { shortcutText } from '../../../shared/commands.ts';
 import { exportMap, exportPng } from '../app/actions.ts';
 import { isMac } from '../app/shortcuts.ts';
 import { formatBytes, formatHex, formatPercent } from '../format/bytes.ts';
+import { axisLabels } from '../map/axis.ts';
 import { bytesPerPixel, type View } from '../map/viewport.ts';
 import { selectScan, selectSize, selectTitle } from '../store/selectors.ts';
 import { useApp } from '../store/store.ts';
@@ -12,15 +13,12 @@ import { HoverReadout } from './HoverReadout.tsx';
 import { Legend } from './Legend.tsx';
 import { MapCanvas } from './MapCanvas.tsx';
 
-/** Before the detail map has measured itself. */
-const DEFAULT_DEVICE_WIDTH = 1000;
-
 export function MapPanel({ imageId }: { imageId: string }) {
   const size = useApp((s) => selectSize(s, imageId)) ?? 0;
   const stored = useApp((s) => s.views[imageId]);
-  const [deviceWidth, setDeviceWidth] = useState(DEFAULT_DEVICE_WIDTH);
+  // Null until the detail map has measured itself: a guessed width would show a wrong figure.
+  const [deviceWidth, setDeviceWidth] = useState<number | null>(null);
   const view = stored ?? { start: 0, end: size };
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => view.start + f * (view.end - view.start));
   return (
     <section className="card" aria-label="Allocation map">
       <div className="map-head">
@@ -33,8 +31,8 @@ export function MapPanel({ imageId }: { imageId: string }) {
       <MapCanvas imageId={imageId} mode="overview" />
       <MapCanvas imageId={imageId} mode="detail" onDeviceWidth={setDeviceWidth} />
       <div className="axis" aria-hidden>
-        {ticks.map((t, k) => (
-          <span key={k}>{formatBytes(Math.round(t))}</span>
+        {axisLabels(view).map((label, k) => (
+          <span key={k}>{label}</span>
         ))}
       </div>
       <HoverReadout imageId={imageId} />
@@ -43,15 +41,14 @@ export function MapPanel({ imageId }: { imageId: string }) {
   );
 }
 
-function ViewRange({ view, size, deviceWidth }: { view: View; size: number; deviceWidth: number }) {
+function ViewRange({ view, size, deviceWidth }: { view: View; size: number; deviceWidth: number | null }) {
   const span = view.end - view.start;
   const whole = view.start === 0 && view.end === size;
   return (
     <span className="range" data-testid="view-range">
       {formatHex(view.start)}–{formatHex(view.end)} · {formatBytes(span)}
       {whole ? '' : ` · ${(size / span).toFixed(size / span < 10 ? 1 : 0)}×`}
-      {' · '}
-      {formatBytes(Math.max(1, Math.round(bytesPerPixel(view, deviceWidth))))}/px
+      {deviceWidth === null ? '' : ` · ${formatBytes(Math.max(1, Math.round(bytesPerPixel(view, deviceWidth))))}/px`}
     </span>
   );
 }

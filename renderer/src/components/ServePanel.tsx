@@ -1,27 +1,49 @@
 // Serving: settings, one start/stop button, the URIs with copy buttons, connected clients.
+// What the panel says is what clients get: an export asked to be writable whose chain cannot
+// write says it is read-only, why, and offers the fix (cow), as the CLI does.
+import { useShallow } from 'zustand/react/shallow';
 import type { ClientInfo, ExportState } from '../../../shared/ipc.ts';
-import { startServing, stopServing } from '../app/actions.ts';
+import { enableCow, startServing, stopServing } from '../app/actions.ts';
 import { formatBytes } from '../format/bytes.ts';
-import { selectExport } from '../store/selectors.ts';
+import { selectClientsOf, selectExport, selectServeForm } from '../store/selectors.ts';
 import { exportOf } from '../store/server-slice.ts';
 import { useApp } from '../store/store.ts';
+
+/** The state pill: what clients of the export can do. */
+export function servingWords(running: ExportState | undefined): string {
+  if (!running) return 'stopped';
+  if (running.writable) return 'serving · writable';
+  return running.readOnlyReason ? `serving · read-only (${running.readOnlyReason})` : 'serving · read-only';
+}
 
 export function ServePanel({ imageId }: { imageId: string }) {
   const running = useApp((s) => exportOf(s.status, imageId));
   const stale = useApp((s) => selectExport(s, imageId));
   const busy = useApp((s) => s.busy);
   const served = running ?? stale;
+  const state = (
+    <span className={`pill${running ? ' live' : ''}${running?.readOnlyReason ? ' warn' : ''}`} data-testid="serve-state">
+      {servingWords(running)}
+    </span>
+  );
   return (
     <div className="section" aria-label="Serving" data-testid="serve-panel">
       <h2>
         Serve over NBD
-        <span className="right">
-          <span className={`pill${running ? ' live' : ''}`} data-testid="serve-state">
-            {running ? `serving${served?.writable ? ' · writable' : ' · read-only'}` : 'stopped'}
-          </span>
-        </span>
+        {!running?.readOnlyReason && <span className="right">{state}</span>}
       </h2>
-      <ServeSettingsForm disabled={!!running || busy} />
+      {running?.readOnlyReason && (
+        // The long form gets a row of its own, with the fix beside it when there is one.
+        <div className="serve-note">
+          {state}
+          {running.offerCow && (
+            <button className="btn small" disabled={busy} onClick={() => void enableCow(imageId)} data-testid="serve-add-cow">
+              Add the cow filter
+            </button>
+          )}
+        </div>
+      )}
+      <ServeSettingsForm imageId={imageId} disabled={!!running || busy} />
       <div style={{ display: 'flex', gap: 8, margin: '6px 0 10px' }}>
         {running ? (
           <button className="btn danger" disabled={busy} onClick={() => void stopServing(imageId)} data-testid="serve-stop">
@@ -34,14 +56,15 @@ export function ServePanel({ imageId }: { imageId: string }) {
         )}
       </div>
       {running && served && <ServedUris served={served} />}
-      <Clients imageId={imageId} served={served} />
+      <Clients imageId={imageId} />
     </div>
   );
 }
 
-function ServeSettingsForm({ disabled }: { disabled: boolean }) {
-  const settings = useApp((s) => s.settings);
-  const edit = useApp((s) => s.editSettings);
+function ServeSettingsForm({ imageId, disabled }: { imageId: string; disabled: boolean }) {
+  const settings = useApp(useShallow((s) => selectServeForm(s, imageId)));
+  const editSettings = useApp((s) => s.editSettings);
+  const edit = (patch: Parameters<typeof editSettings>[1]) => editSettings(imageId, patch);
   return (
     <fieldset disabled={disabled} style={{ border: 'none', padding: 0, margin: 0 }}>
       <div className="field">
@@ -54,7 +77,7 @@ function ServeSettingsForm({ disabled }: { disabled: boolean }) {
       </div>
       <div className="field">
         <label htmlFor="serve-export">Export name</label>
-        <input id="serve-export" className="input mono" value={settings.exportName} placeholder="(default export)" onChange={(e) => edit({ exportName: e.target.value })} />
+        <input id="serve-export" className="input mono" value={settings.exportName} placeholder="(default, or the image's name)" onChange={(e) => edit({ exportName: e.target.value })} />
       </div>
       <div className="field">
         <label htmlFor="serve-socket">Unix socket</label>
@@ -83,9 +106,8 @@ function ServedUris({ served }: { served: ExportState }) {
   );
 }
 
-function Clients({ imageId, served }: { imageId: string; served: ExportState | undefined }) {
-  const clients = useApp((s) => s.clients);
-  const mine = clients.filter((c) => c.imageId === imageId || (served && c.exportName === served.exportName));
+function Clients({ imageId }: { imageId: string }) {
+  const mine = useApp(useShallow((s) => selectClientsOf(s, imageId)));
   return (
     <>
       <h2 style={{ marginTop: 12 }}>

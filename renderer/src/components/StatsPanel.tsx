@@ -1,12 +1,15 @@
 // Live stats: four uPlot charts created once per image and updated in place with setData at
-// most once per animation frame (Chart.tsx), plus per-client counters.
+// most once per animation frame (Chart.tsx), plus per-client rates and counters. The counters
+// come from the same client list as the serving panel's (selectClientsOf), so they agree.
+import { useShallow } from 'zustand/react/shallow';
 import { formatBytes } from '../format/bytes.ts';
 import { CHARTS } from '../stats/charts.ts';
+import { selectClientOps, selectClientsOf } from '../store/selectors.ts';
 import { useApp } from '../store/store.ts';
 import { Chart } from './Chart.tsx';
 
 export function StatsPanel({ imageId }: { imageId: string }) {
-  const clients = useApp((s) => s.clientStats[imageId]);
+  const clients = useApp(useShallow((s) => selectClientsOf(s, imageId)));
   return (
     <div className="section" aria-label="Statistics" data-testid="stats-panel">
       <h2>Live stats</h2>
@@ -14,7 +17,7 @@ export function StatsPanel({ imageId }: { imageId: string }) {
         <Chart key={`${imageId}:${spec.id}`} imageId={imageId} spec={spec} />
       ))}
       <h2 style={{ marginTop: 10 }}>Per client</h2>
-      {!clients || clients.length === 0 ? (
+      {clients.length === 0 ? (
         <div className="faint">No client traffic yet.</div>
       ) : (
         <table className="grid" data-testid="client-stats">
@@ -31,7 +34,9 @@ export function StatsPanel({ imageId }: { imageId: string }) {
             {clients.map((c) => (
               <tr key={c.id}>
                 <td className="mono">{c.remote}</td>
-                <td className="num">{c.ops.toFixed(1)}</td>
+                <td className="num">
+                  <ClientOps imageId={imageId} clientId={c.id} />
+                </td>
                 <td className="num" data-testid="client-requests">{c.requests}</td>
                 <td className="num">{formatBytes(c.bytesRead)}</td>
                 <td className="num">{formatBytes(c.bytesWritten)}</td>
@@ -42,4 +47,9 @@ export function StatsPanel({ imageId }: { imageId: string }) {
       )}
     </div>
   );
+}
+
+function ClientOps({ imageId, clientId }: { imageId: string; clientId: number }) {
+  const ops = useApp((s) => selectClientOps(s, imageId, clientId));
+  return <>{ops.toFixed(1)}</>;
 }

@@ -1,4 +1,7 @@
-// One tab per open image; a green dot marks images being served.
+// One tab per open image; a green dot marks images being served. Many tabs shrink (titles cut
+// with an ellipsis, the whole name in the tooltip) and then scroll, never widening the window;
+// the active one is scrolled into view.
+import { useEffect, useRef } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { closeImage } from '../app/actions.ts';
 import { selectImageIds, selectTabLabel } from '../store/selectors.ts';
@@ -22,8 +25,13 @@ function Tab({ imageId }: { imageId: string }) {
   const active = useApp((s) => s.activeId === imageId);
   const serving = useApp((s) => !!exportOf(s.status, imageId));
   const setActive = useApp((s) => s.setActive);
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (active) ref.current?.scrollIntoView?.({ block: 'nearest', inline: 'nearest' });
+  }, [active]);
   return (
     <div
+      ref={ref}
       role="tab"
       tabIndex={0}
       aria-selected={active}
@@ -35,7 +43,7 @@ function Tab({ imageId }: { imageId: string }) {
       onKeyDown={(e) => e.key === 'Enter' && setActive(imageId)}
     >
       <span className={`dot${serving ? ' serving' : ''}`} />
-      {title}
+      <span className="tab-title">{title}</span>
       <button
         className="close"
         aria-label={`Close ${title}`}

@@ -25,5 +25,8 @@ export function formatPercent(part: number, whole: number): string {
   if (whole <= 0) return '0%';
   const p = (part / whole) * 100;
   if (p > 0 && p < 0.1) return '<0.1%';
-  return `${p.toFixed(p >= 10 || p === 0 ? 0 : 1)}%`;
+  // The rest of a disk that is almost all one kind: "100%" beside a non-zero other part would not add up.
+  if (p < 100 && p > 99.9) return '>99.9%';
+  const round = p === 0 || p === 100 || (p >= 10 && p < 99.5);
+  return `${p.toFixed(round ? 0 : 1)}%`;
 }

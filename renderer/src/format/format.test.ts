@@ -16,6 +16,11 @@ describe('exact numbers', () => {
   it('prints hex', () => expect(formatHex(4096, 8)).toBe('0x00001000'));
   it('shows tiny fractions as <0.1%', () => expect(formatPercent(1, 10_000)).toBe('<0.1%'));
   it('rounds percentages', () => expect(formatPercent(1, 3)).toBe('33%'));
+  it('never rounds a part short of the whole up to 100%', () => {
+    expect(formatPercent(9_999, 10_000)).toBe('>99.9%');
+    expect(formatPercent(9_970, 10_000)).toBe('99.7%');
+    expect(formatPercent(10_000, 10_000)).toBe('100%');
+  });
 });
 
 describe('hexRows', () => {

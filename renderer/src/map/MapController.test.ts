@@ -93,6 +93,29 @@ describe('MapController', () => {
     expect(asked.at(-1)).toEqual({ start: 0, end: 32 * MiB, bins: 100 });
   });
 
+  it('follows the disk when a filter changes its size after the view was set, and back', async () => {
+    const { store, surface, asked } = setup();
+    await tick();
+    store.getState().zoom('a', 0.5, 0.5);
+    await tick();
+    store.getState().resetView('a');
+    await tick();
+    store.getState().upsertImage(image({ size: 16 * MiB }));
+    expect(surface.views.at(-1)).toEqual({ start: 0, end: 16 * MiB });
+    expect(asked.at(-1)).toEqual({ start: 0, end: 16 * MiB, bins: 100 });
+    await tick();
+    store.getState().setImages([image({ size: 64 * MiB })]);
+    expect(asked.at(-1)).toEqual({ start: 0, end: 64 * MiB, bins: 100 });
+  });
+
+  it('moves the overview’s window with the disk’s new size', () => {
+    const { store, surface } = setup('overview');
+    store.getState().zoom('a', 1, 0.25); // [48 MiB, 64 MiB)
+    store.getState().upsertImage(image({ size: 32 * MiB }));
+    expect(surface.views.at(-1)).toEqual({ start: 0, end: 32 * MiB });
+    expect(surface.windows.at(-1)).toEqual({ start: 16 * MiB, end: 32 * MiB });
+  });
+
   it('refetches the view on scan progress and on writes inside it, not on writes elsewhere', async () => {
     const { store, hub, asked } = setup();
     await tick();

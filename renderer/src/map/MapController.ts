@@ -56,8 +56,11 @@ export class MapController<S extends MapSurface = MapSurface> {
     // The loader first: the surface's callbacks may ask for bins as soon as it exists.
     this.loader = new BinsLoader(
       (wanted) => options.transport.invoke('map.bins', wanted),
-      (reply) => this.surface.setBins(binsFromReply(reply)),
-      (e) => this.app().setError(`Reading the map: ${e.message}`),
+      (reply) => {
+        this.surface.setBins(binsFromReply(reply));
+        this.app().clearError('map');
+      },
+      (e) => this.app().setError(`Reading the map: ${e.message}`, 'map'),
     );
     this.surface = options.createSurface(this.input());
     this.surface.setPartitions(this.image()?.partitions ?? []);

@@ -56,6 +56,16 @@ export function viewOf(from: number, to: number, size: number): View {
   return clampView({ start: mid - span / 2, end: mid + span / 2 }, size);
 }
 
+/**
+ * The view once the disk's size changed from `before` to `after` bytes (a partition, offset or
+ * truncate filter toggled): the whole disk stays the whole disk, anything else keeps its range
+ * as far as the new disk allows.
+ */
+export function followSize(view: View, before: number, after: number): View {
+  if (view.start === 0 && view.end === before) return { start: 0, end: after };
+  return clampView(view, after);
+}
+
 /** How many bins to ask for: one per device pixel, but never more than there are blocks. */
 export function binsFor(view: View, devicePixels: number): number {
   const blocks = Math.ceil((view.end - view.start) / BLOCK);

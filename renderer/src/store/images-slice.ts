@@ -1,23 +1,33 @@
-// Open images (tabs), the active one, and the recent list.
+// Open images (tabs), the active one, the recent list, and the error banner.
 import type { ImageSummary, RecentImage, ScanState } from '../../../shared/ipc.ts';
+import { viewsFollowingSizes } from './map-slice.ts';
 import type { SliceCreator } from './types.ts';
+
+/** A failure shown in the banner, with what failed: a later success of the same thing clears it. */
+export interface AppError {
+  source: string;
+  message: string;
+}
 
 export interface ImagesSlice {
   images: ImageSummary[];
   activeId: string | null;
   recent: RecentImage[];
-  /** The last failure to open or act on an image, shown until dismissed. */
-  error: string | null;
+  /** The last failure to open or act on an image, shown until dismissed or until `source` succeeds. */
+  error: AppError | null;
   setImages(list: ImageSummary[]): void;
   upsertImage(image: ImageSummary): void;
   removeImage(id: string): void;
   setActive(id: string): void;
   setRecent(list: RecentImage[]): void;
   setScan(id: string, scan: ScanState): void;
-  setError(message: string | null): void;
+  /** Shows `message` as a failure of `source` ('app' by default); null dismisses the banner. */
+  setError(message: string | null, source?: string): void;
+  /** `source` succeeded: its failure, if the banner shows one, is no longer true. */
+  clearError(source: string): void;
 }
 
-export const createImagesSlice: SliceCreator<ImagesSlice> = (set) => ({
+export const createImagesSlice: SliceCreator<ImagesSlice> = (set, get) => ({
   images: [],
   activeId: null,
   recent: [],
@@ -26,12 +36,13 @@ export const createImagesSlice: SliceCreator<ImagesSlice> = (set) => ({
     set((s) => ({
       images: list,
       activeId: list.some((i) => i.id === s.activeId) ? s.activeId : (list[0]?.id ?? null),
+      views: viewsFollowingSizes(s.views, s.images, list),
     })),
   upsertImage: (image) =>
     set((s) => {
       const at = s.images.findIndex((i) => i.id === image.id);
       const images = at < 0 ? [...s.images, image] : s.images.map((i, k) => (k === at ? image : i));
-      return { images, activeId: at < 0 ? image.id : s.activeId };
+      return { images, activeId: at < 0 ? image.id : s.activeId, views: viewsFollowingSizes(s.views, s.images, images) };
     }),
   removeImage: (id) =>
     set((s) => {
@@ -45,5 +56,9 @@ export const createImagesSlice: SliceCreator<ImagesSlice> = (set) => ({
   setActive: (id) => set((s) => (s.images.some((i) => i.id === id) ? { activeId: id } : {})),
   setRecent: (recent) => set({ recent }),
   setScan: (id, scan) => set((s) => ({ images: s.images.map((i) => (i.id === id ? { ...i, scan } : i)) })),
-  setError: (error) => set({ error }),
+  setError: (message, source = 'app') => set({ error: message === null ? null : { source, message } }),
+  // Called after every success (each map reply too): leave the store untouched unless it clears something.
+  clearError: (source) => {
+    if (get().error?.source === source) set({ error: null });
+  },
 });

@@ -1,7 +1,7 @@
 // What part of each image the detail map shows, what is under the pointer, and which block is
 // selected for the hex view. Views are per image so switching tabs keeps each one's zoom.
-import type { ExtentAt } from '../../../shared/ipc.ts';
-import { panBy, zoomAt, viewOf, type View } from '../map/viewport.ts';
+import type { ExtentAt, ImageSummary } from '../../../shared/ipc.ts';
+import { followSize, panBy, zoomAt, viewOf, type View } from '../map/viewport.ts';
 import type { BinSummary } from '../map/bins.ts';
 import type { SliceCreator } from './types.ts';
 
@@ -46,3 +46,20 @@ export const createMapSlice: SliceCreator<MapSlice> = (set, get) => {
     select: (imageId, offset) => set({ selected: { imageId, offset } }),
   };
 };
+
+/**
+ * The stored views once the images' summaries are replaced: an image whose size changed gets
+ * its view moved onto the new disk, so the map, the overview and hover offsets all follow it.
+ * The same object when nothing moved (the map re-asks for bins when its view changes).
+ */
+export function viewsFollowingSizes(views: Record<string, View>, before: readonly ImageSummary[], after: readonly ImageSummary[]): Record<string, View> {
+  let out = views;
+  for (const image of after) {
+    const view = views[image.id];
+    const old = before.find((i) => i.id === image.id);
+    if (!view || !old || old.size === image.size) continue;
+    if (out === views) out = { ...views };
+    out[image.id] = followSize(view, old.size, image.size);
+  }
+  return out;
+}

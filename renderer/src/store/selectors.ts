@@ -4,7 +4,8 @@
 // identity (compared with useShallow where they build an object) while that part is unchanged.
 // Only the map's progress pill and the status bar read the scan (selectScan); store.test.ts
 // checks that progress leaves every other selection as it was.
-import type { ImageSummary } from '../../../shared/ipc.ts';
+import type { ClientInfo, ImageSummary } from '../../../shared/ipc.ts';
+import { exportOf, serveFormOf, type ServeSettings } from './server-slice.ts';
 import { selectActive, type AppState } from './store.ts';
 
 export function imageById(s: AppState, id: string): ImageSummary | undefined {
@@ -48,3 +49,19 @@ export function selectTabLabel(s: AppState, id: string): { title: string; tip: s
   const image = imageById(s, id);
   return { title: image?.title ?? '', tip: image ? (image.path ?? image.uri ?? image.title) : '' };
 }
+
+/** The serving form of an image (for useShallow): what the server runs, or what will be asked for. */
+export const selectServeForm = (s: AppState, id: string): ServeSettings => serveFormOf(s.status, s.settingsEdits[id], id);
+
+/**
+ * The clients of an image's export (for useShallow). The one list both the serving panel and
+ * the per-client stats show, so their counters agree; the engine sends it again as they move.
+ */
+export function selectClientsOf(s: AppState, id: string): ClientInfo[] {
+  const served = exportOf(s.status, id) ?? imageById(s, id)?.export;
+  return s.clients.filter((c) => c.imageId === id || (served !== undefined && c.exportName === served.exportName));
+}
+
+/** A client's request rate from the latest stats sample. */
+export const selectClientOps = (s: AppState, imageId: string, clientId: number): number =>
+  s.clientStats[imageId]?.find((c) => c.id === clientId)?.ops ?? 0;

@@ -1,11 +1,15 @@
-// The NBD server as the serving panel shows it, and the settings the user typed for it.
-import type { ClientInfo, ServerStatus } from '../../../shared/ipc.ts';
+// The NBD server as the serving panel shows it, and the settings typed for each image. A served
+// image's form shows what the server runs (also after a reload); an image not served shows the
+// defaults, joined to the running server's address, with what was typed for that image alone
+// on top: nothing typed for one image (least of all "writable") carries over to another.
+import type { ClientInfo, ExportState, ServerStatus } from '../../../shared/ipc.ts';
 import type { SliceCreator } from './types.ts';
 
 export interface ServeSettings {
   host: string;
   /** As typed; '' or '0' picks a free port. */
   port: string;
+  /** '' gives the default export, or the image's title when another image has it. */
   exportName: string;
   writable: boolean;
   socketPath: string;
@@ -14,11 +18,12 @@ export interface ServeSettings {
 export interface ServerSlice {
   status: ServerStatus;
   clients: ClientInfo[];
-  settings: ServeSettings;
+  /** What was typed into each image's form, by image id. */
+  settingsEdits: Record<string, Partial<ServeSettings>>;
   busy: boolean;
   setStatus(status: ServerStatus): void;
   setClients(clients: ClientInfo[]): void;
-  editSettings(patch: Partial<ServeSettings>): void;
+  editSettings(imageId: string, patch: Partial<ServeSettings>): void;
   setBusy(busy: boolean): void;
 }
 
@@ -27,17 +32,37 @@ export const DEFAULT_SERVE_SETTINGS: ServeSettings = { host: '127.0.0.1', port: 
 export const createServerSlice: SliceCreator<ServerSlice> = (set) => ({
   status: { running: false, exports: [] },
   clients: [],
-  settings: DEFAULT_SERVE_SETTINGS,
+  settingsEdits: {},
   busy: false,
   setStatus: (status) => set({ status }),
   setClients: (clients) => set({ clients }),
-  editSettings: (patch) => set((s) => ({ settings: { ...s.settings, ...patch } })),
+  editSettings: (imageId, patch) => set((s) => ({ settingsEdits: { ...s.settingsEdits, [imageId]: { ...s.settingsEdits[imageId], ...patch } } })),
   setBusy: (busy) => set({ busy }),
 });
 
 /** The export of `imageId`, if it is being served. */
 export function exportOf(status: ServerStatus, imageId: string) {
   return status.running ? status.exports.find((e) => e.imageId === imageId) : undefined;
+}
+
+/** What the serving form of `imageId` shows (build it through useShallow: it is a new object). */
+export function serveFormOf(status: ServerStatus, edits: Partial<ServeSettings> | undefined, imageId: string): ServeSettings {
+  const served = exportOf(status, imageId);
+  if (served) return runningSettings(status, served);
+  // Another image's server: starting this one joins it rather than moving it elsewhere.
+  const joined = status.running ? { host: status.host ?? DEFAULT_SERVE_SETTINGS.host, port: String(status.port ?? ''), socketPath: status.socketPath ?? '' } : {};
+  return { ...DEFAULT_SERVE_SETTINGS, ...joined, ...edits };
+}
+
+function runningSettings(status: ServerStatus, served: ExportState): ServeSettings {
+  return {
+    host: status.host ?? DEFAULT_SERVE_SETTINGS.host,
+    port: String(status.port ?? ''),
+    exportName: served.exportName,
+    // What was asked for: the panel says beside it when the chain could not give it.
+    writable: served.writable || served.readOnlyReason !== undefined,
+    socketPath: status.socketPath ?? '',
+  };
 }
 
 /** Parses the port field: '' means "pick one" (0); anything else must be 0..65535. */

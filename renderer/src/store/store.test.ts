@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ChainConfig } from '../../../shared/chain-config.ts';
 import type { ComponentInfo, ImageSummary } from '../../../shared/ipc.ts';
 import { sidebarOrder, withFilterEnabled, withFilterMoved, withFilterParams } from './chain-slice.ts';
-import { exportOf, parsePort } from './server-slice.ts';
+import { exportOf, parsePort, serveFormOf } from './server-slice.ts';
 import { createAppStore } from './store.ts';
 
 const MiB = 2 ** 20;
@@ -65,6 +65,33 @@ describe('map slice', () => {
     expect(s.getState().viewOf('b')).toEqual({ start: 0, end: 64 * MiB });
   });
 
+  it('moves a stored whole-disk view onto the new size when a filter changes it, and back', () => {
+    const s = createAppStore();
+    s.getState().upsertImage(image('a'));
+    s.getState().resetView('a');
+    s.getState().upsertImage(image('a', 16 * MiB));
+    expect(s.getState().viewOf('a')).toEqual({ start: 0, end: 16 * MiB });
+    s.getState().setImages([image('a', 64 * MiB)]);
+    expect(s.getState().viewOf('a')).toEqual({ start: 0, end: 64 * MiB });
+  });
+
+  it('keeps a zoomed view inside a disk that shrank', () => {
+    const s = createAppStore();
+    s.getState().upsertImage(image('a'));
+    s.getState().showRange('a', 40 * MiB, 48 * MiB);
+    s.getState().upsertImage(image('a', 32 * MiB));
+    expect(s.getState().viewOf('a')).toEqual({ start: 24 * MiB, end: 32 * MiB });
+  });
+
+  it('keeps the views object when no size moved', () => {
+    const s = createAppStore();
+    s.getState().upsertImage(image('a'));
+    s.getState().resetView('a');
+    const views = s.getState().views;
+    s.getState().upsertImage({ ...image('a'), title: 'renamed' });
+    expect(s.getState().views).toBe(views);
+  });
+
   it('shows a partition range', () => {
     const s = createAppStore();
     s.getState().upsertImage(image('a'));
@@ -98,6 +125,25 @@ describe('chain edits', () => {
     const c = (name: string): ComponentInfo => ({ kind: 'filter', name, summary: '', params: [] });
     const order = sidebarOrder(base, [c('rate'), c('cow'), c('delay'), { ...c('file'), kind: 'plugin' }]);
     expect(order.map((x) => x.info.name)).toEqual(['cow', 'delay', 'rate']);
+  });
+});
+
+describe('serve settings', () => {
+  const running = { running: true, host: '127.0.0.1', port: 41234, exports: [{ imageId: 'a', exportName: '', writable: false, readOnlyReason: 'qcow2 is read-only; add the cow filter for writes', uri: 'nbd://127.0.0.1:41234/' }] };
+
+  it('are each image’s own: what was typed for one does not reach another', () => {
+    const s = createAppStore();
+    s.getState().editSettings('a', { writable: true, exportName: 'disk-a', port: '7000' });
+    expect(serveFormOf(s.getState().status, s.getState().settingsEdits.b, 'b')).toEqual({ host: '127.0.0.1', port: '10809', exportName: '', writable: false, socketPath: '' });
+    expect(serveFormOf(s.getState().status, s.getState().settingsEdits.a, 'a')).toMatchObject({ writable: true, exportName: 'disk-a', port: '7000' });
+  });
+
+  it('show what the server runs for a served image (after a reload too), writes asked for included', () => {
+    expect(serveFormOf(running, undefined, 'a')).toEqual({ host: '127.0.0.1', port: '41234', exportName: '', writable: true, socketPath: '' });
+  });
+
+  it('start an image that is not served on the running server’s address', () => {
+    expect(serveFormOf(running, undefined, 'b')).toMatchObject({ host: '127.0.0.1', port: '41234', writable: false });
   });
 });
 

@@ -54,7 +54,10 @@ export class DevFakeTransport implements Transport {
       const r = Math.random();
       perOp.read = { ops: 200 + 100 * r, bytes: 3e7 * r, errors: 0, p50: 0.2 + r * 0.1, p99: 1 + r };
       perOp.write = { ops: 50 * r, bytes: 1e7 * r, errors: 0, p50: 0.4, p99: 2 * r + 1 };
-      this.events.emit('stats.sample', { imageId: image.id, t: Date.now(), intervalMs: 250, perOp, clients: [{ id: 1, remote: '127.0.0.1:50312', requests: Math.round(Date.now() / 100) % 10000, bytesRead: 1e8, bytesWritten: 2e6, ops: 250 }] });
+      const client = { id: 1, remote: '127.0.0.1:50312', requests: Math.round(Date.now() / 100) % 10000, bytesRead: 1e8, bytesWritten: 2e6 };
+      this.events.emit('stats.sample', { imageId: image.id, t: Date.now(), intervalMs: 250, perOp, clients: [{ ...client, ops: 250 }] });
+      // As the engine does: the client list comes again with the samples while its counters move.
+      this.events.emit('server.clients', [{ ...client, exportName: '', imageId: image.id, chainLabel: 'file', since: 0 }]);
     }, 250);
   }
 
