@@ -1,5 +1,6 @@
 // Malformed and hostile traffic: each bad client loses only its own connection, with a
 // clear log line, and the server goes on serving everyone else.
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CMD, IHAVEOPT, OPT, REQUEST_MAGIC } from '../../main/nbd/protocol.ts';
@@ -156,5 +157,100 @@ describe('hostile clients', () => {
   it('many garbage connections at once leave the server serving', async () => {
     await Promise.all(Array.from({ length: 20 }, (_, i) => exchange((c) => c.write(Buffer.alloc(64 + i, i)))));
     await stillServes();
+  });
+
+  it('a client that sends option after option without choosing an export is dropped', async () => {
+    const info = option(OPT.INFO, Buffer.alloc(6));
+    const r = await exchange((c) => c.write(Buffer.concat([clientFlags, ...Array.from({ length: 1000 }, () => info)])));
+    expect(r.closed).toBe(true);
+    expect(s.stderr()).toMatch(/protocol error: client sent 68 options without choosing an export; closing this connection/);
+    await stillServes();
+  });
+});
+
+/** Resident memory of a process, from /proc. */
+function rss(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
+}
+
+/** A raw client past GO (simple replies); `until(n)` resolves with the next n bytes. */
+async function transmission(at: number): Promise<{ sock: net.Socket; until: (n: number) => Promise<Buffer> }> {
+  const sock = net.connect(at, '127.0.0.1');
+  sock.on('error', () => {});
+  let got = Buffer.alloc(0);
+  let want: { n: number; resolve: (b: Buffer) => void } | null = null;
+  const serve = () => {
+    if (want && got.length >= want.n) {
+      const w = want;
+      want = null;
+      const out = got.subarray(0, w.n);
+      got = got.subarray(w.n);
+      w.resolve(out);
+    }
+  };
+  sock.on('data', (d: Buffer) => {
+    got = Buffer.concat([got, d]);
+    serve();
+  });
+  const until = (n: number) => new Promise<Buffer>((resolve) => {
+    want = { n, resolve };
+    serve();
+  });
+  await until(18);
+  sock.write(Buffer.concat([clientFlags, option(OPT.GO, Buffer.alloc(6))]));
+  for (;;) {
+    const h = await until(20);
+    await until(h.readUInt32BE(16));
+    if (h.readUInt32BE(12) === 1) break;
+  }
+  return { sock, until };
+}
+
+function readRequest(cookie: number, offset: number, length: number): Buffer {
+  const h = Buffer.alloc(28);
+  h.writeUInt32BE(REQUEST_MAGIC, 0);
+  h.writeUInt16BE(CMD.READ, 6);
+  h.writeBigUInt64BE(BigInt(cookie), 8);
+  h.writeBigUInt64BE(BigInt(offset), 16);
+  h.writeUInt32BE(length, 24);
+  return h;
+}
+
+describe('clients that never read their READ replies', () => {
+  let big: Served;
+  beforeAll(async () => {
+    big = await serve(['memory', 'size=2G']);
+  });
+  afterAll(async () => big.stop());
+
+  it('hold a bounded number of reply bytes, and a clean client is still served at once', async () => {
+    const at = Number(new URL(big.uri).port);
+    const MiB = 1024 * 1024;
+    const hostile = await Promise.all(Array.from({ length: 6 }, () => transmission(at)));
+    const baseline = rss(big.child.pid!);
+    for (const { sock } of hostile) {
+      sock.pause();
+      sock.write(Buffer.concat(Array.from({ length: 32 }, (_, i) => readRequest(i + 1, i * 32 * MiB, 32 * MiB))));
+    }
+    // Until the server has filled all it will fill (first-touch memory is slow in this VM).
+    let peak = 0;
+    let grew = Date.now();
+    for (const started = Date.now(); Date.now() - grew < 1000 && Date.now() - started < 20_000;) {
+      const now = rss(big.child.pid!);
+      if (now > peak + MiB) grew = Date.now();
+      peak = Math.max(peak, now);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // 6 x 32 x 32 MiB = 6 GiB asked for; the caps allow 256 MiB server-wide, plus one
+    // reply for each connection that holds nothing.
+    expect(peak - baseline).toBeLessThan(450 * MiB);
+    const t0 = performance.now();
+    const clean = await transmission(at);
+    clean.sock.write(readRequest(1, 0, 4096));
+    const reply = await clean.until(16 + 4096);
+    expect(reply.readUInt32BE(4)).toBe(0);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    clean.sock.destroy();
+    for (const { sock } of hostile) sock.destroy();
   });
 });

@@ -1,27 +1,28 @@
 // One client connection: the handshake, then the transmission phase. Requests run
 // concurrently and are answered as they finish (out of order); the parser stops taking new
-// requests while too many are in flight or the socket's send buffer is full, so a fast
-// client cannot make the server buffer without bound.
+// requests while too many are in flight, the socket's send buffer is full, or the
+// connection holds too many reply bytes (see ReplyBudget), so a client cannot make the
+// server buffer without bound, even one that never reads its replies.
 import type { Socket } from 'node:net';
 import { EXTENT_ZERO, type Extent } from '../../shared/extents.ts';
 import { errnoOf, messageOf } from '../backend/errors.ts';
 import { FLAG_FAST_ZERO, FLAG_FUA, FLAG_MAY_TRIM, FLAG_REQ_ONE } from '../backend/flags.ts';
 import { BufferPool } from './buffer-pool.ts';
-import { ByteQueue } from './byte-queue.ts';
 import { nbdErrorCode } from './errors.ts';
 import type { ExportLookup, ServedExport } from './export.ts';
 import { negotiate, type Negotiated } from './handshake.ts';
+import { SocketHandshakeIO } from './handshake-io.ts';
 import { CMD, CMD_FLAG, CONTEXT_BASE_ALLOCATION, MAX_PAYLOAD, commandName } from './protocol.ts';
 import {
   OFFSET_DATA_HEADER_LENGTH, SIMPLE_HEADER_LENGTH, blockStatusChunk, errorChunk, offsetDataChunk, offsetHoleChunk,
   simpleReply, writeOffsetDataHeader, writeSimpleHeader,
 } from './replies.ts';
+import type { ReplyBudget } from './reply-budget.ts';
+import { ReplyWriter, type Ticket } from './reply-writer.ts';
 import { ProtocolError, RequestParser, type NbdRequest } from './request-parser.ts';
 
 /** Requests handled at once per connection before we stop reading more. */
 const MAX_IN_FLIGHT = 32;
-/** Queued reply bytes above which the connection stops reading new requests. */
-const SEND_BUFFER_LIMIT = 8 * 1024 * 1024;
 /** Reply buffers kept for reuse per connection. */
 const POOL_BYTES = 16 * 1024 * 1024;
 /** Reads at least this long are checked for holes and answered with OFFSET_HOLE chunks. */
@@ -59,6 +60,8 @@ export interface ConnectionHost extends ExportLookup {
   onRequest: ((ev: RequestEvent) => void) | null;
   connected(conn: Connection): void;
   closed(conn: Connection): void;
+  /** Shared by every connection of the server. */
+  replyBudget: ReplyBudget;
 }
 
 const OPS: Record<number, RequestOp> = {
@@ -80,17 +83,18 @@ export class Connection {
   readonly since = Date.now();
   private readonly socket: Socket;
   private readonly host: ConnectionHost;
-  private readonly handshakeQueue = new ByteQueue();
-  private handshakeWaiter: { n: number; resolve: (b: Buffer) => void; reject: (e: Error) => void } | null = null;
+  private readonly handshake: SocketHandshakeIO;
   private parser: RequestParser | null = null;
   private session: Negotiated | null = null;
   private inFlight = 0;
-  private writeBlocked = false;
+  private readonly out: ReplyWriter;
+  /** A request parsed but not started because the connection or server held too much. */
+  private waitingRequest: NbdRequest | null = null;
+  private readonly wake = () => this.pump();
   private disconnecting = false;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
   private readonly pool = new BufferPool(POOL_BYTES);
-  private corked = false;
   stats = { requests: 0, bytesRead: 0, bytesWritten: 0 };
 
   /**
@@ -103,9 +107,13 @@ export class Connection {
     this.host = host;
     this.remote = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : 'unix socket';
     if (socket.remoteAddress) socket.setNoDelay(true);
+    this.handshake = new SocketHandshakeIO(socket, (line) => this.host.log(`connection ${this.id} (${this.remote}): ${line}`));
     if (!lendsReadBuffer) socket.on('data', (chunk: Buffer) => this.receive(chunk, false));
+    this.out = new ReplyWriter(socket, host.replyBudget, this.pool, () => {
+      if (this.waitingRequest) queueMicrotask(this.wake);
+    });
     socket.on('drain', () => {
-      this.writeBlocked = false;
+      this.out.blocked = false;
       this.pump();
     });
     socket.on('error', (err) => this.host.log(`connection ${this.id} (${this.remote}): ${err.message}`));
@@ -135,13 +143,9 @@ export class Connection {
 
   private async start(): Promise<void> {
     try {
-      const session = await negotiate({
-        read: (n) => this.readHandshake(n),
-        write: (b) => this.write(b),
-        log: (line) => this.host.log(`connection ${this.id} (${this.remote}): ${line}`),
-      }, this.host);
+      const session = await negotiate(this.handshake, this.host);
       if (!session) {
-        this.socket.end();
+        this.finish();
         return;
       }
       if (this.closed) {
@@ -150,21 +154,12 @@ export class Connection {
       }
       this.session = session;
       this.parser = new RequestParser(MAX_PAYLOAD, (size) => this.pool.acquire(size));
-      this.parser.push(this.handshakeQueue.takeAll());
+      this.parser.push(this.handshake.leftover());
       this.host.connected(this);
       this.pump();
     } catch (err) {
       this.protocolFailure(err);
     }
-  }
-
-  private readHandshake(n: number): Promise<Buffer> {
-    if (this.closed) return Promise.reject(new ProtocolError('client disconnected during the handshake'));
-    // Copies: the handshake is not hot, and its bytes may be views of a reused read buffer.
-    if (this.handshakeQueue.length >= n) return Promise.resolve(Buffer.from(this.handshakeQueue.take(n)));
-    return new Promise((resolve, reject) => {
-      this.handshakeWaiter = { n, resolve, reject };
-    });
   }
 
   /** Bytes from the client; `borrowed` chunks are only valid until this call returns. */
@@ -175,13 +170,7 @@ export class Connection {
       if (borrowed) this.parser.ownBuffered();
       return;
     }
-    this.handshakeQueue.push(chunk);
-    const w = this.handshakeWaiter;
-    if (w && this.handshakeQueue.length >= w.n) {
-      this.handshakeWaiter = null;
-      w.resolve(Buffer.from(this.handshakeQueue.take(w.n)));
-    }
-    if (borrowed) this.handshakeQueue.own();
+    this.handshake.receive(chunk);
   }
 
   private protocolFailure(err: unknown): void {
@@ -192,43 +181,33 @@ export class Connection {
     this.socket.destroy();
   }
 
-  /**
-   * Queue `b` on the socket; a pooled buffer goes back to the pool once sent. Replies that
-   * finish in the same turn of the event loop leave in one writev: with many small requests
-   * in flight, one syscall per reply was the server's largest cost.
-   */
-  private write(b: Buffer, pooled = false): void {
-    if (this.closed) return;
-    // A lone reply goes out at once; cork only when others are in flight to join it.
-    if (!this.corked && this.inFlight > 1) {
-      this.corked = true;
-      this.socket.cork();
-      setImmediate(() => {
-        this.corked = false;
-        this.socket.uncork();
-      });
-    }
-    const done = pooled ? () => this.pool.release(b) : undefined;
-    // The socket's own high-water mark (16 KiB) is below one READ reply; stopping at it would
-    // serialise reads. Stop taking requests only when replies really pile up.
-    if (!this.socket.write(b, done) && this.socket.writableLength > SEND_BUFFER_LIMIT) this.writeBlocked = true;
+  private write(b: Buffer, pooled = false, ticket?: Ticket): void {
+    this.out.write(b, this.inFlight > 1, pooled, ticket);
   }
 
-  /** Parse and start requests while the in-flight and send-buffer limits allow. */
+  /** Parse and start requests while the in-flight, send-buffer and reply-byte limits allow. */
   private pump(): void {
     const parser = this.parser;
     if (!parser || this.closed) return;
     try {
-      while (!this.disconnecting && !this.writeBlocked && this.inFlight < MAX_IN_FLIGHT) {
-        const req = parser.next();
+      while (!this.disconnecting && !this.out.blocked && this.inFlight < MAX_IN_FLIGHT) {
+        const req = this.waitingRequest ?? parser.next();
         if (!req) break;
+        // DISC comes last: every request before it has started, and it sends no reply.
         if (req.type === CMD.DISC) {
           this.disconnecting = true;
-          void this.whenIdle().then(() => this.socket.end());
+          void this.whenIdle().then(() => this.finish());
           break;
         }
+        if (!this.out.admits()) {
+          this.waitingRequest = req;
+          this.host.replyBudget.wait(this.wake);
+          break;
+        }
+        this.waitingRequest = null;
+        const ticket = this.out.reserve(req);
         this.inFlight++;
-        void this.handle(req).finally(() => {
+        void this.handle(req, ticket).finally(() => {
           this.inFlight--;
           if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
           this.pump();
@@ -240,22 +219,31 @@ export class Connection {
     }
     // Stop the socket delivering more while we are saturated; 'drain' or a finished
     // request calls pump() again.
-    const saturated = this.writeBlocked || this.inFlight >= MAX_IN_FLIGHT || parser.buffered > 2 * MAX_PAYLOAD;
+    const saturated = this.out.blocked || this.waitingRequest !== null || this.inFlight >= MAX_IN_FLIGHT || parser.buffered > 2 * MAX_PAYLOAD;
     if (saturated && !this.socket.isPaused()) this.socket.pause();
     else if (!saturated && this.socket.isPaused()) this.socket.resume();
+  }
+
+  /**
+   * Close once the last replies have left. Not a bare end(): a socket we paused never reads
+   * the client's FIN, and after end() Node emits no 'drain' to unpause it, so the connection
+   * (and its open chain) would stay forever.
+   */
+  private finish(): void {
+    this.socket.end(() => this.socket.destroy());
   }
 
   private whenIdle(): Promise<void> {
     return this.inFlight === 0 ? Promise.resolve() : new Promise((r) => this.idleWaiters.push(r));
   }
 
-  private async handle(req: NbdRequest): Promise<void> {
+  private async handle(req: NbdRequest, ticket: Ticket): Promise<void> {
     const session = this.session!;
     const started = performance.now();
     let error: string | undefined;
     this.stats.requests++;
     try {
-      await this.dispatch(req, session);
+      await this.dispatch(req, session, ticket);
     } catch (err) {
       if (req.payload) this.pool.release(req.payload);
       req.payload = null;
@@ -265,6 +253,8 @@ export class Connection {
       this.host.log(`connection ${this.id}: ${commandName(req.type)} ${req.offset}+${req.length}: ${errno}: ${message}`);
       this.replyError(req, session, nbdErrorCode(errno), message);
     }
+    // What the request reserved and no reply took over: a WRITE's payload, a failed READ's buffer.
+    this.out.cancel(ticket);
     if (this.host.verbose) {
       this.host.log(`connection ${this.id}: ${commandName(req.type)} flags=0x${req.flags.toString(16)} offset=${req.offset} length=${req.length}${error ? ` -> ${error}` : ''}`);
     }
@@ -281,12 +271,15 @@ export class Connection {
     this.write(session.structuredReplies ? errorChunk(req.cookie, code, message) : simpleReply(req.cookie, code));
   }
 
-  private async dispatch(req: NbdRequest, session: Negotiated): Promise<void> {
+  private async dispatch(req: NbdRequest, session: Negotiated, ticket: Ticket): Promise<void> {
     const top = session.open.top;
     const size = top.getSize();
     const { flags, offset, length } = req;
+    // Once SEND_FUA is advertised the spec makes FUA valid on every command (clients such as
+    // the kernel set it on flushes); it means nothing where nothing is written.
+    const anyFua = top.canFua() !== 'none' ? CMD_FLAG.FUA : 0;
     const checkFlags = (allowed: number) => {
-      if (flags & ~allowed) throw new RequestError('EINVAL', `flags 0x${flags.toString(16)} are not valid for ${commandName(req.type)}`);
+      if (flags & ~(allowed | anyFua)) throw new RequestError('EINVAL', `flags 0x${flags.toString(16)} are not valid for ${commandName(req.type)}`);
     };
     const checkRange = (errno: string) => {
       if (length === 0 || offset + length > size) {
@@ -303,7 +296,7 @@ export class Connection {
         checkFlags(CMD_FLAG.FUA | (session.structuredReplies ? CMD_FLAG.DF : 0));
         if (length > MAX_PAYLOAD) throw new RequestError('EINVAL', `read of ${length} bytes exceeds the maximum ${MAX_PAYLOAD}`);
         checkRange('EINVAL');
-        await this.read(req, session, (flags & CMD_FLAG.DF) !== 0);
+        await this.read(req, session, (flags & CMD_FLAG.DF) !== 0, ticket);
         this.stats.bytesRead += length;
         return;
       }
@@ -379,7 +372,7 @@ export class Connection {
    * reading zero is answered with OFFSET_HOLE chunks (as qemu-nbd does), so holes do not
    * travel as bytes. Otherwise the data goes out in one buffer with its header in front.
    */
-  private async read(req: NbdRequest, session: Negotiated, df: boolean): Promise<void> {
+  private async read(req: NbdRequest, session: Negotiated, df: boolean, ticket: Ticket): Promise<void> {
     const top = session.open.top;
     const { cookie, offset, length } = req;
     if (!session.structuredReplies) {
@@ -391,7 +384,7 @@ export class Connection {
         throw err;
       }
       writeSimpleHeader(b, 0, cookie, 0);
-      this.write(b, true);
+      this.write(b, true, ticket);
       return;
     }
     // A client that negotiated base:allocation already knows where the holes are and reads
@@ -406,7 +399,7 @@ export class Connection {
         throw err;
       }
       writeOffsetDataHeader(b, cookie, offset, length, true);
-      this.write(b, true);
+      this.write(b, true, ticket);
       return;
     }
     const segments = readSegments(await top.extents(length, offset, 0), offset + length);
@@ -422,14 +415,16 @@ export class Connection {
         chunks.push(chunk);
       }
     }
-    this.write(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    this.write(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), false, ticket);
   }
 
   private async teardown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.handshakeWaiter?.reject(new ProtocolError('client disconnected during the handshake'));
-    this.handshakeWaiter = null;
+    this.handshake.closed();
+    this.host.replyBudget.cancel(this.wake);
+    this.out.close();
+    this.waitingRequest = null;
     await this.whenIdle();
     if (this.session) {
       try {

@@ -1,7 +1,8 @@
 // Fixed newstyle negotiation: greeting, client flags, then options until EXPORT_NAME or GO
 // enters transmission (or the client aborts). Every reply to one option is sent in a single
-// write. Malformed options get ERR_INVALID and the session goes on; only traffic that cannot
-// be resynchronised (bad magic, absurd lengths) ends the connection.
+// write, and the next option is read only once the replies have drained. Malformed options
+// get ERR_INVALID and the session goes on; only traffic that cannot be resynchronised (bad
+// magic, absurd lengths) or a client that haggles without end ends the connection.
 import type { OpenChain } from '../backend/chain.ts';
 import { messageOf } from '../backend/errors.ts';
 import { availableContexts, transmissionFlags, type ExportLookup, type ServedExport } from './export.ts';
@@ -14,8 +15,11 @@ import { ProtocolError } from './request-parser.ts';
 
 /** How the handshake reads from and writes to the socket. */
 export interface HandshakeIO {
+  /** The next `n` bytes from the client, in memory the caller may keep. */
   read(n: number): Promise<Buffer>;
   write(b: Buffer): void;
+  /** Resolves once the replies written so far no longer fill the socket's send queue. */
+  drained(): Promise<void>;
   log(line: string): void;
 }
 
@@ -26,6 +30,14 @@ export interface Negotiated {
   /** Selected meta contexts: id -> name. */
   contexts: Map<number, string>;
 }
+
+/**
+ * Options a client may send before it chooses an export. Real clients send a handful (qemu
+ * about four; `nbdinfo --list` a few plus two or three per export), so a client still
+ * haggling after this many is looping or hostile (nbdkit drops such clients too).
+ */
+const MAX_OPTIONS = 64;
+const MAX_OPTIONS_PER_EXPORT = 4;
 
 /** Meta contexts we can serve, with the ids we hand out for them. */
 const CONTEXT_IDS = new Map([[CONTEXT_BASE_ALLOCATION, 1], [CONTEXT_ALLOCATION_DEPTH, 2]]);
@@ -45,14 +57,22 @@ export async function negotiate(io: HandshakeIO, exports: ExportLookup): Promise
   const noZeroes = (clientFlags & FLAG_NO_ZEROES) !== 0;
   let structuredReplies = false;
   let contexts = new Map<number, string>();
+  // Contexts belong to the export SET_META_CONTEXT named; choosing another one drops them.
+  let contextsExport: string | null = null;
+  const contextsFor = (exp: ServedExport) => (contextsExport === exp.name ? contexts : new Map<number, string>());
+  const maxOptions = MAX_OPTIONS + MAX_OPTIONS_PER_EXPORT * exports.listExports().length;
 
-  for (;;) {
+  for (let count = 1; ; count++) {
+    // A client that pipelines options and never reads the replies would otherwise make us
+    // queue replies without bound.
+    await io.drained();
     const h = await io.read(16);
     if (h.readBigUInt64BE(0) !== IHAVEOPT) throw new ProtocolError('bad option magic');
     const option = h.readUInt32BE(8);
     const length = h.readUInt32BE(12);
+    if (count > maxOptions) throw new ProtocolError(`client sent ${maxOptions} options without choosing an export`);
     if (length > MAX_OPTION_LENGTH) throw new ProtocolError(`${optionName(option)} option of ${length} bytes is too long`);
-    const data = length > 0 ? Buffer.from(await io.read(length)) : Buffer.alloc(0);
+    const data = length > 0 ? await io.read(length) : Buffer.alloc(0);
     const reply = (type: number, payload?: Buffer) => io.write(optionReply(option, type, payload));
     const fail = (type: number, message: string) => {
       io.log(`${optionName(option)}: ${message}`);
@@ -69,7 +89,7 @@ export async function negotiate(io: HandshakeIO, exports: ExportLookup): Promise
         writeU64(b, 0, open.top.getSize());
         b.writeUInt16BE(transmissionFlags(open.top, structuredReplies), 8);
         io.write(b);
-        return { export: exp, open, structuredReplies, contexts };
+        return { export: exp, open, structuredReplies, contexts: contextsFor(exp) };
       }
       case OPT.ABORT:
         reply(REP.ACK);
@@ -101,6 +121,11 @@ export async function negotiate(io: HandshakeIO, exports: ExportLookup): Promise
         break;
       case OPT.LIST_META_CONTEXT:
       case OPT.SET_META_CONTEXT: {
+        // SET replaces the selection even when it fails (the spec says so).
+        if (option === OPT.SET_META_CONTEXT) {
+          contexts = new Map();
+          contextsExport = null;
+        }
         const parsed = parseMetaContextOption(data);
         if (typeof parsed === 'string') {
           fail(REP.ERR_INVALID, parsed);
@@ -117,7 +142,10 @@ export async function negotiate(io: HandshakeIO, exports: ExportLookup): Promise
           break;
         }
         const matched = matchContexts(parsed.queries, !isSet, await availableContexts(target));
-        if (isSet) contexts = new Map(matched.map((name) => [CONTEXT_IDS.get(name)!, name]));
+        if (isSet) {
+          contexts = new Map(matched.map((name) => [CONTEXT_IDS.get(name)!, name]));
+          contextsExport = target.name;
+        }
         const parts = matched.map((name) => {
           const b = Buffer.alloc(4 + Buffer.byteLength(name));
           b.writeUInt32BE(isSet ? CONTEXT_IDS.get(name)! : 0, 0);
@@ -147,7 +175,7 @@ export async function negotiate(io: HandshakeIO, exports: ExportLookup): Promise
           break;
         }
         io.write(Buffer.concat([...infoReplies(option, exp, open, parsed.requests, structuredReplies), optionReply(option, REP.ACK)]));
-        if (option === OPT.GO) return { export: exp, open, structuredReplies, contexts };
+        if (option === OPT.GO) return { export: exp, open, structuredReplies, contexts: contextsFor(exp) };
         await open.close();
         break;
       }

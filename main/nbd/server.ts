@@ -8,6 +8,7 @@ import net from 'node:net';
 import type { Chain } from '../backend/chain.ts';
 import { Connection, type ConnectionHost, type ConnectionInfo, type RequestEvent } from './connection.ts';
 import type { ServedExport } from './export.ts';
+import { ReplyBudget } from './reply-budget.ts';
 
 export type { ConnectionInfo, RequestEvent };
 
@@ -25,6 +26,8 @@ export interface ServerOptions {
   verbose?: boolean;
   /** Read client data into one reused buffer per connection (default true; see withReadBuffer). */
   reuseReadBuffer?: boolean;
+  /** Caps on the bytes requests may hold (see ReplyBudget); tests make them small to reach them. */
+  replyBytes?: { perConnection: number; total: number };
 }
 
 export type ListenTarget = { host: string; port: number } | { path: string };
@@ -44,6 +47,7 @@ export function exportUri(target: { host: string; port: number } | { path: strin
 
 export class NbdServer extends EventEmitter implements ConnectionHost {
   readonly verbose: boolean;
+  readonly replyBudget: ReplyBudget;
   private readonly logLine: (line: string) => void;
   private readonly exports = new Map<string, ServedExport>();
   private readonly live = new Set<Connection>();
@@ -54,6 +58,7 @@ export class NbdServer extends EventEmitter implements ConnectionHost {
   constructor(options: ServerOptions = {}) {
     super();
     this.reuseReadBuffer = options.reuseReadBuffer ?? true;
+    this.replyBudget = new ReplyBudget(options.replyBytes?.perConnection, options.replyBytes?.total);
     this.verbose = options.verbose ?? false;
     this.logLine = options.log ?? ((line) => console.error(line));
   }
@@ -94,6 +99,11 @@ export class NbdServer extends EventEmitter implements ConnectionHost {
 
   listExports(): ServedExport[] {
     return [...this.exports.values()];
+  }
+
+  /** Sockets still open, including those that never finished the handshake. */
+  get openConnections(): number {
+    return this.live.size;
   }
 
   get connections(): ConnectionInfo[] {
