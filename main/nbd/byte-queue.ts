@@ -1,7 +1,10 @@
 // Received bytes not yet consumed: a list of chunks and a cursor into the first one. Reads
 // that fall inside one chunk are zero-copy views; only reads across chunk edges copy.
+// Consumed chunks are dropped by moving `head`, not by Array.shift, which copies the rest of
+// the array and made a stream of tiny chunks (a trickling client) quadratic.
 export class ByteQueue {
   private chunks: Buffer[] = [];
+  private head = 0;
   private cursor = 0;
   private total = 0;
 
@@ -18,7 +21,7 @@ export class ByteQueue {
   /** The next `n` bytes (n <= length), consumed. A view when possible, else a copy. */
   take(n: number): Buffer {
     if (n === 0) return Buffer.alloc(0);
-    const first = this.chunks[0]!;
+    const first = this.chunks[this.head]!;
     if (first.length - this.cursor >= n) {
       const view = first.subarray(this.cursor, this.cursor + n);
       this.skip(n);
@@ -32,11 +35,11 @@ export class ByteQueue {
   /** The next `n` bytes (n <= length) without consuming them. */
   peek(n: number): Buffer {
     if (n === 0) return Buffer.alloc(0);
-    const first = this.chunks[0]!;
+    const first = this.chunks[this.head]!;
     if (first.length - this.cursor >= n) return first.subarray(this.cursor, this.cursor + n);
     const out = Buffer.allocUnsafe(n);
     let done = 0;
-    for (let i = 0, at = this.cursor; done < n; i++, at = 0) {
+    for (let i = this.head, at = this.cursor; done < n; i++, at = 0) {
       const c = this.chunks[i]!;
       const m = Math.min(n - done, c.length - at);
       c.copy(out, done, at, at + m);
@@ -49,7 +52,7 @@ export class ByteQueue {
   copyInto(target: Buffer, at: number, n: number): void {
     let done = 0;
     while (done < n) {
-      const first = this.chunks[0]!;
+      const first = this.chunks[this.head]!;
       const m = Math.min(n - done, first.length - this.cursor);
       first.copy(target, at + done, this.cursor, this.cursor + m);
       done += m;
@@ -61,15 +64,27 @@ export class ByteQueue {
   skip(n: number): void {
     this.total -= n;
     while (n > 0) {
-      const first = this.chunks[0]!;
+      const first = this.chunks[this.head]!;
       const left = first.length - this.cursor;
       if (n < left) {
         this.cursor += n;
         return;
       }
       n -= left;
-      this.chunks.shift();
-      this.cursor = 0;
+      this.dropFirst();
+    }
+  }
+
+  private dropFirst(): void {
+    this.head++;
+    this.cursor = 0;
+    // Compact once the consumed prefix is most of the array: amortised O(1) per chunk.
+    if (this.head === this.chunks.length) {
+      this.chunks = [];
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.chunks.length) {
+      this.chunks = this.chunks.slice(this.head);
+      this.head = 0;
     }
   }
 
