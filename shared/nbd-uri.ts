@@ -6,3 +6,8 @@ export const NBD_URI_PATTERN = /^nbds?(\+unix|\+tcp)?:\/\//;
 export function isNbdUri(text: string): boolean {
   return NBD_URI_PATTERN.test(text);
 }
+
+/** A host as it appears in a URI: IPv6 addresses in brackets (nbd://[::1]:10809/, http://[::1]/). */
+export function uriHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}

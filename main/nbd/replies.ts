@@ -61,12 +61,6 @@ export function offsetHoleChunk(cookie: bigint, offset: number, length: number, 
   return b;
 }
 
-export function noneChunk(cookie: bigint): Buffer {
-  const b = Buffer.allocUnsafe(CHUNK_HEADER_LENGTH);
-  writeChunkHeader(b, 0, cookie, REPLY_TYPE.NONE, true, 0);
-  return b;
-}
-
 /** An ERROR chunk (always the last of its reply), with a message for the client's logs. */
 export function errorChunk(cookie: bigint, error: number, message: string): Buffer {
   const msg = Buffer.from(message.slice(0, 1024), 'utf8').subarray(0, 4096);

@@ -2,6 +2,7 @@
 // exports (one chain each), and reports connections and requests as events so the app can
 // show clients, stats and live map changes. A misbehaving client only ever loses its own
 // connection.
+import { uriHost } from '../../shared/nbd-uri.ts';
 import { EventEmitter } from 'node:events';
 import { unlink } from 'node:fs/promises';
 import net from 'node:net';
@@ -41,7 +42,7 @@ export interface Listening {
 export function exportUri(target: { host: string; port: number } | { path: string }, exportName: string): string {
   const name = encodeURIComponent(exportName).replace(/%2F/g, '/');
   if ('path' in target) return `nbd+unix:///${name}?socket=${target.path}`;
-  const host = target.host.includes(':') ? `[${target.host}]` : target.host;
+  const host = uriHost(target.host);
   return `nbd://${host}:${target.port}/${name}`;
 }
 

@@ -1,6 +1,7 @@
 // The browser UI host: the renderer build over HTTP and the IPC contract over one WebSocket,
 // on loopback by default, guarded by a random token in the printed URL. It is how the UI
 // runs on a headless server and how the e2e tests drive the real renderer.
+import { uriHost } from '../../../shared/nbd-uri.ts';
 import { existsSync } from 'node:fs';
 import http, { type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -121,7 +122,7 @@ export async function startUiHost(options: UiHostOptions = {}): Promise<UiHost> 
   });
   const port = (server.address() as AddressInfo).port;
   access = new Access(token, bindHost, port);
-  const shownHost = bindHost.includes(':') ? `[${bindHost}]` : bindHost === '0.0.0.0' ? '127.0.0.1' : bindHost;
+  const shownHost = bindHost === '0.0.0.0' ? '127.0.0.1' : uriHost(bindHost);
   const url = `http://${shownHost}:${port}/?token=${token}`;
 
   if (!existsSync(path.join(rendererDir, 'index.html'))) log(`ui: no renderer build in ${rendererDir}; run \`npm run build\``);
