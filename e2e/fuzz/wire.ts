@@ -1,6 +1,7 @@
 // The fuzzer's side of the wire: encoders for what a client sends, and a reader that hands
 // out exactly n bytes, says when the server closed, and gives up after a deadline (a server
 // that neither answers nor closes is a hang).
+import { encodeRequest } from '../../main/nbd/request-header.ts';
 import net from 'node:net';
 import { IHAVEOPT, REQUEST_MAGIC } from '../../main/nbd/protocol.ts';
 
@@ -13,14 +14,7 @@ export function optionBytes(option: number, data: Buffer, lengthField = data.len
 }
 
 export function requestBytes(r: { flags: number; type: number; cookie: bigint; offset: bigint; length: number }, magic = REQUEST_MAGIC): Buffer {
-  const h = Buffer.allocUnsafe(28);
-  h.writeUInt32BE(magic >>> 0, 0);
-  h.writeUInt16BE(r.flags, 4);
-  h.writeUInt16BE(r.type, 6);
-  h.writeBigUInt64BE(r.cookie, 8);
-  h.writeBigUInt64BE(r.offset, 16);
-  h.writeUInt32BE(r.length >>> 0, 24);
-  return h;
+  return encodeRequest(r, magic);
 }
 
 /** u32 length + bytes. */

@@ -1,9 +1,10 @@
 // Malformed and hostile traffic: each bad client loses only its own connection, with a
 // clear log line, and the server goes on serving everyone else.
+import { encodeRequest } from '../../main/nbd/request-header.ts';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CMD, IHAVEOPT, OPT, REQUEST_MAGIC } from '../../main/nbd/protocol.ts';
+import { CMD, IHAVEOPT, OPT } from '../../main/nbd/protocol.ts';
 import { ok, serve, type Served } from './harness.ts';
 
 let s: Served;
@@ -132,12 +133,7 @@ describe('hostile clients', () => {
     const go = Buffer.alloc(6);
     const size = 33 * 1024 * 1024;
     const req = (type: number, cookie: number, length: number) => {
-      const h = Buffer.alloc(28);
-      h.writeUInt32BE(REQUEST_MAGIC, 0);
-      h.writeUInt16BE(type, 6);
-      h.writeBigUInt64BE(BigInt(cookie), 8);
-      h.writeUInt32BE(length, 24);
-      return h;
+      return encodeRequest({ type, cookie, length });
     };
     const r = await exchange((c) => {
       c.write(Buffer.concat([clientFlags, option(OPT.GO, go)]));
@@ -207,13 +203,7 @@ async function transmission(at: number): Promise<{ sock: net.Socket; until: (n: 
 }
 
 function readRequest(cookie: number, offset: number, length: number): Buffer {
-  const h = Buffer.alloc(28);
-  h.writeUInt32BE(REQUEST_MAGIC, 0);
-  h.writeUInt16BE(CMD.READ, 6);
-  h.writeBigUInt64BE(BigInt(cookie), 8);
-  h.writeBigUInt64BE(BigInt(offset), 16);
-  h.writeUInt32BE(length, 24);
-  return h;
+  return encodeRequest({ type: CMD.READ, cookie, offset, length });
 }
 
 describe('clients that never read their READ replies', () => {

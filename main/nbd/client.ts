@@ -1,6 +1,7 @@
 // A small NBD client: fixed newstyle with GO, structured replies and base:allocation. It is
 // what `blockscope map/info URI` and the nbd plugin use; requests may be issued
 // concurrently and replies are matched by cookie.
+import { encodeRequest } from './request-header.ts';
 import net from 'node:net';
 import { EXTENT_DATA, type Extent } from '../../shared/extents.ts';
 import { BlockError, type Errno } from '../backend/errors.ts';
@@ -8,7 +9,7 @@ import { ByteQueue } from './byte-queue.ts';
 import { nbdErrorName } from './errors.ts';
 import {
   CMD, CMD_FLAG, CONTEXT_BASE_ALLOCATION, FLAG_FIXED_NEWSTYLE, FLAG_NO_ZEROES, IHAVEOPT, INFO, NBDMAGIC,
-  OPT, OPTION_REPLY_MAGIC, REP, REPLY_FLAG_DONE, REPLY_TYPE, REQUEST_MAGIC, SIMPLE_REPLY_MAGIC,
+  OPT, OPTION_REPLY_MAGIC, REP, REPLY_FLAG_DONE, REPLY_TYPE, SIMPLE_REPLY_MAGIC,
   STRUCTURED_REPLY_MAGIC, TFLAG,
 } from './protocol.ts';
 import { parseNbdUri, type NbdAddress } from './uri.ts';
@@ -111,13 +112,7 @@ export class NbdClient {
   private request(type: number, flags: number, offset: number, length: number, pending: Omit<Pending, 'resolve' | 'reject' | 'type' | 'offset'>, payload?: Buffer): Promise<void> {
     if (this.failed) return Promise.reject(this.failed);
     const cookie = this.nextCookie++;
-    const h = Buffer.allocUnsafe(28);
-    h.writeUInt32BE(REQUEST_MAGIC, 0);
-    h.writeUInt16BE(flags, 4);
-    h.writeUInt16BE(type, 6);
-    h.writeBigUInt64BE(cookie, 8);
-    h.writeBigUInt64BE(BigInt(offset), 16);
-    h.writeUInt32BE(length, 24);
+    const h = encodeRequest({ type, flags, cookie, offset, length });
     return new Promise((resolve, reject) => {
       this.pending.set(cookie, { ...pending, type, offset, resolve, reject });
       if (payload) {
@@ -167,9 +162,7 @@ export class NbdClient {
 
   async close(): Promise<void> {
     if (this.failed) return;
-    const h = Buffer.alloc(28);
-    h.writeUInt32BE(REQUEST_MAGIC, 0);
-    h.writeUInt16BE(CMD.DISC, 6);
+    const h = encodeRequest({ type: CMD.DISC, cookie: 0 });
     await new Promise<void>((resolve) => {
       this.socket.once('close', () => resolve());
       this.socket.end(h);

@@ -1,13 +1,14 @@
 // Connection against a scripted socket: bytes go in through receive() exactly as the server's
 // reused read buffer delivers them, and replies stay "unsent" until the test says the client
 // read them, so a client that never reads can be played deterministically.
+import { encodeRequest } from './request-header.ts';
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { registry } from '../catalog.ts';
 import { Connection, type ConnectionHost } from './connection.ts';
 import type { ServedExport } from './export.ts';
-import { CMD, CMD_FLAG, IHAVEOPT, OPT, REP, REQUEST_MAGIC } from './protocol.ts';
+import { CMD, CMD_FLAG, IHAVEOPT, OPT, REP } from './protocol.ts';
 import { ReplyBudget } from './reply-budget.ts';
 
 const MiB = 1024 * 1024;
@@ -89,14 +90,7 @@ function read(cookie: number, offset: number, length: number): Buffer {
 }
 
 function request(type: number, flags: number, cookie: number, offset: number, length: number): Buffer {
-  const h = Buffer.alloc(28);
-  h.writeUInt32BE(REQUEST_MAGIC, 0);
-  h.writeUInt16BE(flags, 4);
-  h.writeUInt16BE(type, 6);
-  h.writeBigUInt64BE(BigInt(cookie), 8);
-  h.writeBigUInt64BE(BigInt(offset), 16);
-  h.writeUInt32BE(length, 24);
-  return h;
+  return encodeRequest({ type, flags, cookie, offset, length });
 }
 
 const FLAGS = Buffer.from([0, 0, 0, 3]);

@@ -1,12 +1,13 @@
 // A connection the client ends cleanly (DISC, or ABORT in the handshake) must be gone from
 // the server once the client has read what it wanted and closed, even when the server had
 // stopped reading that socket to hold back a client that sends faster than it reads.
+import { encodeRequest } from './request-header.ts';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { registry } from '../catalog.ts';
-import { CMD, IHAVEOPT, OPT, REQUEST_MAGIC } from './protocol.ts';
+import { CMD, IHAVEOPT, OPT } from './protocol.ts';
 import { NbdServer } from './server.ts';
 
 const MiB = 1024 * 1024;
@@ -34,13 +35,7 @@ function option(opt: number, data: Buffer): Buffer {
 }
 
 function request(type: number, cookie: number, offset: number, length: number): Buffer {
-  const h = Buffer.alloc(28);
-  h.writeUInt32BE(REQUEST_MAGIC, 0);
-  h.writeUInt16BE(type, 6);
-  h.writeBigUInt64BE(BigInt(cookie), 8);
-  h.writeBigUInt64BE(BigInt(offset), 16);
-  h.writeUInt32BE(length, 24);
-  return h;
+  return encodeRequest({ type, cookie, offset, length });
 }
 
 /** Connect, send `bytes`, let them sit unread for `holdMs`, then read until the server closes. */

@@ -1,15 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { CMD, REQUEST_MAGIC } from './protocol.ts';
+import { encodeRequest } from './request-header.ts';
+import { CMD } from './protocol.ts';
 import { ProtocolError, RequestParser, type NbdRequest } from './request-parser.ts';
 
 function request(type: number, cookie: bigint, offset: number, length: number, flags = 0, payload?: Buffer): Buffer {
-  const h = Buffer.alloc(28);
-  h.writeUInt32BE(REQUEST_MAGIC, 0);
-  h.writeUInt16BE(flags, 4);
-  h.writeUInt16BE(type, 6);
-  h.writeBigUInt64BE(cookie, 8);
-  h.writeBigUInt64BE(BigInt(offset), 16);
-  h.writeUInt32BE(length, 24);
+  const h = encodeRequest({ type, flags, cookie, offset, length });
   return payload ? Buffer.concat([h, payload]) : h;
 }
 
