@@ -16,6 +16,12 @@ export interface ParamSpec {
   /** Inclusive bounds for numeric kinds (after unit conversion). */
   min?: number;
   max?: number;
+  /** Forms fold a 'more' spec under a disclosure: per-operation overrides of a common one. */
+  group?: 'more';
+  /** Another name for this key (rdelay for delay-read): forms show the key once. */
+  alias?: string;
+  /** What the default means when it does nothing ("0 = never"), shown beside the field. */
+  noop?: string;
 }
 
 export type ParamValue = number | boolean | string;

@@ -88,12 +88,28 @@ beforeEach(async () => {
 
 afterEach(() => serving.close());
 
+describe('what the export can do', () => {
+  it('gives the capabilities a client is told, read-only unless writes were asked for', async () => {
+    const a = image('img-1', 'a.img');
+    await serving.serve(a, {});
+    expect(serving.exportState('img-1')?.capabilities).toEqual({
+      flags: {
+        is_read_only: true, can_flush: true, can_fua: false, is_rotational: false, can_trim: false, can_zero: false,
+        can_fast_zero: false, can_multi_conn: true, can_cache: true, can_extents: true,
+      },
+      blockSize: { minimum: 1, preferred: 4096, maximum: 32 * 2 ** 20 },
+    });
+    await serving.serve(a, { writable: true });
+    expect(serving.exportState('img-1')?.capabilities?.flags).toMatchObject({ is_read_only: false, can_trim: true, can_zero: true });
+  });
+});
+
 describe('where the server listens', () => {
   it('serves the first image under the empty name on loopback at the NBD port', async () => {
     const a = image('img-1', 'a.img');
     await serving.serve(a, {});
     expect(server().listening).toEqual([{ host: '127.0.0.1', port: 10809 }]);
-    expect(serving.exportState('img-1')).toEqual({ exportName: '', writable: false, uri: 'nbd://127.0.0.1:10809/', unixUri: undefined });
+    expect(serving.exportState('img-1')).toEqual({ exportName: '', writable: false, uri: 'nbd://127.0.0.1:10809/', unixUri: undefined, capabilities: expect.any(Object) });
     expect(serving.status()).toMatchObject({ running: true, host: '127.0.0.1', port: 10809, baseUri: 'nbd://127.0.0.1:10809' });
     expect(logs()).toEqual(["serving a.img as '' (read-only): nbd://127.0.0.1:10809/"]);
   });

@@ -2,9 +2,10 @@
 // closed after the last; where it listens (any free port when the default one is taken);
 // which image is which export; the stats sampled from its request events; its client list.
 import type { EventEmitter } from 'node:events';
-import { DEFAULT_NBD_PORT, type ClientInfo, type ExportState, type IpcEventSink, type ServerStatus } from '../../shared/ipc.ts';
+import { DEFAULT_NBD_PORT, type ClientInfo, type ExportCapabilities, type ExportState, type IpcEventSink, type ServerStatus } from '../../shared/ipc.ts';
 import { exportUri, type NbdServer } from '../nbd/server.ts';
 import { ServiceError } from './errors.ts';
+import { exportCapabilities } from './export-capabilities.ts';
 import type { ImageChain } from './image-chain.ts';
 import { StatsSampler, type RequestEvent } from './stats.ts';
 import { writeRefusal, type WriteRefusal } from './write-access.ts';
@@ -51,6 +52,13 @@ interface ExportSlot {
   writeRequested: boolean;
   /** Why the chain refuses the writes asked for; null when it takes them (or none were asked for). */
   refusal: WriteRefusal | null;
+  /** What a new client is told the export can do; null when the chain could not be asked. */
+  capabilities: ExportCapabilities | null;
+}
+
+/** A chain that cannot be opened has no answers to show; serving it still goes ahead. */
+function capabilitiesOrNull(chain: ImageChain['chain'], writable: boolean): Promise<ExportCapabilities | null> {
+  return exportCapabilities(chain, writable).catch(() => null);
 }
 
 const DIRTY_OPS = new Set(['write', 'trim', 'zero']);
@@ -87,7 +95,8 @@ export class Serving {
     if (current && current.name !== name) server.removeExport(current.name);
     if (current?.name === name) server.updateExport(name, { writable, chain, chainLabel: img.chain.label });
     else server.addExport({ name, description: img.title, chain, writable, chainLabel: img.chain.label });
-    this.slots.set(img.id, { name, writeRequested: writable, refusal });
+    const capabilities = await capabilitiesOrNull(chain, writable && refusal === null);
+    this.slots.set(img.id, { name, writeRequested: writable, refusal, capabilities });
     this.log(`serving ${img.title} as '${name}' (${modeWords(this.slots.get(img.id)!)}): ${this.exportState(img.id)!.uri}`);
   }
 
@@ -108,13 +117,18 @@ export class Serving {
     const slot = this.slots.get(img.id);
     if (!slot) return;
     this.server?.updateExport(slot.name, { chain: img.chain.chain, chainLabel: img.chain.label });
-    if (!slot.writeRequested) return;
+    if (!slot.writeRequested) {
+      slot.capabilities = await capabilitiesOrNull(img.chain.chain, false);
+      return;
+    }
     // The chain is in place already: a chain that cannot be opened for writing is reported, not thrown.
     const refusal = await writeRefusal(img.chain.chain, img.format).catch((err: unknown) => ({
       reason: `it cannot be opened for writing: ${(err as Error).message}`,
       cowHelps: false,
     }));
-    if (refusal?.reason === slot.refusal?.reason || this.slots.get(img.id) !== slot) return;
+    if (this.slots.get(img.id) !== slot) return;
+    slot.capabilities = await capabilitiesOrNull(img.chain.chain, refusal === null);
+    if (refusal?.reason === slot.refusal?.reason) return;
     slot.refusal = refusal;
     this.log(`${img.title} is now ${modeWords(slot)} for new connections`);
   }
@@ -129,6 +143,7 @@ export class Serving {
       ...(slot.refusal === null ? {} : { readOnlyReason: slot.refusal.reason, offerCow: slot.refusal.cowHelps }),
       uri: exportUri({ host: at.host, port: at.port }, slot.name),
       unixUri: at.socketPath ? exportUri({ path: at.socketPath }, slot.name) : undefined,
+      ...(slot.capabilities ? { capabilities: slot.capabilities } : {}),
     };
   }
 

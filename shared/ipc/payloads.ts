@@ -92,6 +92,20 @@ export interface ExportState {
   uri: string;
   /** nbd+unix:///export?socket=... when a socket path was given. */
   unixUri?: string;
+  /** What a client of the export is told it can do, as `blockscope info` prints it. */
+  capabilities?: ExportCapabilities;
+}
+
+/** The capability names `blockscope info` prints, in its order. */
+export const CAPABILITY_NAMES = [
+  'is_read_only', 'can_flush', 'can_fua', 'is_rotational', 'can_trim', 'can_zero', 'can_fast_zero', 'can_multi_conn', 'can_cache', 'can_extents',
+] as const;
+export type CapabilityName = (typeof CAPABILITY_NAMES)[number];
+
+export interface ExportCapabilities {
+  flags: Record<CapabilityName, boolean>;
+  /** The block sizes the server advertises (NBD_INFO_BLOCK_SIZE), in bytes. */
+  blockSize: { minimum: number; preferred: number; maximum: number };
 }
 
 export interface ImageSummary {

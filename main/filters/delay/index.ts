@@ -33,10 +33,12 @@ export const delayFilter = defineFilter({
   name: 'delay',
   summary: 'delay requests, to simulate a slow or remote disk',
   params: [
-    { key: 'rdelay', kind: 'duration', min: 0, description: 'delay reads (same as delay-read)' },
-    { key: 'wdelay', kind: 'duration', min: 0, description: 'delay writes, zeroes and trims' },
-    ...perOpSpecs(DELAYED, (d) => `delay-${d}`, { kind: 'duration', min: 0 }, (d) => `delay ${d} requests (e.g. 10ms, 1.5s)`),
-    { key: 'delay-fast-zero', kind: 'bool', default: 'true', description: 'delay fast-zero requests too; false fails them at once with ENOTSUP' },
+    { key: 'rdelay', kind: 'duration', min: 0, alias: 'delay-read', description: 'delay reads (same as delay-read)' },
+    { key: 'wdelay', kind: 'duration', min: 0, noop: 'empty = no delay', description: 'delay writes, zeroes and trims' },
+    // delay-read is the common one (rdelay's other name); the other operations fold under "more".
+    ...perOpSpecs(DELAYED, (d) => `delay-${d}`, { kind: 'duration', min: 0 }, (d) => `delay ${d} requests (e.g. 10ms, 1.5s)`)
+      .map((s) => (s.key === 'delay-read' ? { ...s, noop: 'empty = no delay' } : { ...s, group: 'more' as const })),
+    { key: 'delay-fast-zero', kind: 'bool', default: 'true', group: 'more', description: 'delay fast-zero requests too; false fails them at once with ENOTSUP' },
   ],
   create(params) {
     const ms = delaysOf(params);

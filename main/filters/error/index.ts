@@ -41,12 +41,13 @@ export const errorFilter = defineFilter({
   summary: 'inject errors into requests, to test clients',
   params: [
     { key: 'error', kind: 'enum', values: ERRNOS, default: 'EIO', description: 'the error to inject' },
-    { key: 'error-rate', kind: 'percent', default: '0', description: 'share of requests that fail (e.g. 10%, 0.1); 0 never' },
+    { key: 'error-rate', kind: 'percent', default: '0', noop: '0 = never', description: 'share of requests that fail (e.g. 10%, 0.1)' },
     { key: 'error-file', kind: 'path', description: 'inject errors only while this file exists' },
     { key: 'error-seed', kind: 'int', min: 0, description: 'seed for the random choices (for reproducible tests)' },
-    ...perOpSpecs(DATA_OPS, (op) => `error-${op}`, { kind: 'enum', values: ERRNOS }, (op) => `the error to inject into ${op}`),
-    ...perOpSpecs(DATA_OPS, (op) => `error-${op}-rate`, { kind: 'percent' }, (op) => `share of ${op} requests that fail`),
-    ...perOpSpecs(DATA_OPS, (op) => `error-${op}-file`, { kind: 'path' }, (op) => `inject ${op} errors only while this file exists`),
+    // Per-operation overrides: forms fold them under "more".
+    ...perOpSpecs(DATA_OPS, (op) => `error-${op}`, { kind: 'enum', values: ERRNOS, group: 'more' }, (op) => `the error to inject into ${op}`),
+    ...perOpSpecs(DATA_OPS, (op) => `error-${op}-rate`, { kind: 'percent', group: 'more' }, (op) => `share of ${op} requests that fail`),
+    ...perOpSpecs(DATA_OPS, (op) => `error-${op}-file`, { kind: 'path', group: 'more' }, (op) => `inject ${op} errors only while this file exists`),
   ],
   create(params) {
     const settings = errorSettingsOf(params);

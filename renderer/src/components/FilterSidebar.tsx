@@ -6,7 +6,8 @@ import type { ChainConfig, FilterConfig } from '../../../shared/chain-config.ts'
 import type { ComponentInfo } from '../../../shared/ipc.ts';
 import { parseParams, type ParamSpec } from '../../../shared/params.ts';
 import { applyChain, loadChain } from '../app/actions.ts';
-import { sidebarOrder, withFilterEnabled, withFilterMoved, withFilterParams } from '../store/chain-slice.ts';
+import { aliasesOf, draftFrom, fieldError, fieldGroups, missingRequired, type FieldError } from '../params/param-form.ts';
+import { keepOrder, sidebarOrder, withFilterEnabled, withFilterMoved, withFilterParams } from '../store/chain-slice.ts';
 import { selectChainLabel, selectChainOf } from '../store/selectors.ts';
 import { useApp } from '../store/store.ts';
 
@@ -18,8 +19,14 @@ export function FilterSidebar({ imageId }: { imageId: string }) {
   useEffect(() => {
     void loadChain(imageId);
   }, [imageId, chainLabel]);
+  // The order the list had when a card was toggled: toggling does not re-sort, a move does.
+  const [kept, setKept] = useState<{ imageId: string; names: string[] } | null>(null);
   const config = chain?.config ?? opened;
   if (!config) return null;
+  const sorted = sidebarOrder(config, components);
+  const names = kept?.imageId === imageId ? keepOrder(kept.names, sorted.map((x) => x.info.name)) : sorted.map((x) => x.info.name);
+  const cards = names.map((n) => sorted.find((x) => x.info.name === n)!);
+  const keepPlaces = () => setKept({ imageId, names });
   const set = (next: ChainConfig) => void applyChain(imageId, next);
   // A refused parameter is shown beside its field, not in the banner.
   const setParams = (next: ChainConfig) => applyChain(imageId, next, { inline: true });
@@ -38,17 +45,26 @@ export function FilterSidebar({ imageId }: { imageId: string }) {
         <h2>
           Filters <span className="right faint">outermost first</span>
         </h2>
-        {sidebarOrder(config, components).map(({ info, config: fc, position }) => (
+        {cards.map(({ info, config: fc, position, last }) => (
           <FilterCard
             key={info.name}
             info={info}
             filter={fc}
             position={position}
-            last={position === config.filters.length - 1}
+            last={last ?? false}
             unsaved={chain?.unsavedFilters.includes(info.name) ?? false}
-            onToggle={(on) => set(withFilterEnabled(config, info.name, on))}
-            onParams={(params, enable) => setParams(withFilterEnabled(withFilterParams(config, info.name, params), info.name, enable))}
-            onMove={(d) => set(withFilterMoved(config, info.name, d))}
+            onToggle={(on) => {
+              keepPlaces();
+              set(withFilterEnabled(config, info.name, on));
+            }}
+            onParams={(params, enable) => {
+              keepPlaces();
+              return setParams(withFilterEnabled(withFilterParams(config, info.name, params), info.name, enable));
+            }}
+            onMove={(d) => {
+              setKept(null);
+              set(withFilterMoved(config, info.name, d));
+            }}
           />
         ))}
         {components.length === 0 && <div className="faint">Loading the catalogue…</div>}
@@ -90,6 +106,14 @@ interface CardProps {
 function FilterCard({ info, filter, position, last, unsaved, onToggle, onParams, onMove }: CardProps) {
   const on = filter?.enabled ?? false;
   const [open, setOpen] = useState(false);
+  // Switched on without a required value: the form opens asking for it, no round trip.
+  const [asked, setAsked] = useState<FieldError | null>(null);
+  const toggle = () => {
+    const missing = on ? [] : missingRequired(info.params, filter?.params ?? NO_PARAMS);
+    if (missing.length === 0) return onToggle(!on);
+    setOpen(true);
+    setAsked({ key: missing[0]!.key, text: 'required: fill it in, then Apply & enable' });
+  };
   return (
     <div className={`filter${on ? ' on' : ''}`} data-testid={`filter-${info.name}`}>
       <div className="filter-head">
@@ -99,11 +123,11 @@ function FilterCard({ info, filter, position, last, unsaved, onToggle, onParams,
           aria-checked={on}
           aria-label={`${on ? 'Disable' : 'Enable'} ${info.name}`}
           data-testid={`toggle-${info.name}`}
-          onClick={() => onToggle(!on)}
+          onClick={toggle}
         />
         <span className="name">{info.name}</span>
         <span className="spacer" />
-        {position !== undefined && (
+        {on && position !== undefined && (
           <>
             <span className="pos" title="Position in the chain (1 = outermost)">{position + 1}</span>
             <button className="btn icon small" disabled={position === 0} title="Move outward" onClick={() => onMove(-1)}>↑</button>
@@ -124,7 +148,9 @@ function FilterCard({ info, filter, position, last, unsaved, onToggle, onParams,
         )}
         {info.summary}
       </div>
-      {open && <ParamForm specs={info.params} component={info.name} values={filter?.params ?? NO_PARAMS} enabled={on} onApply={onParams} />}
+      {open && (
+        <ParamForm specs={info.params} component={info.name} values={filter?.params ?? NO_PARAMS} enabled={on} asked={asked} onApply={onParams} />
+      )}
     </div>
   );
 }
@@ -138,42 +164,71 @@ interface ParamFormProps {
   /** The parameters the chain holds: the draft starts from them and follows when they change. */
   values: Record<string, string>;
   enabled: boolean;
+  /** A field the card asks for (a required one, when the filter was switched on without it). */
+  asked: FieldError | null;
   onApply(p: Record<string, string>, enable: boolean): Promise<string | null>;
 }
 
 /**
- * A filter's parameters. A value refused (by the shared parser, or by the engine when the chain
- * does not open with it) stays in its field with the reason under the form, to be corrected.
+ * A filter's parameters: the common ones, then the per-operation overrides under "more". A value
+ * refused (by the shared parser, or by the engine when the chain does not open with it) stays in
+ * its field with the reason beside it, to be corrected.
  */
-function ParamForm({ specs, component, values, enabled, onApply }: ParamFormProps) {
-  const [draft, setDraft] = useState<Record<string, string>>(values);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => setDraft(values), [values]);
+function ParamForm({ specs, component, values, enabled, asked, onApply }: ParamFormProps) {
+  const [draft, setDraft] = useState<Record<string, string>>(() => draftFrom(specs, values));
+  const [error, setError] = useState<FieldError | null>(asked);
+  useEffect(() => setDraft(draftFrom(specs, values)), [specs, values]);
+  useEffect(() => setError(asked), [asked]);
+  const groups = fieldGroups(specs);
+  const [more, setMore] = useState(() => groups.more.some((s) => (values[s.key] ?? '') !== ''));
   const apply = async (enable: boolean) => {
     const clean = Object.fromEntries(Object.entries(draft).filter(([, v]) => v.trim() !== ''));
     try {
       // The same parser the CLI and the engine use: bad values are caught before a round trip.
       parseParams(component, specs, clean);
     } catch (e) {
-      return setError((e as Error).message);
+      return setError(fieldError(component, specs, (e as Error).message));
     }
-    setError(await onApply(clean, enable));
+    const refused = await onApply(clean, enable);
+    setError(refused === null ? null : fieldError(component, specs, refused));
+  };
+  if (error?.key && groups.more.some((s) => s.key === error.key) && !more) setMore(true);
+  const field = (s: ParamSpec) => {
+    const aliases = aliasesOf(specs, s.key);
+    const wrong = error?.key === s.key;
+    return (
+      <div className="param" key={s.key}>
+        <label htmlFor={`${component}-${s.key}`}>
+          {s.key}
+          {s.required ? ' *' : ''} <span className="faint">({s.kind}{aliases.length > 0 ? `, also ${aliases.join(', ')}` : ''})</span>
+        </label>
+        <ParamInput id={`${component}-${s.key}`} spec={s} value={draft[s.key] ?? ''} invalid={wrong} onChange={(v) => setDraft({ ...draft, [s.key]: v })} />
+        {wrong && (
+          <div role="alert" className="param-error" style={{ color: 'var(--bad)', fontSize: 11.5 }} data-testid="param-error" data-key={s.key}>
+            {error.text}
+          </div>
+        )}
+        <div className="hint">
+          {s.description}
+          {s.noop && <span data-testid={`noop-${s.key}`}> · {s.noop}</span>}
+        </div>
+      </div>
+    );
   };
   return (
     <div className="filter-body">
-      {specs.map((s) => (
-        <div className="param" key={s.key}>
-          <label htmlFor={`${component}-${s.key}`}>
-            {s.key}
-            {s.required ? ' *' : ''} <span className="faint">({s.kind})</span>
-          </label>
-          <ParamInput id={`${component}-${s.key}`} spec={s} value={draft[s.key] ?? ''} onChange={(v) => setDraft({ ...draft, [s.key]: v })} />
-          <div className="hint">{s.description}</div>
-        </div>
-      ))}
-      {error && (
+      {groups.common.map(field)}
+      {groups.more.length > 0 && (
+        <>
+          <button className="btn small" aria-expanded={more} data-testid={`more-${component}`} style={{ marginBottom: 6 }} onClick={() => setMore(!more)}>
+            {more ? '▾' : '▸'} more ({groups.more.length})
+          </button>
+          {more && groups.more.map(field)}
+        </>
+      )}
+      {error && error.key === null && (
         <div role="alert" style={{ color: 'var(--bad)', fontSize: 11.5, marginBottom: 6 }} data-testid="param-error">
-          {error}
+          {error.text}
         </div>
       )}
       <div style={{ display: 'flex', gap: 6 }}>
@@ -181,7 +236,7 @@ function ParamForm({ specs, component, values, enabled, onApply }: ParamFormProp
         <button
           className="btn small"
           onClick={() => {
-            setDraft(values);
+            setDraft(draftFrom(specs, values));
             setError(null);
           }}
         >
@@ -192,10 +247,18 @@ function ParamForm({ specs, component, values, enabled, onApply }: ParamFormProp
   );
 }
 
-function ParamInput({ id, spec, value, onChange }: { id: string; spec: ParamSpec; value: string; onChange(v: string): void }) {
+interface ParamInputProps {
+  id: string;
+  spec: ParamSpec;
+  value: string;
+  invalid: boolean;
+  onChange(v: string): void;
+}
+
+function ParamInput({ id, spec, value, invalid, onChange }: ParamInputProps) {
   if (spec.kind === 'bool') {
     return (
-      <select id={id} className="input" value={value} onChange={(e) => onChange(e.target.value)}>
+      <select id={id} className="input" value={value} aria-invalid={invalid} onChange={(e) => onChange(e.target.value)}>
         <option value="">default{spec.default ? ` (${spec.default})` : ''}</option>
         <option value="true">true</option>
         <option value="false">false</option>
@@ -204,12 +267,22 @@ function ParamInput({ id, spec, value, onChange }: { id: string; spec: ParamSpec
   }
   if (spec.kind === 'enum') {
     return (
-      <select id={id} className="input" value={value} onChange={(e) => onChange(e.target.value)}>
+      <select id={id} className="input" value={value} aria-invalid={invalid} onChange={(e) => onChange(e.target.value)}>
         <option value="">default{spec.default ? ` (${spec.default})` : ''}</option>
         {spec.values?.map((v) => <option key={v} value={v}>{v}</option>)}
       </select>
     );
   }
   const examples: Partial<Record<ParamSpec['kind'], string>> = { size: 'e.g. 64M', offset: 'e.g. 1M', duration: 'e.g. 10ms', percent: 'e.g. 10%' };
-  return <input id={id} className="input mono" value={value} placeholder={spec.default ?? examples[spec.kind] ?? ''} onChange={(e) => onChange(e.target.value)} />;
+  return (
+    <input
+      id={id}
+      className="input mono"
+      value={value}
+      aria-invalid={invalid}
+      style={invalid ? { borderColor: 'var(--bad)' } : undefined}
+      placeholder={spec.default ?? examples[spec.kind] ?? ''}
+      onChange={(e) => onChange(e.target.value)}
+    />
+  );
 }

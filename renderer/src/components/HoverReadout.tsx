@@ -6,8 +6,8 @@ import { formatBytes, formatExact, formatHex } from '../format/bytes.ts';
 import { depthWords } from '../format/layers.ts';
 import type { BinSummary } from '../map/bins.ts';
 import { partitionAt, partitionLabel } from '../map/overlay.ts';
+import { BLOCK } from '../map/viewport.ts';
 import { selectLayers, selectPartitions } from '../store/selectors.ts';
-import type { Hover } from '../store/map-slice.ts';
 import { useApp } from '../store/store.ts';
 import { transport } from '../transport/index.ts';
 
@@ -50,33 +50,55 @@ function extentWords(ext: ExtentAt, layers: readonly ImageLayerInfo[] | undefine
   return ext.depth === undefined ? kind : `${kind} · ${depthWords(ext.depth, layers)}`;
 }
 
-/** The whole extent holding the hovered byte, asked from main once the pointer settles. */
-function useExtentAt(imageId: string, hover: Hover | null): ExtentAt | null {
+/**
+ * The whole extent holding `offset` (the hovered or selected byte), asked from main once the
+ * pointer settles; `asked` changes when the same byte should be asked about again.
+ */
+function useExtentAt(imageId: string, offset: number | null, asked: unknown): ExtentAt | null {
   const [extent, setExtent] = useState<{ offset: number; at: ExtentAt } | null>(null);
   useEffect(() => {
-    if (!hover) return;
+    if (offset === null) return;
     let live = true;
     // Waits for the pointer to settle: one extentAt per pause, not per mouse move.
     const timer = setTimeout(() => {
       transport()
-        .invoke('map.extentAt', { imageId, offset: hover.offset })
-        .then((at) => live && setExtent({ offset: hover.offset, at }))
+        .invoke('map.extentAt', { imageId, offset })
+        .then((at) => live && setExtent({ offset, at }))
         .catch(() => {});
     }, 40);
     return () => {
       live = false;
       clearTimeout(timer);
     };
-  }, [hover?.offset, imageId, hover]);
-  return hover && extent && extent.at.offset <= hover.offset && hover.offset < extent.at.offset + extent.at.length ? extent.at : null;
+  }, [offset, imageId, asked]);
+  return offset !== null && extent && extent.at.offset <= offset && offset < extent.at.offset + extent.at.length ? extent.at : null;
 }
 
 export function HoverReadout({ imageId }: { imageId: string }) {
   const hover = useApp((s) => (s.hover?.imageId === imageId ? s.hover : null));
   const partitions = useApp((s) => selectPartitions(s, imageId));
   const layers = useApp((s) => selectLayers(s, imageId));
-  const ext = useExtentAt(imageId, hover);
+  // Without a pointer on the map, the selected byte (a click, or "go to offset") is described.
+  const selected = useApp((s) => (s.selected?.imageId === imageId ? s.selected : null));
+  const ext = useExtentAt(imageId, hover?.offset ?? selected?.offset ?? null, hover ?? selected);
 
+  if (!hover && selected) {
+    const part = partitionAt(partitions ?? [], selected.offset);
+    return (
+      <div className="readout" data-testid="hover-readout">
+        <span className="k">Selected</span>
+        <span className="mono" data-testid="selected-offset">
+          {formatHex(selected.offset)} ({formatExact(selected.offset)}) · block {formatHex(Math.floor(selected.offset / BLOCK) * BLOCK)}
+        </span>
+        <span className="k">Extent</span>
+        <span className="mono" data-testid="hover-extent">
+          {ext ? `${extentWords(ext, layers)} · [${formatHex(ext.offset)}, ${formatHex(ext.offset + ext.length)}) · ${formatBytes(ext.length)}` : '…'}
+        </span>
+        <span className="k">Partition</span>
+        <span>{part ? partitionLabel(part) : <span className="faint">none</span>}</span>
+      </div>
+    );
+  }
   if (!hover) {
     return (
       <div className="readout empty" data-testid="hover-readout">

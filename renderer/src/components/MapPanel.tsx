@@ -6,6 +6,7 @@ import { exportMap, exportPng } from '../app/actions.ts';
 import { isMac } from '../app/shortcuts.ts';
 import { formatBytes, formatHex, formatPercent } from '../format/bytes.ts';
 import { axisLabels } from '../map/axis.ts';
+import { parseGoTo, viewAround } from '../map/goto.ts';
 import { bytesPerPixel, type View } from '../map/viewport.ts';
 import { selectScan, selectSize, selectTitle } from '../store/selectors.ts';
 import { useApp } from '../store/store.ts';
@@ -25,6 +26,7 @@ export function MapPanel({ imageId }: { imageId: string }) {
         <h2 style={{ margin: 0 }}>Allocation map</h2>
         <ViewRange view={view} size={size} deviceWidth={deviceWidth} />
         <ScanPill imageId={imageId} />
+        <GoToOffset imageId={imageId} size={size} view={view} />
         <ZoomButtons imageId={imageId} whole={view.start === 0 && view.end === size} />
         <ExportMenu imageId={imageId} />
       </div>
@@ -60,6 +62,51 @@ function ScanPill({ imageId }: { imageId: string }) {
   return (
     <span className="pill" data-testid="map-scanning" title="Regions not scanned yet are hatched">
       scanning {formatPercent(scan.done, scan.total)}
+    </span>
+  );
+}
+
+/** A field taking 0x…, decimal or 1.5G: the map centres on that byte and the hex view shows its block. */
+function GoToOffset({ imageId, size, view }: { imageId: string; size: number; view: View }) {
+  const setView = useApp((s) => s.setView);
+  const select = useApp((s) => s.select);
+  const [text, setText] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const go = () => {
+    const target = parseGoTo(text, size);
+    if ('error' in target) return setError(target.error);
+    setError(null);
+    setView(imageId, viewAround(view, target.offset, size));
+    select(imageId, target.offset);
+  };
+  return (
+    <span className="goto" style={{ display: 'inline-flex', alignItems: 'center', gap: 4, position: 'relative' }}>
+      <input
+        className="input mono"
+        style={{ width: 100, ...(error ? { borderColor: 'var(--bad)' } : {}) }}
+        aria-label="Go to offset"
+        aria-invalid={error !== null}
+        title="Go to an offset: 0x1f000, 1048576, 1.5G, 512K"
+        placeholder="Go to 0x…, 1.5G"
+        value={text}
+        data-testid="goto-offset"
+        onChange={(e) => {
+          setText(e.target.value);
+          setError(null);
+        }}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter') go();
+          if (e.key === 'Escape') {
+            setText('');
+            setError(null);
+          }
+        }}
+      />
+      {error && (
+        <span role="alert" data-testid="goto-error" style={{ position: 'absolute', top: '100%', left: 0, zIndex: 2, whiteSpace: 'nowrap', color: 'var(--bad)', fontSize: 11, background: 'var(--bg)', padding: '2px 4px' }}>
+          {error}
+        </span>
+      )}
     </span>
   );
 }

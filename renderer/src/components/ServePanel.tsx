@@ -5,6 +5,7 @@ import { useShallow } from 'zustand/react/shallow';
 import type { ClientInfo, ExportState } from '../../../shared/ipc.ts';
 import { enableCow, startServing, stopServing } from '../app/actions.ts';
 import { formatBytes } from '../format/bytes.ts';
+import { blockSizeLine, capabilityRows } from '../format/capabilities.ts';
 import { selectClientsOf, selectExport, selectServeForm } from '../store/selectors.ts';
 import { exportOf } from '../store/server-slice.ts';
 import { useApp } from '../store/store.ts';
@@ -56,6 +57,7 @@ export function ServePanel({ imageId }: { imageId: string }) {
         )}
       </div>
       {running && served && <ServedUris served={served} />}
+      {running?.capabilities && <Capabilities caps={running.capabilities} />}
       <Clients imageId={imageId} />
     </div>
   );
@@ -103,6 +105,26 @@ function ServedUris({ served }: { served: ExportState }) {
         Try <code>nbdinfo --map {served.uri}</code>
       </div>
     </>
+  );
+}
+
+/** What clients of the export are told, as `blockscope info` prints it. */
+function Capabilities({ caps }: { caps: NonNullable<ExportState['capabilities']> }) {
+  return (
+    <details className="capabilities" open data-testid="serve-capabilities">
+      <summary className="faint" style={{ fontSize: 11, cursor: 'pointer' }}>What clients are told</summary>
+      <div className="mono" style={{ fontSize: 11, margin: '4px 0' }} data-testid="cap-block-sizes">{blockSizeLine(caps)}</div>
+      <table className="grid mono" style={{ fontSize: 11 }}>
+        <tbody>
+          {capabilityRows(caps).map(([name, value]) => (
+            <tr key={name} data-testid={`cap-${name}`}>
+              <td>{name}</td>
+              <td className={value === 'false' ? 'faint' : undefined}>{value}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </details>
   );
 }
 

@@ -49,22 +49,47 @@ export function withFilterParams(config: ChainConfig, name: string, params: Reco
   return { ...config, filters };
 }
 
-/** Moves a filter one place outward (-1) or inward (+1). */
+/**
+ * Moves an enabled filter one place outward (-1) or inward (+1) among the enabled ones:
+ * disabled filters kept in the config hold no place in the chain, so a move passes them.
+ */
 export function withFilterMoved(config: ChainConfig, name: string, delta: -1 | 1): ChainConfig {
   const at = config.filters.findIndex((f) => f.name === name);
-  const to = at + delta;
-  if (at < 0 || to < 0 || to >= config.filters.length) return config;
+  if (at < 0) return config;
+  let to = at + delta;
+  while (to >= 0 && to < config.filters.length && !config.filters[to]!.enabled) to += delta;
+  if (to < 0 || to >= config.filters.length) return config;
   const filters = [...config.filters];
   [filters[at], filters[to]] = [filters[to]!, filters[at]!];
   return { ...config, filters };
 }
 
-/** Filters in chain order first, then the rest of the catalogue alphabetically. */
-export function sidebarOrder(config: ChainConfig, components: readonly ComponentInfo[]): { info: ComponentInfo; config?: FilterConfig; position?: number }[] {
+/**
+ * The sidebar's order, kept across toggles: names already listed keep their places, new ones
+ * follow in `current`'s order. The list re-sorts only when asked (a move, another image), so
+ * a card does not jump away from the pointer that switched it on.
+ */
+export function keepOrder(previous: readonly string[], current: readonly string[]): string[] {
+  const present = new Set(current);
+  const kept = previous.filter((n) => present.has(n));
+  const seen = new Set(kept);
+  return [...kept, ...current.filter((n) => !seen.has(n))];
+}
+
+/**
+ * Filters in chain order first, then the rest of the catalogue alphabetically. `position`
+ * is an enabled filter's place in the running chain (0 = outermost); `last` marks the innermost.
+ */
+export function sidebarOrder(config: ChainConfig, components: readonly ComponentInfo[]): { info: ComponentInfo; config?: FilterConfig; position?: number; last?: boolean }[] {
   const filters = components.filter((c) => c.kind === 'filter');
+  const enabled = config.filters.filter((f) => f.enabled).map((f) => f.name);
   const inChain = config.filters
-    .map((f, position) => ({ info: filters.find((c) => c.name === f.name), config: f, position }))
-    .filter((x): x is { info: ComponentInfo; config: FilterConfig; position: number } => x.info !== undefined);
+    .map((f) => ({ info: filters.find((c) => c.name === f.name), config: f }))
+    .filter((x): x is { info: ComponentInfo; config: FilterConfig } => x.info !== undefined)
+    .map((x) => {
+      const rank = enabled.indexOf(x.config.name);
+      return rank < 0 ? x : { ...x, position: rank, last: rank === enabled.length - 1 };
+    });
   const rest = filters
     .filter((c) => !config.filters.some((f) => f.name === c.name))
     .sort((a, b) => a.name.localeCompare(b.name))
