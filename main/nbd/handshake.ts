@@ -8,7 +8,7 @@ import { messageOf } from '../backend/errors.ts';
 import { availableContexts, transmissionFlags, type ExportLookup, type ServedExport } from './export.ts';
 import {
   CONTEXT_ALLOCATION_DEPTH, CONTEXT_BASE_ALLOCATION, FLAG_FIXED_NEWSTYLE, FLAG_NO_ZEROES, IHAVEOPT, INFO, MAX_NAME_LENGTH,
-  MAX_OPTION_LENGTH, MAX_PAYLOAD, NBDMAGIC, OPT, optionName, REP,
+  ADVERTISED_BLOCK_SIZE, MAX_OPTION_LENGTH, NBDMAGIC, OPT, optionName, REP,
 } from './protocol.ts';
 import { optionReply, writeU64 } from './replies.ts';
 import { ProtocolError } from './request-parser.ts';
@@ -203,11 +203,11 @@ function infoReplies(option: number, exp: ServedExport, open: OpenChain, request
   info(INFO.EXPORT, exportInfo);
   if (requests.includes(INFO.NAME)) info(INFO.NAME, Buffer.from(exp.name, 'utf8'));
   if (requests.includes(INFO.DESCRIPTION) && exp.description) info(INFO.DESCRIPTION, Buffer.from(exp.description, 'utf8'));
-  // Always sent (as qemu-nbd does): any byte alignment works, 4 KiB is best, 32 MiB at most.
+  // Always sent, as qemu-nbd does.
   const sizes = Buffer.allocUnsafe(12);
-  sizes.writeUInt32BE(1, 0);
-  sizes.writeUInt32BE(4096, 4);
-  sizes.writeUInt32BE(MAX_PAYLOAD, 8);
+  sizes.writeUInt32BE(ADVERTISED_BLOCK_SIZE.minimum, 0);
+  sizes.writeUInt32BE(ADVERTISED_BLOCK_SIZE.preferred, 4);
+  sizes.writeUInt32BE(ADVERTISED_BLOCK_SIZE.maximum, 8);
   info(INFO.BLOCK_SIZE, sizes);
   return out;
 }

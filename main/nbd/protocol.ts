@@ -105,6 +105,8 @@ export const CONTEXT_ALLOCATION_DEPTH = 'qemu:allocation-depth';
 
 /** Largest READ/WRITE payload we accept, advertised as the maximum block size. */
 export const MAX_PAYLOAD = 32 * 1024 * 1024;
+/** NBD_INFO_BLOCK_SIZE for every export (as qemu-nbd): any byte alignment works, 4 KiB is best, 32 MiB at most. */
+export const ADVERTISED_BLOCK_SIZE = { minimum: 1, preferred: 4096, maximum: MAX_PAYLOAD } as const;
 /** Options longer than this are not option data but an attack or a bug: drop the client. */
 export const MAX_OPTION_LENGTH = 1024 * 1024;
 export const MAX_NAME_LENGTH = 4096;

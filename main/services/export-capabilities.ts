@@ -4,7 +4,7 @@
 import type { ExportCapabilities } from '../../shared/ipc.ts';
 import type { Chain } from '../backend/chain.ts';
 import type { Next } from '../backend/types.ts';
-import { MAX_PAYLOAD } from '../nbd/protocol.ts';
+import { ADVERTISED_BLOCK_SIZE } from '../nbd/protocol.ts';
 
 /** The answers of an open chain's top layer, by `blockscope info`'s names. */
 export function capabilitiesOf(top: Next): ExportCapabilities['flags'] {
@@ -21,9 +21,6 @@ export function capabilitiesOf(top: Next): ExportCapabilities['flags'] {
     can_extents: top.canExtents(),
   };
 }
-
-/** The block sizes the NBD server advertises for every export (see nbd/handshake.ts). */
-export const ADVERTISED_BLOCK_SIZE = { minimum: 1, preferred: 4096, maximum: MAX_PAYLOAD } as const;
 
 /** Opens `chain` as the server would for a client and asks it. */
 export async function exportCapabilities(chain: Chain, writable: boolean): Promise<ExportCapabilities> {

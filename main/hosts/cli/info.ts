@@ -1,5 +1,6 @@
 // `blockscope info`: what an image or export is: size, format, capabilities, block sizes
 // and partitions, as text or JSON.
+import { capabilitiesOf } from '../../services/export-capabilities.ts';
 import { describeChain } from '../../../shared/chain-config.ts';
 import { detectFilesystem, type FilesystemSignature } from '../../formats/filesystems/index.ts';
 import { readPartitionTable, type PartitionTable } from '../../formats/partitions/index.ts';
@@ -24,12 +25,7 @@ function capabilities(target: Target): Record<string, boolean> {
       can_cache: has(TFLAG.SEND_CACHE), can_extents: target.remote.contexts.includes('base:allocation'),
     };
   }
-  const t = target.top!;
-  return {
-    is_read_only: !t.canWrite(), can_flush: t.canFlush(), can_fua: t.canFua() !== 'none', is_rotational: t.isRotational(),
-    can_trim: t.canTrim(), can_zero: t.canZero(), can_fast_zero: t.canFastZero(), can_multi_conn: t.canMultiConn(),
-    can_cache: t.canCache() !== 'none', can_extents: t.canExtents(),
-  };
+  return capabilitiesOf(target.top!);
 }
 
 export async function infoCommand(argv: string[]): Promise<number> {
