@@ -61,8 +61,3 @@ export async function probeLayout(read: ReadAt, size: number, readPartitions?: P
   }
   return layout;
 }
-
-/** The partition holding `offset`, if any. */
-export function partitionAt(partitions: readonly PartitionInfo[], offset: number): PartitionInfo | null {
-  return partitions.find((p) => offset >= p.start && offset < p.start + p.length) ?? null;
-}

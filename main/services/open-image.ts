@@ -2,6 +2,7 @@
 // and the info panel read (a connection, the layout probed through it, an allocation
 // tracker), and the answers to what the UI asks about the image. openMapView is the one
 // place a chain gets that view, when the image opens and after each chain edit.
+import { partitionAt } from '../../shared/ipc.ts';
 import { stat } from 'node:fs/promises';
 import { DEPTH_TOP, flagsOfBinClass } from '../../shared/bins.ts';
 import type { ChainConfig } from '../../shared/chain-config.ts';
@@ -12,7 +13,7 @@ import type { Registry } from '../backend/registry.ts';
 import { AllocationTracker, type AllocationListener, type AllocationOptions } from './allocation.ts';
 import { ServiceError } from './errors.ts';
 import { ImageChain } from './image-chain.ts';
-import { partitionAt, probeLayout, type FilesystemReader, type ImageLayout, type PartitionReader } from './image-probe.ts';
+import { probeLayout, type FilesystemReader, type ImageLayout, type PartitionReader } from './image-probe.ts';
 import { mapExportFormats } from './map-export.ts';
 
 /** What the user opened: a file or an nbd:// URI. */

@@ -39,6 +39,11 @@ export interface PartitionInfo {
   filesystem?: FilesystemInfo;
 }
 
+/** The partition holding `offset`, if any. */
+export function partitionAt(partitions: readonly PartitionInfo[], offset: number): PartitionInfo | null {
+  return partitions.find((p) => offset >= p.start && offset < p.start + p.length) ?? null;
+}
+
 /** Bytes of each kind over the whole disk, as far as it has been scanned. */
 export interface AllocationTotals {
   data: number;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PartitionInfo } from '../../../shared/ipc.ts';
-import { partitionAt, partitionLabel, partitionSpans } from './overlay.ts';
+import { partitionLabel, partitionSpans } from './overlay.ts';
+import { partitionAt } from '../../../shared/ipc.ts';
 
 const MiB = 2 ** 20;
 const efi: PartitionInfo = { number: 1, start: MiB, length: 7 * MiB, type: 'C12A7328', typeName: 'EFI System', name: '', filesystem: { type: 'vfat', label: 'ESP' } };

@@ -28,8 +28,3 @@ export function partitionSpans(partitions: readonly PartitionInfo[], view: View,
     }))
     .filter((s) => s.x1 > 0 && s.x0 < width && s.x1 > s.x0);
 }
-
-/** The partition holding `offset`, if any. */
-export function partitionAt(partitions: readonly PartitionInfo[], offset: number): PartitionInfo | null {
-  return partitions.find((p) => offset >= p.start && offset < p.start + p.length) ?? null;
-}
