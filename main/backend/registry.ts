@@ -1,16 +1,12 @@
 // Plugins and filters by name, and the one place a chain config becomes a Chain.
 import type { ChainConfig, ComponentConfig } from '../../shared/chain-config.ts';
-import { parseParams, type ParamSpec } from '../../shared/params.ts';
+import type { ComponentInfo } from '../../shared/ipc.ts';
+import { parseParams } from '../../shared/params.ts';
 import { Chain, type NamedFilter } from './chain.ts';
 import type { FilterDefinition, FilterInstance, PluginDefinition } from './types.ts';
 
-export interface ComponentInfo {
-  kind: 'plugin' | 'filter';
-  name: string;
-  summary: string;
-  magicKey?: string;
-  params: readonly ParamSpec[];
-}
+/** Declared in the contract, where the sidebar and --help read it. */
+export type { ComponentInfo };
 
 export class Registry {
   private readonly plugins = new Map<string, PluginDefinition>();

@@ -25,17 +25,21 @@ export interface FilesystemInfo {
   uuid?: string;
 }
 
-export interface PartitionInfo {
-  /** 1-based, nbdkit's numbering (MBR logicals from 5): what the partition filter takes. */
+/** One entry of a partition table, as every side names it (main's reader adds more). */
+export interface PartitionEntry {
+  /** 1-based, nbdkit's numbering (GPT entry index + 1; MBR primaries 1-4, logicals from 5): what the partition filter takes. */
   number: number;
   start: number;
   length: number;
-  /** GUID or MBR type byte in hex. */
+  /** GPT type GUID (upper case) or MBR type byte as "0x83". */
   type: string;
-  /** "Linux filesystem", "EFI System", ... */
+  /** Human name of `type` ("Linux filesystem", "EFI System", ...), or "unknown". */
   typeName: string;
   /** GPT partition name ('' for MBR). */
   name: string;
+}
+
+export interface PartitionInfo extends PartitionEntry {
   filesystem?: FilesystemInfo;
 }
 

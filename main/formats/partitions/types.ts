@@ -1,22 +1,14 @@
 // What a partition-table reader returns. Offsets are bytes from the start of the disk so
 // callers (the partition filter, the map labels) never multiply by a sector size.
 
+import type { PartitionEntry } from '../../../shared/ipc.ts';
+
 /** Random access to the disk: exactly `length` bytes at `offset`. */
 export type ReadAt = (offset: number, length: number) => Promise<Buffer>;
 
 export type PartitionScheme = 'gpt' | 'mbr' | 'none';
 
-export interface Partition {
-  /** nbdkit numbering: GPT entry index + 1; MBR primaries 1-4 by slot, logicals from 5. */
-  number: number;
-  start: number;
-  length: number;
-  /** GPT type GUID (upper case) or MBR type byte as "0x83". */
-  type: string;
-  /** Human name of `type` ("Linux filesystem", "EFI System", ...), or "unknown". */
-  typeName: string;
-  /** GPT partition name; empty for MBR. */
-  name: string;
+export interface Partition extends PartitionEntry {
   /** GPT unique partition GUID. */
   guid?: string;
   /** MBR status 0x80, or GPT attribute bit 2 (legacy BIOS bootable). */
