@@ -3,6 +3,7 @@
 // them, and writes that pass through the server mark ranges dirty, which are asked again a
 // moment later. Every query-and-update runs in one queue, so an answer that was in flight
 // while a write landed is overwritten by the re-query that write caused, never the reverse.
+import type { ScanState } from '../../shared/ipc.ts';
 import { binClassOfFlags } from '../../shared/bins.ts';
 import type { Extent } from '../../shared/extents.ts';
 import type { DepthExtent } from '../backend/types.ts';
@@ -17,12 +18,8 @@ export interface ExtentSource {
   allocationDepth?(count: number, offset: number): Promise<DepthExtent[]>;
 }
 
-export interface ScanProgress {
-  done: number;
-  total: number;
-  complete: boolean;
-  error?: string;
-}
+/** Scan progress is what the contract's ScanState says, declared there once. */
+export type ScanProgress = ScanState;
 
 export interface AllocationListener {
   progress(state: ScanProgress): void;
