@@ -3,6 +3,7 @@
 // requests while too many are in flight, the socket's send buffer is full, or the
 // connection holds too many reply bytes (see ReplyBudget), so a client cannot make the
 // server buffer without bound, even one that never reads its replies.
+import type { StatsOp } from '../../shared/ipc.ts';
 import type { Socket } from 'node:net';
 import { EXTENT_ZERO, type Extent } from '../../shared/extents.ts';
 import { errnoOf, messageOf } from '../backend/errors.ts';
@@ -30,7 +31,8 @@ const SPARSE_READ_MIN = 64 * 1024;
 /** Holes shorter than this are sent as data (a chunk header costs more than the zeroes). */
 const HOLE_CHUNK_MIN = 4096;
 
-export type RequestOp = 'read' | 'write' | 'trim' | 'zero' | 'flush' | 'cache' | 'block-status' | 'other';
+/** The operations the stats count, as the contract names them, plus everything else. */
+export type RequestOp = StatsOp | 'other';
 
 export interface RequestEvent {
   connection: number;

@@ -2,19 +2,13 @@
 // and throughput over a sliding window (rate.ts), the errors and latency percentiles of the
 // last interval, and per client its counters and request rate. Latencies are kept in a
 // bounded reservoir so a flood of requests between two samples costs fixed memory.
+import type { RequestEvent } from '../nbd/server.ts';
 import { STATS_OPS, type ClientStats, type OpStats, type StatsOp, type StatsSample } from '../../shared/ipc.ts';
 import { SlidingRate, type Rate } from './rate.ts';
 
 /** One finished request, as the NBD server reports it. */
-export interface RequestEvent {
-  connection: number;
-  exportName: string;
-  op: StatsOp;
-  offset: number;
-  length: number;
-  latencyMs: number;
-  error?: string;
-}
+/** One request as the NBD server reports it (declared there once). */
+export type { RequestEvent };
 
 /** A connection's running totals, as the NBD server lists them. */
 export interface ConnectionCounters {
