@@ -46,7 +46,15 @@ export function exportUri(target: { host: string; port: number } | { path: strin
   return `nbd://${host}:${target.port}/${name}`;
 }
 
-export class NbdServer extends EventEmitter implements ConnectionHost {
+/** What the server tells its listeners (the app's services, the CLI's -v log). */
+export interface NbdServerEvents {
+  log: [line: string];
+  request: [event: RequestEvent];
+  connect: [info: ConnectionInfo];
+  disconnect: [info: ConnectionInfo];
+}
+
+export class NbdServer extends EventEmitter<NbdServerEvents> implements ConnectionHost {
   readonly verbose: boolean;
   readonly replyBudget: ReplyBudget;
   private readonly logLine: (line: string) => void;
