@@ -5,7 +5,6 @@
 // server buffer without bound, even one that never reads its replies.
 import type { StatsOp } from '../../shared/ipc.ts';
 import type { Socket } from 'node:net';
-import { EXTENT_ZERO, type Extent } from '../../shared/extents.ts';
 import { errnoOf, messageOf } from '../backend/errors.ts';
 import { FLAG_FAST_ZERO, FLAG_FUA, FLAG_MAY_TRIM, FLAG_REQ_ONE } from '../backend/flags.ts';
 import { BufferPool } from './buffer-pool.ts';
@@ -21,15 +20,13 @@ import {
 import type { ReplyBudget } from './reply-budget.ts';
 import { ReplyWriter, type Ticket } from './reply-writer.ts';
 import { ProtocolError, RequestParser, type NbdRequest } from './request-parser.ts';
+import { readSegments, shouldLookForHoles } from './sparse-read.ts';
+import { validateRequest } from './validate-request.ts';
 
 /** Requests handled at once per connection before we stop reading more. */
 const MAX_IN_FLIGHT = 32;
 /** Reply buffers kept for reuse per connection. */
 const POOL_BYTES = 16 * 1024 * 1024;
-/** Reads at least this long are checked for holes and answered with OFFSET_HOLE chunks. */
-const SPARSE_READ_MIN = 64 * 1024;
-/** Holes shorter than this are sent as data (a chunk header costs more than the zeroes). */
-const HOLE_CHUNK_MIN = 4096;
 
 /** The operations the stats count, as the contract names them, plus everything else. */
 export type RequestOp = StatsOp | 'other';
@@ -70,14 +67,6 @@ const OPS: Record<number, RequestOp> = {
   [CMD.READ]: 'read', [CMD.WRITE]: 'write', [CMD.TRIM]: 'trim', [CMD.WRITE_ZEROES]: 'zero',
   [CMD.FLUSH]: 'flush', [CMD.CACHE]: 'cache', [CMD.BLOCK_STATUS]: 'block-status',
 };
-
-class RequestError extends Error {
-  readonly errno: string;
-  constructor(errno: string, message: string) {
-    super(message);
-    this.errno = errno;
-  }
-}
 
 export class Connection {
   readonly id: number;
@@ -249,11 +238,11 @@ export class Connection {
     } catch (err) {
       if (req.payload) this.pool.release(req.payload);
       req.payload = null;
-      const errno = err instanceof RequestError ? err.errno : errnoOf(err);
+      const errno = errnoOf(err);
       error = errno;
       const message = messageOf(err);
       this.host.log(`connection ${this.id}: ${commandName(req.type)} ${req.offset}+${req.length}: ${errno}: ${message}`);
-      this.replyError(req, session, nbdErrorCode(errno), message);
+      this.replyError(req, session, nbdErrorCode(errno, req), message);
     }
     // What the request reserved and no reply took over: a WRITE's payload, a failed READ's buffer.
     this.out.cancel(ticket);
@@ -273,106 +262,68 @@ export class Connection {
     this.write(session.structuredReplies ? errorChunk(req.cookie, code, message) : simpleReply(req.cookie, code));
   }
 
+  /** Run a request validateRequest accepted, and send its reply. */
   private async dispatch(req: NbdRequest, session: Negotiated, ticket: Ticket): Promise<void> {
+    validateRequest(req, session);
     const top = session.open.top;
-    const size = top.getSize();
     const { flags, offset, length } = req;
-    // Once SEND_FUA is advertised the spec makes FUA valid on every command (clients such as
-    // the kernel set it on flushes); it means nothing where nothing is written.
-    const anyFua = top.canFua() !== 'none' ? CMD_FLAG.FUA : 0;
-    const checkFlags = (allowed: number) => {
-      if (flags & ~(allowed | anyFua)) throw new RequestError('EINVAL', `flags 0x${flags.toString(16)} are not valid for ${commandName(req.type)}`);
-    };
-    const checkRange = (errno: string) => {
-      if (length === 0 || offset + length > size) {
-        throw new RequestError(errno, `range ${offset}+${length} is outside the export (size ${size})`);
-      }
-    };
-    const checkWritable = () => {
-      if (!top.canWrite()) throw new RequestError('EPERM', 'the export is read-only');
-    };
     const fua = flags & CMD_FLAG.FUA ? FLAG_FUA : 0;
-
     switch (req.type) {
-      case CMD.READ: {
-        checkFlags(CMD_FLAG.FUA | (session.structuredReplies ? CMD_FLAG.DF : 0));
-        if (length > MAX_PAYLOAD) throw new RequestError('EINVAL', `read of ${length} bytes exceeds the maximum ${MAX_PAYLOAD}`);
-        checkRange('EINVAL');
+      case CMD.READ:
         await this.read(req, session, (flags & CMD_FLAG.DF) !== 0, ticket);
         this.stats.bytesRead += length;
         return;
-      }
       case CMD.WRITE:
-        checkFlags(CMD_FLAG.FUA);
-        checkWritable();
-        if (req.oversized) throw new RequestError('EINVAL', `write of ${length} bytes exceeds the maximum ${MAX_PAYLOAD}`);
-        checkRange('ENOSPC');
         await top.pwrite(req.payload!, offset, fua);
         this.pool.release(req.payload!);
         req.payload = null;
         this.stats.bytesWritten += length;
         break;
       case CMD.FLUSH:
-        checkFlags(0);
-        if (!top.canFlush()) throw new RequestError('EINVAL', 'the export does not support flush');
         await top.flush();
         break;
       case CMD.TRIM:
-        checkFlags(CMD_FLAG.FUA);
-        checkWritable();
-        if (!top.canTrim()) throw new RequestError('EINVAL', 'the export does not support trim');
-        checkRange('EINVAL');
         await top.trim(length, offset, fua);
         break;
       case CMD.WRITE_ZEROES: {
-        checkFlags(CMD_FLAG.FUA | CMD_FLAG.NO_HOLE | (top.canFastZero() ? CMD_FLAG.FAST_ZERO : 0));
-        checkWritable();
-        if (!top.canZero()) throw new RequestError('EINVAL', 'the export does not support write zeroes');
-        checkRange('ENOSPC');
         const may = flags & CMD_FLAG.NO_HOLE ? 0 : FLAG_MAY_TRIM;
         const fast = flags & CMD_FLAG.FAST_ZERO ? FLAG_FAST_ZERO : 0;
         await top.zero(length, offset, fua | may | fast);
         break;
       }
       case CMD.CACHE:
-        checkFlags(0);
-        if (top.canCache() === 'none') throw new RequestError('EINVAL', 'the export does not support cache');
-        checkRange('EINVAL');
         await top.cache(length, offset);
         break;
-      case CMD.BLOCK_STATUS: {
-        checkFlags(CMD_FLAG.REQ_ONE);
-        if (!session.structuredReplies || session.contexts.size === 0) {
-          throw new RequestError('EINVAL', 'BLOCK_STATUS needs structured replies and a negotiated meta context');
-        }
-        checkRange('EINVAL');
-        const reqOne = flags & CMD_FLAG.REQ_ONE ? FLAG_REQ_ONE : 0;
-        const chunks: Buffer[] = [];
-        let n = 0;
-        for (const [id, name] of session.contexts) {
-          n++;
-          const last = n === session.contexts.size;
-          if (name === CONTEXT_BASE_ALLOCATION) {
-            chunks.push(blockStatusChunk(req.cookie, id, await top.extents(length, offset, reqOne), last));
-          } else {
-            let depths = await top.allocationDepth(length, offset);
-            if (reqOne) depths = depths.slice(0, 1);
-            chunks.push(blockStatusChunk(req.cookie, id, depths.map((d) => ({ length: d.length, flags: d.depth })), last));
-          }
-        }
-        this.write(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
-        return;
-      }
-      default:
-        throw new RequestError('EINVAL', `unknown command ${req.type}`);
+      case CMD.BLOCK_STATUS:
+        return this.blockStatus(req, session);
     }
     this.write(simpleReply(req.cookie, 0));
   }
 
+  /** One block-status chunk per negotiated meta context. */
+  private async blockStatus(req: NbdRequest, session: Negotiated): Promise<void> {
+    const top = session.open.top;
+    const { offset, length } = req;
+    const reqOne = req.flags & CMD_FLAG.REQ_ONE ? FLAG_REQ_ONE : 0;
+    const chunks: Buffer[] = [];
+    let n = 0;
+    for (const [id, name] of session.contexts) {
+      n++;
+      const last = n === session.contexts.size;
+      if (name === CONTEXT_BASE_ALLOCATION) {
+        chunks.push(blockStatusChunk(req.cookie, id, await top.extents(length, offset, reqOne), last));
+      } else {
+        let depths = await top.allocationDepth(length, offset);
+        if (reqOne) depths = depths.slice(0, 1);
+        chunks.push(blockStatusChunk(req.cookie, id, depths.map((d) => ({ length: d.length, flags: d.depth })), last));
+      }
+    }
+    this.write(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+  }
+
   /**
-   * READ. With structured replies and no DF, a long read of a range the chain reports as
-   * reading zero is answered with OFFSET_HOLE chunks (as qemu-nbd does), so holes do not
-   * travel as bytes. Otherwise the data goes out in one buffer with its header in front.
+   * READ: as OFFSET_HOLE and OFFSET_DATA chunks where the sparse-read policy says so
+   * (sparse-read.ts), otherwise in one buffer with its header in front.
    */
   private async read(req: NbdRequest, session: Negotiated, df: boolean, ticket: Ticket): Promise<void> {
     const top = session.open.top;
@@ -389,10 +340,7 @@ export class Connection {
       this.write(b, true, ticket);
       return;
     }
-    // A client that negotiated base:allocation already knows where the holes are and reads
-    // data on purpose (nbdcopy, qemu-img convert): looking for holes again would only cost.
-    const lookForHoles = !df && length >= SPARSE_READ_MIN && top.canExtents() && session.contexts.size === 0;
-    if (!lookForHoles) {
+    if (!shouldLookForHoles(top, length, df, session.contexts.size)) {
       const b = this.pool.acquire(OFFSET_DATA_HEADER_LENGTH + length);
       try {
         await top.pread(b.subarray(OFFSET_DATA_HEADER_LENGTH), offset);
@@ -437,19 +385,4 @@ export class Connection {
     }
     this.host.closed(this);
   }
-}
-
-/** Split a read into data and zero runs; short zero runs stay inside data runs. */
-function readSegments(extents: readonly Extent[], end: number): { offset: number; length: number; zero: boolean }[] {
-  const out: { offset: number; length: number; zero: boolean }[] = [];
-  const add = (offset: number, length: number, zero: boolean) => {
-    const last = out[out.length - 1];
-    if (last && last.zero === zero) last.length += length;
-    else out.push({ offset, length, zero });
-  };
-  for (const e of extents) add(e.offset, e.length, (e.flags & EXTENT_ZERO) !== 0 && e.length >= HOLE_CHUNK_MIN);
-  // A capped extent list may stop short: the rest is read as data.
-  const covered = out.length ? out[out.length - 1]!.offset + out[out.length - 1]!.length : end;
-  if (covered < end) add(covered, end - covered, false);
-  return out;
 }

@@ -1,8 +1,11 @@
 // errno -> NBD error code, in one place (the spec's list; anything else is EIO, except the
-// codes with an obvious NBD equivalent).
-import { NBD_ERRNO } from './protocol.ts';
+// codes with an obvious NBD equivalent). Two codes mean something only for the request that
+// can provoke them (as nbdkit's nbd_errno decides with the flags): ENOTSUP answers a
+// FAST_ZERO write-zeroes, EOVERFLOW a DF read; anywhere else a client gets EINVAL.
+import { CMD_FLAG, NBD_ERRNO } from './protocol.ts';
 
-export function nbdErrorCode(errno: string): number {
+export function nbdErrorCode(errno: string, req?: { flags: number }): number {
+  const flags = req?.flags ?? CMD_FLAG.FAST_ZERO | CMD_FLAG.DF;
   switch (errno) {
     case 'EPERM':
     case 'EROFS':
@@ -18,10 +21,10 @@ export function nbdErrorCode(errno: string): number {
     case 'EDQUOT':
       return NBD_ERRNO.ENOSPC;
     case 'EOVERFLOW':
-      return NBD_ERRNO.EOVERFLOW;
+      return flags & CMD_FLAG.DF ? NBD_ERRNO.EOVERFLOW : NBD_ERRNO.EINVAL;
     case 'ENOTSUP':
     case 'EOPNOTSUPP':
-      return NBD_ERRNO.ENOTSUP;
+      return flags & CMD_FLAG.FAST_ZERO ? NBD_ERRNO.ENOTSUP : NBD_ERRNO.EINVAL;
     case 'ESHUTDOWN':
       return NBD_ERRNO.ESHUTDOWN;
     default:
