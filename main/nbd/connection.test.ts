@@ -181,7 +181,8 @@ describe('Connection', () => {
   });
 
   it('counts WRITE payloads waiting for a slow disk against the same share', async () => {
-    const host = await hostWith(new ReplyBudget(4 * MiB, 16 * MiB), '200ms');
+    // A disk slow enough that a loaded machine still looks between two of its rounds.
+    const host = await hostWith(new ReplyBudget(4 * MiB, 16 * MiB), '500ms');
     const socket = connect(host);
     await startTransmission(socket);
     const write = (i: number) => Buffer.concat([request(CMD.WRITE, 0, i + 1, i * MiB, MiB), Buffer.alloc(MiB, i)]);
@@ -189,7 +190,7 @@ describe('Connection', () => {
     for (let i = 0; i < 50 && socket.sent.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
     // One round of the slow disk: only the writes that fit the 4 MiB share were taken.
     expect(socket.sent.length).toBe(4);
-    for (let i = 0; i < 40 && socket.sent.length < 32; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 100 && socket.sent.length < 32; i++) await new Promise((r) => setTimeout(r, 100));
     expect(socket.sent.every((b) => b.readUInt32BE(4) === 0)).toBe(true);
     expect(socket.sent.length).toBe(32);
   });

@@ -54,14 +54,8 @@ export async function negotiate(io: HandshakeIO, exports: ExportLookup): Promise
   if (clientFlags & ~(FLAG_FIXED_NEWSTYLE | FLAG_NO_ZEROES)) {
     throw new ProtocolError(`client flags 0x${clientFlags.toString(16)} include bits the server did not offer`);
   }
-  const noZeroes = (clientFlags & FLAG_NO_ZEROES) !== 0;
-  let structuredReplies = false;
-  let contexts = new Map<number, string>();
-  // Contexts belong to the export SET_META_CONTEXT named; choosing another one drops them.
-  let contextsExport: string | null = null;
-  const contextsFor = (exp: ServedExport) => (contextsExport === exp.name ? contexts : new Map<number, string>());
+  const options = new OptionHaggling(io, exports, (clientFlags & FLAG_NO_ZEROES) !== 0);
   const maxOptions = MAX_OPTIONS + MAX_OPTIONS_PER_EXPORT * exports.listExports().length;
-
   for (let count = 1; ; count++) {
     // A client that pipelines options and never reads the replies would otherwise make us
     // queue replies without bound.
@@ -73,115 +67,132 @@ export async function negotiate(io: HandshakeIO, exports: ExportLookup): Promise
     if (count > maxOptions) throw new ProtocolError(`client sent ${maxOptions} options without choosing an export`);
     if (length > MAX_OPTION_LENGTH) throw new ProtocolError(`${optionName(option)} option of ${length} bytes is too long`);
     const data = length > 0 ? await io.read(length) : Buffer.alloc(0);
-    const reply = (type: number, payload?: Buffer) => io.write(optionReply(option, type, payload));
-    const fail = (type: number, message: string) => {
-      io.log(`${optionName(option)}: ${message}`);
-      reply(type, Buffer.from(message, 'utf8'));
-    };
+    const outcome = await options.handle(option, data);
+    if (outcome !== CONTINUE) return outcome;
+  }
+}
 
+/** Options go on (CONTINUE), end in transmission (Negotiated) or end the session (null). */
+const CONTINUE = Symbol('continue');
+type Outcome = Negotiated | null | typeof CONTINUE;
+
+/** The state options build up before transmission, and one method per option. */
+class OptionHaggling {
+  private structuredReplies = false;
+  private contexts = new Map<number, string>();
+  /** Contexts belong to the export SET_META_CONTEXT named; choosing another one drops them. */
+  private contextsExport: string | null = null;
+
+  constructor(private readonly io: HandshakeIO, private readonly exports: ExportLookup, private readonly noZeroes: boolean) {}
+
+  async handle(option: number, data: Buffer): Promise<Outcome> {
     switch (option) {
-      case OPT.EXPORT_NAME: {
-        const name = data.toString('utf8');
-        const exp = exports.findExport(name);
-        if (!exp) throw new ProtocolError(`EXPORT_NAME: no export named '${name}'`);
-        const open = await openExport(exp);
-        const b = Buffer.alloc(noZeroes ? 10 : 134);
-        writeU64(b, 0, open.top.getSize());
-        b.writeUInt16BE(transmissionFlags(open.top, structuredReplies), 8);
-        io.write(b);
-        return { export: exp, open, structuredReplies, contexts: contextsFor(exp) };
-      }
+      case OPT.EXPORT_NAME:
+        return this.exportName(data);
       case OPT.ABORT:
-        reply(REP.ACK);
+        this.reply(option, REP.ACK);
         return null;
-      case OPT.LIST: {
-        if (length !== 0) {
-          fail(REP.ERR_INVALID, 'LIST takes no data');
-          break;
-        }
-        const parts = exports.listExports().map((e) => {
-          const name = Buffer.from(e.name, 'utf8');
-          const body = Buffer.concat([Buffer.alloc(4), name, Buffer.from(e.description ?? '', 'utf8')]);
-          body.writeUInt32BE(name.length, 0);
-          return optionReply(option, REP.SERVER, body);
-        });
-        io.write(Buffer.concat([...parts, optionReply(option, REP.ACK)]));
-        break;
-      }
+      case OPT.LIST:
+        return this.list(option, data);
       case OPT.STARTTLS:
-        fail(REP.ERR_POLICY, 'TLS is not configured on this server');
-        break;
+        return this.fail(option, REP.ERR_POLICY, 'TLS is not configured on this server');
       case OPT.STRUCTURED_REPLY:
-        if (length !== 0) {
-          fail(REP.ERR_INVALID, 'STRUCTURED_REPLY takes no data');
-          break;
-        }
-        structuredReplies = true;
-        reply(REP.ACK);
-        break;
+        if (data.length !== 0) return this.fail(option, REP.ERR_INVALID, 'STRUCTURED_REPLY takes no data');
+        this.structuredReplies = true;
+        this.reply(option, REP.ACK);
+        return CONTINUE;
       case OPT.LIST_META_CONTEXT:
-      case OPT.SET_META_CONTEXT: {
-        // SET replaces the selection even when it fails (the spec says so).
-        if (option === OPT.SET_META_CONTEXT) {
-          contexts = new Map();
-          contextsExport = null;
-        }
-        const parsed = parseMetaContextOption(data);
-        if (typeof parsed === 'string') {
-          fail(REP.ERR_INVALID, parsed);
-          break;
-        }
-        const isSet = option === OPT.SET_META_CONTEXT;
-        if (isSet && !structuredReplies) {
-          fail(REP.ERR_INVALID, 'SET_META_CONTEXT needs structured replies to be negotiated first');
-          break;
-        }
-        const target = exports.findExport(parsed.exportName);
-        if (!target) {
-          fail(REP.ERR_UNKNOWN, `no export named '${parsed.exportName}'`);
-          break;
-        }
-        const matched = matchContexts(parsed.queries, !isSet, await availableContexts(target));
-        if (isSet) {
-          contexts = new Map(matched.map((name) => [CONTEXT_IDS.get(name)!, name]));
-          contextsExport = target.name;
-        }
-        const parts = matched.map((name) => {
-          const b = Buffer.alloc(4 + Buffer.byteLength(name));
-          b.writeUInt32BE(isSet ? CONTEXT_IDS.get(name)! : 0, 0);
-          b.write(name, 4, 'utf8');
-          return optionReply(option, REP.META_CONTEXT, b);
-        });
-        io.write(Buffer.concat([...parts, optionReply(option, REP.ACK)]));
-        break;
-      }
+      case OPT.SET_META_CONTEXT:
+        return this.metaContext(option, data);
       case OPT.INFO:
-      case OPT.GO: {
-        const parsed = parseInfoOption(data);
-        if (typeof parsed === 'string') {
-          fail(REP.ERR_INVALID, parsed);
-          break;
-        }
-        const exp = exports.findExport(parsed.name);
-        if (!exp) {
-          fail(REP.ERR_UNKNOWN, `no export named '${parsed.name}'`);
-          break;
-        }
-        let open: OpenChain;
-        try {
-          open = await openExport(exp);
-        } catch (err) {
-          fail(REP.ERR_UNKNOWN, `export '${exp.name}' cannot be opened: ${messageOf(err)}`);
-          break;
-        }
-        io.write(Buffer.concat([...infoReplies(option, exp, open, parsed.requests, structuredReplies), optionReply(option, REP.ACK)]));
-        if (option === OPT.GO) return { export: exp, open, structuredReplies, contexts: contextsFor(exp) };
-        await open.close();
-        break;
-      }
+      case OPT.GO:
+        return this.infoOrGo(option, data);
       default:
-        fail(REP.ERR_UNSUP, `option ${optionName(option)} is not supported`);
+        return this.fail(option, REP.ERR_UNSUP, `option ${optionName(option)} is not supported`);
     }
+  }
+
+  private reply(option: number, type: number, payload?: Buffer): void {
+    this.io.write(optionReply(option, type, payload));
+  }
+
+  private fail(option: number, type: number, message: string): Outcome {
+    this.io.log(`${optionName(option)}: ${message}`);
+    this.reply(option, type, Buffer.from(message, 'utf8'));
+    return CONTINUE;
+  }
+
+  private negotiated(exp: ServedExport, open: OpenChain): Negotiated {
+    const contexts = this.contextsExport === exp.name ? this.contexts : new Map<number, string>();
+    return { export: exp, open, structuredReplies: this.structuredReplies, contexts };
+  }
+
+  private async exportName(data: Buffer): Promise<Outcome> {
+    const name = data.toString('utf8');
+    const exp = this.exports.findExport(name);
+    if (!exp) throw new ProtocolError(`EXPORT_NAME: no export named '${name}'`);
+    const open = await openExport(exp);
+    const b = Buffer.alloc(this.noZeroes ? 10 : 134);
+    writeU64(b, 0, open.top.getSize());
+    b.writeUInt16BE(transmissionFlags(open.top, this.structuredReplies), 8);
+    this.io.write(b);
+    return this.negotiated(exp, open);
+  }
+
+  private list(option: number, data: Buffer): Outcome {
+    if (data.length !== 0) return this.fail(option, REP.ERR_INVALID, 'LIST takes no data');
+    const parts = this.exports.listExports().map((e) => {
+      const name = Buffer.from(e.name, 'utf8');
+      const body = Buffer.concat([Buffer.alloc(4), name, Buffer.from(e.description ?? '', 'utf8')]);
+      body.writeUInt32BE(name.length, 0);
+      return optionReply(option, REP.SERVER, body);
+    });
+    this.io.write(Buffer.concat([...parts, optionReply(option, REP.ACK)]));
+    return CONTINUE;
+  }
+
+  private async metaContext(option: number, data: Buffer): Promise<Outcome> {
+    const isSet = option === OPT.SET_META_CONTEXT;
+    // SET replaces the selection even when it fails (the spec says so).
+    if (isSet) {
+      this.contexts = new Map();
+      this.contextsExport = null;
+    }
+    const parsed = parseMetaContextOption(data);
+    if (typeof parsed === 'string') return this.fail(option, REP.ERR_INVALID, parsed);
+    if (isSet && !this.structuredReplies) return this.fail(option, REP.ERR_INVALID, 'SET_META_CONTEXT needs structured replies to be negotiated first');
+    const target = this.exports.findExport(parsed.exportName);
+    if (!target) return this.fail(option, REP.ERR_UNKNOWN, `no export named '${parsed.exportName}'`);
+    const matched = matchContexts(parsed.queries, !isSet, await availableContexts(target));
+    if (isSet) {
+      this.contexts = new Map(matched.map((name) => [CONTEXT_IDS.get(name)!, name]));
+      this.contextsExport = target.name;
+    }
+    const parts = matched.map((name) => {
+      const b = Buffer.alloc(4 + Buffer.byteLength(name));
+      b.writeUInt32BE(isSet ? CONTEXT_IDS.get(name)! : 0, 0);
+      b.write(name, 4, 'utf8');
+      return optionReply(option, REP.META_CONTEXT, b);
+    });
+    this.io.write(Buffer.concat([...parts, optionReply(option, REP.ACK)]));
+    return CONTINUE;
+  }
+
+  private async infoOrGo(option: number, data: Buffer): Promise<Outcome> {
+    const parsed = parseInfoOption(data);
+    if (typeof parsed === 'string') return this.fail(option, REP.ERR_INVALID, parsed);
+    const exp = this.exports.findExport(parsed.name);
+    if (!exp) return this.fail(option, REP.ERR_UNKNOWN, `no export named '${parsed.name}'`);
+    let open: OpenChain;
+    try {
+      open = await openExport(exp);
+    } catch (err) {
+      return this.fail(option, REP.ERR_UNKNOWN, `export '${exp.name}' cannot be opened: ${messageOf(err)}`);
+    }
+    this.io.write(Buffer.concat([...infoReplies(option, exp, open, parsed.requests, this.structuredReplies), optionReply(option, REP.ACK)]));
+    if (option === OPT.GO) return this.negotiated(exp, open);
+    await open.close();
+    return CONTINUE;
   }
 }
 
