@@ -1,14 +1,14 @@
 // Connection against a scripted socket: bytes go in through receive() exactly as the server's
 // reused read buffer delivers them, and replies stay "unsent" until the test says the client
 // read them, so a client that never reads can be played deterministically.
-import { encodeRequest } from './request-header.ts';
+import { encodeOption, encodeRequest } from './request-header.ts';
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { registry } from '../catalog.ts';
 import { Connection, type ConnectionHost } from './connection.ts';
 import type { ServedExport } from './export.ts';
-import { CMD, CMD_FLAG, IHAVEOPT, OPT, REP } from './protocol.ts';
+import { CMD, CMD_FLAG, OPT, REP } from './protocol.ts';
 import { ReplyBudget } from './reply-budget.ts';
 
 const MiB = 1024 * 1024;
@@ -77,13 +77,7 @@ class ScriptedSocket extends EventEmitter {
   }
 }
 
-function option(opt: number, data: Buffer = Buffer.alloc(0)): Buffer {
-  const h = Buffer.alloc(16);
-  h.writeBigUInt64BE(IHAVEOPT, 0);
-  h.writeUInt32BE(opt, 8);
-  h.writeUInt32BE(data.length, 12);
-  return Buffer.concat([h, data]);
-}
+const option = encodeOption;
 
 function read(cookie: number, offset: number, length: number): Buffer {
   return request(CMD.READ, 0, cookie, offset, length);

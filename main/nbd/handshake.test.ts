@@ -1,19 +1,14 @@
 // negotiate() through its I/O seam: a scripted client whose bytes are all there at once
 // (the worst case: a client that pipelines options), and a send queue we say is full.
+import { encodeOption } from './request-header.ts';
 import { describe, expect, it } from 'vitest';
 import { registry } from '../catalog.ts';
 import type { ExportLookup, ServedExport } from './export.ts';
 import { negotiate, type HandshakeIO } from './handshake.ts';
-import { IHAVEOPT, OPT, REP } from './protocol.ts';
+import { OPT, REP } from './protocol.ts';
 import { ProtocolError } from './request-parser.ts';
 
-function option(opt: number, data: Buffer = Buffer.alloc(0)): Buffer {
-  const h = Buffer.alloc(16);
-  h.writeBigUInt64BE(IHAVEOPT, 0);
-  h.writeUInt32BE(opt, 8);
-  h.writeUInt32BE(data.length, 12);
-  return Buffer.concat([h, data]);
-}
+const option = encodeOption;
 
 /** INFO/GO data for the export named '' with no information requests. */
 const EMPTY_NAME = Buffer.alloc(6);
