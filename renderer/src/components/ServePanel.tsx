@@ -4,7 +4,7 @@
 import { useShallow } from 'zustand/react/shallow';
 import type { ClientInfo, ExportState } from '../../../shared/ipc.ts';
 import { enableCow, startServing, stopServing } from '../app/actions.ts';
-import { formatBytes } from '../format/bytes.ts';
+import { ClientCountCells, ClientCountHeads } from './ClientCounts.tsx';
 import { blockSizeLine, capabilityRows } from '../format/capabilities.ts';
 import { selectClientsOf, selectExport, selectServeForm } from '../store/selectors.ts';
 import { exportOf } from '../store/server-slice.ts';
@@ -146,9 +146,7 @@ function ClientTable({ clients }: { clients: ClientInfo[] }) {
       <thead>
         <tr>
           <th>Address · chain</th>
-          <th className="num">Reqs</th>
-          <th className="num">Read</th>
-          <th className="num">Written</th>
+          <ClientCountHeads />
         </tr>
       </thead>
       <tbody>
@@ -158,9 +156,7 @@ function ClientTable({ clients }: { clients: ClientInfo[] }) {
               {c.remote}
               <div className="faint" style={{ fontSize: 10.5 }}>{c.chainLabel}</div>
             </td>
-            <td className="num">{c.requests}</td>
-            <td className="num">{formatBytes(c.bytesRead)}</td>
-            <td className="num">{formatBytes(c.bytesWritten)}</td>
+            <ClientCountCells client={c} />
           </tr>
         ))}
       </tbody>

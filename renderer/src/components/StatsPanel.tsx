@@ -2,11 +2,11 @@
 // most once per animation frame (Chart.tsx), plus per-client rates and counters. The counters
 // come from the same client list as the serving panel's (selectClientsOf), so they agree.
 import { useShallow } from 'zustand/react/shallow';
-import { formatBytes } from '../format/bytes.ts';
 import { CHARTS } from '../stats/charts.ts';
 import { selectClientOps, selectClientsOf } from '../store/selectors.ts';
 import { useApp } from '../store/store.ts';
 import { Chart } from './Chart.tsx';
+import { ClientCountCells, ClientCountHeads } from './ClientCounts.tsx';
 
 export function StatsPanel({ imageId }: { imageId: string }) {
   const clients = useApp(useShallow((s) => selectClientsOf(s, imageId)));
@@ -25,9 +25,7 @@ export function StatsPanel({ imageId }: { imageId: string }) {
             <tr>
               <th>Client</th>
               <th className="num">ops/s</th>
-              <th className="num">Reqs</th>
-              <th className="num">Read</th>
-              <th className="num">Written</th>
+              <ClientCountHeads />
             </tr>
           </thead>
           <tbody>
@@ -37,9 +35,7 @@ export function StatsPanel({ imageId }: { imageId: string }) {
                 <td className="num">
                   <ClientOps imageId={imageId} clientId={c.id} />
                 </td>
-                <td className="num" data-testid="client-requests">{c.requests}</td>
-                <td className="num">{formatBytes(c.bytesRead)}</td>
-                <td className="num">{formatBytes(c.bytesWritten)}</td>
+                <ClientCountCells client={c} requestsTestId="client-requests" />
               </tr>
             ))}
           </tbody>
