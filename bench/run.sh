@@ -3,7 +3,9 @@
 # nbdkit and qemu-nbd, all serving the same images on this machine in the same run, with the
 # servers interleaved inside every repetition. Prints medians and the ratios
 # Blockscope/nbdkit and Blockscope/qemu-nbd per workload (for w2, a time: lower is better),
-# and Blockscope's peak RSS while serving w1.
+# and Blockscope's peak RSS while serving w1. w1tls and w1c1tls are w1 and w1c1 over TLS
+# (X.509 certificates made with certtool in $ANCHOR_IMAGES/tls) against `serve --tls=require`
+# and `nbdkit --tls=require` with the same folder.
 #
 # Env: REPS (default 3), ONLY="w1 w3 ..." (default all), ANCHOR_IMAGES (default /tmp/anchors),
 #      BLOCKSCOPE_SHARED (default ../shared next to the repository).
@@ -12,7 +14,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${BLOCKSCOPE_SHARED:-$ROOT/../shared}/bench
 IMG=${ANCHOR_IMAGES:-/tmp/anchors}
 REPS=${REPS:-3}
-ONLY=${ONLY:-"w1 w1c1 w2 w3 w4 w4q w5 w5c1"}
+ONLY=${ONLY:-"w1 w1c1 w1tls w1c1tls w2 w3 w4 w4q w5 w5c1"}
 export ANCHOR_RUN=$IMG/run PATH=/usr/bin:$PATH
 want() { [[ " $ONLY " == *" $1 "* ]]; }
 mkdir -p "$IMG/results" "$ANCHOR_RUN"
@@ -29,14 +31,32 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# blockscope IMAGE PORT [rw] -> PID (waits until it answers)
+# blockscope IMAGE PORT [rw|tls] -> PID (waits until it answers)
 blockscope() {
-  local extra=()
+  local extra=() probe="nbd://127.0.0.1:$2/"
   [ "${3:-}" = rw ] && extra=(--writable)
+  [ "${3:-}" = tls ] && extra=(--tls=require --tls-certificates "$TLS/server") && probe=$(tls_uri "$2")
   node "$ROOT/bin/blockscope.mjs" serve -f -p "$2" "${extra[@]}" "$1" >/dev/null 2>"$IMG/run/blockscope-$2.log" &
   local pid=$!
-  for _ in $(seq 100); do nbdinfo --size "nbd://127.0.0.1:$2/" >/dev/null 2>&1 && break; sleep 0.1; done
+  for _ in $(seq 100); do nbdinfo --size "$probe" >/dev/null 2>&1 && break; sleep 0.1; done
   echo "$pid"
+}
+
+# w1tls: a CA, a server certificate for localhost/127.0.0.1 (nbdkit's folder layout) and a
+# client folder with the CA only, made once with certtool.
+TLS=$IMG/tls
+tls_uri() { echo "nbds://localhost:$1/?tls-certificates=$TLS/client"; }
+make_certificates() {
+  [ -s "$TLS/server/server-cert.pem" ] && return
+  mkdir -p "$TLS/server" "$TLS/client"
+  printf 'cn = bench CA\nca\ncert_signing_key\nexpiration_days = 3650\n' > "$TLS/ca.info"
+  printf 'cn = localhost\ndns_name = localhost\nip_address = 127.0.0.1\ntls_www_server\nsigning_key\nencryption_key\nexpiration_days = 3650\n' > "$TLS/server.info"
+  certtool -q --generate-privkey --key-type=ecdsa --outfile "$TLS/ca-key.pem" 2>/dev/null
+  certtool -q --generate-self-signed --load-privkey "$TLS/ca-key.pem" --template "$TLS/ca.info" --outfile "$TLS/ca-cert.pem" 2>/dev/null
+  certtool -q --generate-privkey --key-type=ecdsa --outfile "$TLS/server/server-key.pem" 2>/dev/null
+  certtool -q --generate-certificate --load-privkey "$TLS/server/server-key.pem" --load-ca-certificate "$TLS/ca-cert.pem" \
+    --load-ca-privkey "$TLS/ca-key.pem" --template "$TLS/server.info" --outfile "$TLS/server/server-cert.pem" 2>/dev/null
+  cp "$TLS/ca-cert.pem" "$TLS/server/"; cp "$TLS/ca-cert.pem" "$TLS/client/"
 }
 anchor() { "$SHARED/serve.sh" "$1" "$2" "$3" ${4:-} >/dev/null 2>&1; STARTED+=("$3"); }
 
@@ -58,14 +78,23 @@ anchor qemu-nbd-qcow2 "$IMG/sparse-64g.qcow2" 10965
 anchor qemu-nbd-qcow2 "$IMG/dense-2g.qcow2" 10966
 URI[qcow2:blockscope]=nbd://127.0.0.1:10972/; URI[qcow2:qemu-nbd]=nbd://127.0.0.1:10965/
 URI[dqcow2:blockscope]=nbd://127.0.0.1:10973/; URI[dqcow2:qemu-nbd]=nbd://127.0.0.1:10966/
+if want w1tls || want w1c1tls; then
+  make_certificates
+  PIDS+=("$(blockscope "$IMG/raw-dense-2g.img" 10977 tls)")
+  # In the foreground of a background job, so $! is its PID (a -P file may be written late).
+  nbdkit -f -r -i 127.0.0.1 -p 10967 --tls=require --tls-certificates "$TLS/server" file file="$IMG/raw-dense-2g.img" 2>/dev/null &
+  PIDS+=("$!")
+  for _ in $(seq 100); do nbdinfo --size "$(tls_uri 10967)" >/dev/null 2>&1 && break; sleep 0.1; done
+  URI[tls:blockscope]=$(tls_uri 10977); URI[tls:nbdkit]=$(tls_uri 10967)
+fi
 QCOW2="blockscope qemu-nbd"
 SERVERS="blockscope nbdkit qemu-nbd"
 
 printf 'rep\tworkload\timage\tserver\tvalue\tdetail\n' > "$TSV"
-measure() {  # rep workload image server uri
+measure() {  # rep workload image server uri [the workloads.sh workload, default the same]
   local out err
   err=$(mktemp)
-  out=$("$SHARED/workloads.sh" "$2" "$5" 2>"$err") || out=nan
+  out=$("$SHARED/workloads.sh" "${6:-$2}" "$5" 2>"$err") || out=nan
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$out" "$(tr '\n' ' ' <"$err")" | tee -a "$TSV" >&2
   rm -f "$err"
 }
@@ -77,6 +106,9 @@ for rep in $(seq 1 "$REPS"); do
     [ $w = w1 ] && awk '/VmHWM/{print $2}' "/proc/$BS_DENSE/status" >> "$IMG/run/blockscope-rss"
     [ $w = w3 ] && continue
     for s in $QCOW2; do measure "$rep" $w dense-qcow2 $s "${URI[dqcow2:$s]}"; done
+  done
+  for w in w1tls w1c1tls; do want $w || continue  # workloads.sh's w1/w1c1 on the nbds:// URIs
+    for s in blockscope nbdkit; do measure "$rep" $w dense $s "${URI[tls:$s]}" "${w%tls}"; done
   done
   for w in w2 w4 w4q; do want $w || continue
     for s in $SERVERS; do measure "$rep" $w sparse-raw $s "${URI[sparse:$s]}"; done

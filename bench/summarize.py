@@ -2,6 +2,7 @@
 """Medians per workload and server from bench/run.sh's TSV, and Blockscope's ratios.
 
 Throughput workloads (MB/s, IOPS, req/s): ratio = Blockscope / other (higher is better).
+w1tls and w1c1tls are w1 and w1c1 over TLS (X.509), against nbdkit only.
 w2 is a time in seconds: ratio = Blockscope time / other time (lower is better).
 """
 import collections, csv, statistics, sys
@@ -16,7 +17,7 @@ for r in csv.DictReader(open(tsv), delimiter="\t"):
     if v == v:
         vals[(r["workload"], r["image"], r["server"])].append(v)
 
-UNITS = {"w1": "MB/s", "w1c1": "MB/s", "w2": "s", "w3": "IOPS", "w4": "req/s", "w4q": "req/s", "w5": "MB/s", "w5c1": "MB/s"}
+UNITS = {"w1": "MB/s", "w1c1": "MB/s", "w1tls": "MB/s", "w1c1tls": "MB/s", "w2": "s", "w3": "IOPS", "w4": "req/s", "w4q": "req/s", "w5": "MB/s", "w5c1": "MB/s"}
 ORDER = list(UNITS)
 keys = sorted({(w, i) for (w, i, _) in vals}, key=lambda k: (ORDER.index(k[0]) if k[0] in ORDER else 99, k[1]))
 med = lambda k: statistics.median(vals[k]) if k in vals else None

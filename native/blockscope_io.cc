@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <sys/uio.h>
 #include <linux/falloc.h>
@@ -158,7 +159,46 @@ Napi::Value Fallocate(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), r < 0 ? -static_cast<double>(errno) : 0);
 }
 
+// peerCredentials(fd) -> [pid, uid, gid] of the process at the other end of a Unix socket
+// (SO_PEERCRED: the kernel records them at connect, so the peer cannot lie), or [-errno].
+Napi::Value PeerCredentials(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = static_cast<int>(ArgInt(info, 0));
+  struct ucred cred;
+  socklen_t len = sizeof cred;
+  Napi::Array out = Napi::Array::New(env);
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+    out.Set(0u, Napi::Number::New(env, -static_cast<double>(errno)));
+    return out;
+  }
+  out.Set(0u, Napi::Number::New(env, cred.pid));
+  out.Set(1u, Napi::Number::New(env, cred.uid));
+  out.Set(2u, Napi::Number::New(env, cred.gid));
+  return out;
+}
+
+// peerSecurity(fd) -> the peer's security label (SO_PEERSEC), or -errno (ENOPROTOOPT when
+// no security module labels sockets).
+Napi::Value PeerSecurity(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = static_cast<int>(ArgInt(info, 0));
+  std::vector<char> label(256);
+  socklen_t len = label.size();
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERSEC, label.data(), &len) != 0 && errno == ERANGE) {
+    label.resize(len);
+    len = label.size();
+  }
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERSEC, label.data(), &len) != 0) {
+    return Napi::Number::New(env, -static_cast<double>(errno));
+  }
+  // The kernel may or may not count a trailing NUL.
+  while (len > 0 && label[len - 1] == '\0') len--;
+  return Napi::String::New(env, label.data(), len);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("peerCredentials", Napi::Function::New(env, PeerCredentials));
+  exports.Set("peerSecurity", Napi::Function::New(env, PeerSecurity));
   exports.Set("seek", Napi::Function::New(env, Seek));
   exports.Set("dataRuns", Napi::Function::New(env, DataRuns));
   exports.Set("fallocate", Napi::Function::New(env, Fallocate));

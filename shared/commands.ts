@@ -16,6 +16,7 @@ export type CommandId =
   | 'zoom-reset'
   | 'pan-left'
   | 'pan-right'
+  | 'open-bytes'
   | 'next-tab'
   | 'previous-tab';
 
@@ -58,6 +59,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   { id: 'zoom-reset', label: 'Whole Disk', keys: [plain('0'), plain('Home')], when: 'image' },
   { id: 'pan-left', label: 'Pan Left', keys: [plain('ArrowLeft')], when: 'image' },
   { id: 'pan-right', label: 'Pan Right', keys: [plain('ArrowRight')], when: 'image' },
+  // The bytes of the block under the pointer on the map, as a click would show them.
+  { id: 'open-bytes', label: 'Show Bytes Under Pointer', keys: [plain('Enter')], when: 'image' },
   { id: 'next-tab', label: 'Next Image', keys: [mod('Tab', false), mod('PageDown')], when: 'always' },
   { id: 'previous-tab', label: 'Previous Image', keys: [mod('Tab', true), mod('PageUp')], when: 'always' },
 ];

@@ -57,9 +57,20 @@ export function extentKind(flags: number): ExtentKind {
  * instead when it ends right there with the same flags: the one coalescer every map uses.
  */
 export function pushExtent(list: Extent[], offset: number, length: number, flags: number): void {
+  pushRun(list, { offset, length, flags }, sameFlags);
+}
+
+const sameFlags = (a: Extent, b: Extent): boolean => a.flags === b.flags;
+
+/**
+ * pushExtent for runs of any shape (layer runs, mapped runs, ...): `run` joins the last run
+ * when it starts where that one ends and `same` says they may merge, else it is appended
+ * (and may itself be extended later, so pass an object the list may own).
+ */
+export function pushRun<T extends { offset: number; length: number }>(list: T[], run: T, same: (last: T, run: T) => boolean): void {
   const last = list[list.length - 1];
-  if (last && last.flags === flags && last.offset + last.length === offset) last.length += length;
-  else list.push({ offset, length, flags });
+  if (last && last.offset + last.length === run.offset && same(last, run)) last.length += run.length;
+  else list.push(run);
 }
 
 /** Extents as [offset, length, flags] triples: easy to write out literally in tests and JSON. */

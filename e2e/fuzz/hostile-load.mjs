@@ -5,16 +5,15 @@
 // hostile-client fixes, reproducible against any build (`--cli` takes an older bundle).
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CLIENT_FLAGS, encodeOptionHeader, goDefault, rawConnect } from './raw-client.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const args = process.argv.slice(2);
 const scenario = args[0];
 const cliAt = args.indexOf('--cli');
 const cli = cliAt >= 0 ? args[cliAt + 1] : path.join(ROOT, 'bin', 'blockscope.mjs');
-const IHAVEOPT = 0x49484156454f5054n;
 const MiB = 1024 * 1024;
 
 function startServer(words) {
@@ -45,16 +44,7 @@ function sampler(pid) {
   return { stop: () => (clearInterval(timer), { peakRss: peak, cpuSeconds: cpu() - cpu0, rss: rss() }) };
 }
 
-function option(opt, data) {
-  const h = Buffer.alloc(16);
-  h.writeBigUInt64BE(IHAVEOPT, 0);
-  h.writeUInt32BE(opt, 8);
-  h.writeUInt32BE(data.length, 12);
-  return Buffer.concat([h, data]);
-}
-const GO_EMPTY = option(7, Buffer.alloc(6));
-const INFO_EMPTY = option(6, Buffer.alloc(6));
-const FLAGS = Buffer.from([0, 0, 0, 3]);
+const INFO_EMPTY = encodeOptionHeader(6, Buffer.alloc(6));
 
 function request(type, cookie, offset, length) {
   const h = Buffer.alloc(28);
@@ -66,46 +56,12 @@ function request(type, cookie, offset, length) {
   return h;
 }
 
-/** A raw connection that has read the greeting; `until(n)` waits for n more bytes. */
-function connect(port) {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect(port, '127.0.0.1');
-    sock.setNoDelay(true);
-    let got = Buffer.alloc(0);
-    let want = null;
-    sock.on('error', reject);
-    sock.on('data', (d) => {
-      got = Buffer.concat([got, d]);
-      if (want && got.length >= want.n) {
-        const w = want;
-        want = null;
-        const out = got.subarray(0, w.n);
-        got = got.subarray(w.n);
-        w.resolve(out);
-      }
-    });
-    const until = (n) => new Promise((r) => {
-      if (got.length >= n) {
-        const out = got.subarray(0, n);
-        got = got.subarray(n);
-        r(out);
-      } else want = { n, resolve: r };
-    });
-    until(18).then(() => resolve({ sock, until }));
-  });
-}
-
 /** Milliseconds for a clean client: handshake with GO, one 4 KiB READ, disconnect. */
 async function cleanClient(port) {
   const t0 = performance.now();
-  const { sock, until } = await connect(port);
-  sock.write(Buffer.concat([FLAGS, GO_EMPTY]));
-  for (;;) {
-    const h = await until(20);
-    const body = await until(h.readUInt32BE(16));
-    void body;
-    if (h.readUInt32BE(12) === 1) break;
-  }
+  const conn = await rawConnect(port);
+  await goDefault(conn);
+  const { sock, until } = conn;
   sock.write(request(0, 1, 0, 4096));
   await until(16 + 4096);
   sock.end(request(2, 2, 0, 0));
@@ -138,12 +94,12 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const scenarios = {
   /** 100 MiB of pipelined NBD_OPT_INFO, replies never read. */
   async options(port) {
-    const { sock } = await connect(port);
+    const { sock } = await rawConnect(port);
     let closed = false;
     sock.on('close', () => (closed = true));
     sock.on('error', () => {});
     sock.pause();
-    await writeAll(sock, FLAGS);
+    await writeAll(sock, CLIENT_FLAGS);
     const batch = Buffer.concat(Array.from({ length: 4096 }, () => INFO_EMPTY));
     let sent = 0;
     const deadline = performance.now() + 60_000;
@@ -157,9 +113,9 @@ const scenarios = {
   },
   /** One 1 MiB option (unknown type) sent in 32-byte pieces, one write per turn. */
   async trickle(port) {
-    const { sock, until } = await connect(port);
+    const { sock, until } = await rawConnect(port);
     const piece = 32;
-    await writeAll(sock, Buffer.concat([FLAGS, option(99, Buffer.alloc(0)).subarray(0, 12), Buffer.from([0, 16, 0, 0])]));
+    await writeAll(sock, Buffer.concat([CLIENT_FLAGS, encodeOptionHeader(99, MiB)]));
     const t0 = performance.now();
     for (let sent = 0; sent < MiB; sent += piece) {
       await writeAll(sock, Buffer.alloc(piece, 1));
@@ -176,13 +132,9 @@ const scenarios = {
   async reads(port) {
     const socks = [];
     for (let c = 0; c < 4; c++) {
-      const { sock, until } = await connect(port);
-      sock.write(Buffer.concat([FLAGS, GO_EMPTY]));
-      for (;;) {
-        const h = await until(20);
-        await until(h.readUInt32BE(16));
-        if (h.readUInt32BE(12) === 1) break;
-      }
+      const conn = await rawConnect(port);
+      await goDefault(conn);
+      const { sock } = conn;
       sock.pause();
       for (let i = 0; i < 32; i++) sock.write(request(0, i + 1, i * 32 * MiB, 32 * MiB));
       socks.push(sock);

@@ -4,7 +4,8 @@ import { encodeRequest } from '../../main/nbd/request-header.ts';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CMD, IHAVEOPT, OPT } from '../../main/nbd/protocol.ts';
+import { CMD, OPT } from '../../main/nbd/protocol.ts';
+import { CLIENT_FLAGS as clientFlags, encodeOptionHeader as option, goDefault, rawConnect, type RawConnection } from '../fuzz/raw-client.mjs';
 import { ok, serve, type Served } from './harness.ts';
 
 let s: Served;
@@ -41,17 +42,6 @@ function exchange(build: (sock: net.Socket) => void): Promise<{ received: Buffer
     sock.on('error', () => {});
   });
 }
-
-function option(opt: number, data: Buffer | number): Buffer {
-  const len = typeof data === 'number' ? data : data.length;
-  const h = Buffer.alloc(16);
-  h.writeBigUInt64BE(IHAVEOPT, 0);
-  h.writeUInt32BE(opt, 8);
-  h.writeUInt32BE(len, 12);
-  return typeof data === 'number' ? h : Buffer.concat([h, data]);
-}
-
-const clientFlags = Buffer.from([0, 0, 0, 3]);
 
 async function stillServes(): Promise<void> {
   expect(await ok('nbdinfo', ['--size', s.uri])).toBe('1048576\n');
@@ -170,36 +160,10 @@ function rss(pid: number): number {
 }
 
 /** A raw client past GO (simple replies); `until(n)` resolves with the next n bytes. */
-async function transmission(at: number): Promise<{ sock: net.Socket; until: (n: number) => Promise<Buffer> }> {
-  const sock = net.connect(at, '127.0.0.1');
-  sock.on('error', () => {});
-  let got = Buffer.alloc(0);
-  let want: { n: number; resolve: (b: Buffer) => void } | null = null;
-  const serve = () => {
-    if (want && got.length >= want.n) {
-      const w = want;
-      want = null;
-      const out = got.subarray(0, w.n);
-      got = got.subarray(w.n);
-      w.resolve(out);
-    }
-  };
-  sock.on('data', (d: Buffer) => {
-    got = Buffer.concat([got, d]);
-    serve();
-  });
-  const until = (n: number) => new Promise<Buffer>((resolve) => {
-    want = { n, resolve };
-    serve();
-  });
-  await until(18);
-  sock.write(Buffer.concat([clientFlags, option(OPT.GO, Buffer.alloc(6))]));
-  for (;;) {
-    const h = await until(20);
-    await until(h.readUInt32BE(16));
-    if (h.readUInt32BE(12) === 1) break;
-  }
-  return { sock, until };
+async function transmission(at: number): Promise<RawConnection> {
+  const conn = await rawConnect(at);
+  await goDefault(conn);
+  return conn;
 }
 
 function readRequest(cookie: number, offset: number, length: number): Buffer {

@@ -2,7 +2,8 @@
 // filter is outermost and sees client requests first). Instances belong to an export and
 // outlive connections; `open` builds one LayerContext per layer for a connection.
 import { LayerContext } from './context.ts';
-import type { FilterInstance, OpenOptions, PluginInstance } from './types.ts';
+import { messageOf } from './errors.ts';
+import type { FilterInstance, OpenOptions, PeerInfo, PluginInstance, Release } from './types.ts';
 
 export interface NamedPlugin {
   name: string;
@@ -12,6 +13,18 @@ export interface NamedPlugin {
 export interface NamedFilter {
   name: string;
   instance: FilterInstance;
+}
+
+/** A filter's preconnect said no: the connection closes before the handshake. */
+export class ConnectionRefused extends Error {
+  readonly filter: string;
+  readonly reason: string;
+  constructor(filter: string, reason: string) {
+    super(`refused by the ${filter} filter: ${reason}`);
+    this.name = 'ConnectionRefused';
+    this.filter = filter;
+    this.reason = reason;
+  }
 }
 
 /** An open chain for one connection: `top` is what the client talks to. */
@@ -32,6 +45,33 @@ export class Chain {
   /** Layer names from the outermost filter down to the plugin. */
   get layerNames(): string[] {
     return [...this.filters.map((f) => f.name), this.plugin.name];
+  }
+
+  /** True when some filter looks at connections before the handshake. */
+  get screensPeers(): boolean {
+    return this.filters.some((f) => f.instance.preconnect);
+  }
+
+  /**
+   * Asks each filter's preconnect, outermost first (nbdkit's order), whether `peer` may
+   * connect. Throws ConnectionRefused at the first refusal, releasing what the filters above
+   * it took; any error counts as a refusal, so a broken hook fails closed.
+   */
+  async preconnect(peer: PeerInfo): Promise<Release> {
+    const held: Release[] = [];
+    const release = once(() => {
+      for (const r of held.splice(0).reverse()) r();
+    });
+    for (const f of this.filters) {
+      try {
+        const r = await f.instance.preconnect?.(peer);
+        if (r) held.push(r);
+      } catch (err) {
+        release();
+        throw new ConnectionRefused(f.name, messageOf(err));
+      }
+    }
+    return release;
   }
 
   async open(options: OpenOptions): Promise<OpenChain> {
@@ -80,4 +120,14 @@ async function closeAll(opened: LayerContext[]): Promise<void> {
     }
   }
   if (first) throw first;
+}
+
+/** `fn`, made safe to call more than once (a socket can report its close twice). */
+export function once(fn: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    fn();
+  };
 }

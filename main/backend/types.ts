@@ -117,9 +117,32 @@ export interface PluginInstance {
   unload?(): MaybePromise<void>;
 }
 
+/**
+ * Who is connecting, known before the handshake (nbdkit's .preconnect sees the same). An
+ * IPv4 client of a dual-stack listener (::ffff:a.b.c.d) is reported as the IPv4 address.
+ */
+export type PeerInfo =
+  | { family: 'ipv4' | 'ipv6'; address: string; port: number }
+  | {
+    family: 'unix';
+    /** SO_PEERCRED; null when it could not be read (no native addon), so rules on it fail closed. */
+    credentials: { pid: number; uid: number; gid: number } | null;
+    /** SO_PEERSEC (the peer's SELinux/AppArmor label); null when Linux gives none. */
+    security: string | null;
+  };
+
+/** Undoes what an admission took (limit's slot); called once, when the connection closes. */
+export type Release = () => void;
+
 export interface FilterInstance {
   /** Open the layer below read-only whatever the client asked (cow). */
   readonlyBelow?: boolean;
+  /**
+   * Admission, before the handshake: throw (BlockError EACCES, the reason as its message) to
+   * close the connection unserved; return a Release to hold something for the connection's
+   * life. Runs for client connections only, not for the app's own views of the chain.
+   */
+  preconnect?(peer: PeerInfo): MaybePromise<void | Release>;
   open(next: Next, options: OpenOptions): MaybePromise<FilterHandle>;
   /** True while the instance holds writes that exist nowhere else (cow): ask before dropping. */
   hasUnsavedData?(): boolean;

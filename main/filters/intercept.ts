@@ -2,11 +2,8 @@
 // probe) wrap every data operation the same way: one function runs around the call to the
 // layer below. Zero must be wrapped too: a filter with pwrite but no zero would have the
 // backend emulate zeroing through its pwrite.
+import type { DataOp } from '../../shared/ops.ts';
 import type { FilterHandle, Next } from '../backend/types.ts';
-
-export type DataOp = 'pread' | 'pwrite' | 'trim' | 'zero' | 'extents' | 'cache' | 'flush';
-
-export const DATA_OPS: readonly DataOp[] = ['pread', 'pwrite', 'trim', 'zero', 'extents', 'cache', 'flush'];
 
 export interface OpRequest {
   op: DataOp;

@@ -5,7 +5,7 @@
 // only where the bytes are zero, and agree with qemu-img map wherever that is an oracle.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Extent } from '../../shared/extents.ts';
+import { extentTriples, pushExtent, type Extent } from '../../shared/extents.ts';
 import { FLAG_REQ_ONE } from '../backend/flags.ts';
 import { mapOf, readAll } from '../backend/testing.ts';
 import type { PluginDefinition, PluginHandle, PluginInstance } from '../backend/types.ts';
@@ -169,15 +169,13 @@ function queries(s: Subject): fc.Arbitrary<[number, number]> {
 /** Walk the disk as qemu's NBD client does: REQ_ONE, from where each answer ended. */
 async function walkWithReqOne(s: Subject): Promise<ExtentTriple[]> {
   const size = s.image.bytes.length;
-  const walked: ExtentTriple[] = [];
+  const walked: Extent[] = [];
   for (let pos = 0; pos < size;) {
     const [e] = await s.opened.chain.top.extents(size - pos, pos, FLAG_REQ_ONE);
-    const last = walked[walked.length - 1];
-    if (last && last[2] === e!.flags) last[1] += e!.length;
-    else walked.push([e!.offset, e!.length, e!.flags]);
+    pushExtent(walked, e!.offset, e!.length, e!.flags);
     pos = e!.offset + e!.length;
   }
-  return walked;
+  return extentTriples(walked);
 }
 
 function readsProperty(s: Subject): fc.IAsyncProperty<[[number, number]]> {

@@ -2,7 +2,7 @@
 // the backing file, and base:allocation describes the whole chain as qemu-nbd does: data
 // any layer supplies is DATA, so clients such as qemu-img convert never skip it as zeroes.
 // Which layer holds each range is reported separately (qemu:allocation-depth).
-import { EXTENT_HOLE_ZERO, EXTENT_ZERO, type Extent } from '../../shared/extents.ts';
+import { EXTENT_HOLE_ZERO, EXTENT_ZERO, pushRun, type Extent } from '../../shared/extents.ts';
 import { BlockError } from '../backend/errors.ts';
 import type { DepthExtent } from '../backend/types.ts';
 import type { ImageLayer, LayerRun } from './layer.ts';
@@ -101,10 +101,7 @@ async function layerStatus(layer: ImageLayer, offset: number, count: number): Pr
 
 function coalesce(list: Resolved[], key: (r: Resolved) => number): Resolved[] {
   const out: Resolved[] = [];
-  for (const r of list) {
-    const last = out[out.length - 1];
-    if (last && key(last) === key(r) && last.offset + last.length === r.offset) last.length += r.length;
-    else out.push({ ...r });
-  }
+  const sameKey = (a: Resolved, b: Resolved) => key(a) === key(b);
+  for (const r of list) pushRun(out, { ...r }, sameKey);
   return out;
 }

@@ -1,7 +1,7 @@
 // One image file's own view of the guest disk, before any backing file is consulted. Format
 // readers (qcow2, vmdk, raw, ...) implement ImageLayer; LayerStack composes a chain of them
 // into what a client reads, so the rules for backing files live in one place.
-import { EXTENT_HOLE_ZERO } from '../../shared/extents.ts';
+import { EXTENT_HOLE_ZERO, pushRun } from '../../shared/extents.ts';
 import { BoundedCache } from './cache.ts';
 
 /**
@@ -41,18 +41,14 @@ export interface ImageLayer {
   close(): Promise<void>;
 }
 
+const sameStatus = (a: LayerRun, b: LayerRun): boolean => a.present === b.present && a.flags === b.flags;
+
 /** Appends runs, merging a run into the previous one when they continue each other. */
 export class RunBuilder {
   readonly runs: LayerRun[] = [];
 
   push(offset: number, length: number, present: boolean, flags: number): void {
-    if (length <= 0) return;
-    const last = this.runs[this.runs.length - 1];
-    if (last && last.present === present && last.flags === flags && last.offset + last.length === offset) {
-      last.length += length;
-    } else {
-      this.runs.push({ offset, length, present, flags });
-    }
+    if (length > 0) pushRun(this.runs, { offset, length, present, flags }, sameStatus);
   }
 
   /** A range the layer does not hold (the backing file answers for it). */

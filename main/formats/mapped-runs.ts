@@ -1,11 +1,12 @@
 // Formats whose data is stored raw at host offsets (VHD, VHDX, VDI) describe a guest range
 // as mapped runs: one table walk serves both the layer's status and its reads, so the two
 // can never disagree about where a byte lives.
-import { EXTENT_DATA, EXTENT_HOLE_ZERO, EXTENT_ZERO } from '../../shared/extents.ts';
+import { EXTENT_DATA, EXTENT_HOLE_ZERO, EXTENT_ZERO, pushRun } from '../../shared/extents.ts';
 import type { HostAllocation } from './host-allocation.ts';
 import type { ImageFile } from './image-file.ts';
 import { RunBuilder, type LayerRun } from './layer.ts';
 import { hostStatus } from './raw-layer.ts';
+import { bitRuns, type BitOrder } from './sector-bitmap.ts';
 
 export type MappedRun =
   /** Stored raw in the layer's file at `hostOffset`. */
@@ -17,16 +18,40 @@ export type MappedRun =
 
 /** Adds `run`, merging it into the previous run when it continues it exactly. */
 export function appendMapped(runs: MappedRun[], run: MappedRun): void {
-  if (run.length <= 0) return;
-  const last = runs[runs.length - 1];
-  const continues =
-    last !== undefined &&
+  if (run.length > 0) pushRun(runs, run, continuesMapped);
+}
+
+/** Same kind, and for data the next host bytes, for zero the same reservation. */
+function continuesMapped(last: MappedRun, run: MappedRun): boolean {
+  return (
     last.kind === run.kind &&
-    last.offset + last.length === run.offset &&
     (last.kind !== 'data' || run.kind !== 'data' || last.hostOffset + last.length === run.hostOffset) &&
-    (last.kind !== 'zero' || run.kind !== 'zero' || last.allocated === run.allocated);
-  if (continues) last.length += run.length;
-  else runs.push(run);
+    (last.kind !== 'zero' || run.kind !== 'zero' || last.allocated === run.allocated)
+  );
+}
+
+/** A sector bitmap as the block formats store it (VHD msb-first, VHDX lsb-first). */
+export interface SectorBitmap {
+  bits: Buffer;
+  order: BitOrder;
+  sectorSize: number;
+}
+
+/**
+ * [from, to) of the block at `blockStart` by its sector bitmap: a set bit means the sector
+ * is stored here, at its place in the block's data from `hostStart`; a clear one, absent.
+ */
+export function appendBitmapRuns(runs: MappedRun[], span: { blockStart: number; from: number; to: number }, bitmap: SectorBitmap, hostStart: number): void {
+  const { blockStart, from, to } = span;
+  const sector = bitmap.sectorSize;
+  const first = Math.floor((from - blockStart) / sector);
+  const last = Math.ceil((to - blockStart) / sector);
+  for (const [s0, s1, present] of bitRuns(bitmap.bits, first, last, bitmap.order)) {
+    const a = Math.max(from, blockStart + s0 * sector);
+    const b = Math.min(to, blockStart + s1 * sector);
+    if (present) appendMapped(runs, { kind: 'data', offset: a, length: b - a, hostOffset: hostStart + (a - blockStart) });
+    else appendMapped(runs, { kind: 'absent', offset: a, length: b - a });
+  }
 }
 
 /**

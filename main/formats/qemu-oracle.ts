@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { extentTriples, pushExtent, type Extent } from '../../shared/extents.ts';
 import { tempDir } from '../temp-dir.ts';
 
 export type ExtentTriple = [offset: number, length: number, flags: number];
@@ -52,13 +53,9 @@ export function qemuMap(image: string, format: string): ExtentTriple[] {
 }
 
 export function coalesce(list: readonly ExtentTriple[]): ExtentTriple[] {
-  const out: ExtentTriple[] = [];
-  for (const [offset, length, flags] of list) {
-    const last = out[out.length - 1];
-    if (last && last[2] === flags && last[0] + last[1] === offset) last[1] += length;
-    else out.push([offset, length, flags]);
-  }
-  return out;
+  const out: Extent[] = [];
+  for (const [offset, length, flags] of list) pushExtent(out, offset, length, flags);
+  return extentTriples(out);
 }
 
 /** `length` bytes of a test image at `offset` (for tests that inspect or corrupt tables). */

@@ -3,43 +3,28 @@
 // requests while too many are in flight, the socket's send buffer is full, or the
 // connection holds too many reply bytes (see ReplyBudget), so a client cannot make the
 // server buffer without bound, even one that never reads its replies.
-import type { StatsOp } from '../../shared/ipc.ts';
 import type { Socket } from 'node:net';
 import { errnoOf, messageOf } from '../backend/errors.ts';
-import { FLAG_FAST_ZERO, FLAG_FUA, FLAG_MAY_TRIM, FLAG_REQ_ONE } from '../backend/flags.ts';
 import { BufferPool } from './buffer-pool.ts';
 import { nbdErrorCode } from './errors.ts';
 import type { ExportLookup, ServedExport } from './export.ts';
 import { negotiate, type Negotiated } from './handshake.ts';
 import { SocketHandshakeIO } from './handshake-io.ts';
-import { CMD, CMD_FLAG, CONTEXT_BASE_ALLOCATION, MAX_PAYLOAD, commandName } from './protocol.ts';
-import {
-  OFFSET_DATA_HEADER_LENGTH, SIMPLE_HEADER_LENGTH, blockStatusChunk, errorChunk, offsetDataChunk, offsetHoleChunk,
-  simpleReply, writeOffsetDataHeader, writeSimpleHeader,
-} from './replies.ts';
+import type { TlsServerConfig } from './tls-credentials.ts';
+import { CMD, MAX_PAYLOAD, commandName } from './protocol.ts';
+import { errorChunk, simpleReply } from './replies.ts';
 import type { ReplyBudget } from './reply-budget.ts';
 import { ReplyWriter, type Ticket } from './reply-writer.ts';
+import { requestOp, type RequestEvent } from './request-event.ts';
 import { ProtocolError, RequestParser, type NbdRequest } from './request-parser.ts';
-import { readSegments, shouldLookForHoles } from './sparse-read.ts';
-import { validateRequest } from './validate-request.ts';
+import { runRequest, type RequestContext } from './run-request.ts';
 
 /** Requests handled at once per connection before we stop reading more. */
 const MAX_IN_FLIGHT = 32;
 /** Reply buffers kept for reuse per connection. */
 const POOL_BYTES = 16 * 1024 * 1024;
 
-/** The operations the stats count, as the contract names them, plus everything else. */
-export type RequestOp = StatsOp | 'other';
-
-export interface RequestEvent {
-  connection: number;
-  exportName: string;
-  op: RequestOp;
-  offset: number;
-  length: number;
-  latencyMs: number;
-  error?: string;
-}
+export type { RequestEvent };
 
 export interface ConnectionInfo {
   id: number;
@@ -50,9 +35,13 @@ export interface ConnectionInfo {
   requests: number;
   bytesRead: number;
   bytesWritten: number;
+  /** Set once the client completed STARTTLS, with what TLS says about who it is. */
+  tls?: { pskIdentity?: string; certificateSubject?: string };
 }
 
 export interface ConnectionHost extends ExportLookup {
+  /** STARTTLS policy and credentials (absent: TLS off). */
+  tls?: TlsServerConfig;
   log(line: string): void;
   verbose: boolean;
   /** Present only while someone listens for request events. */
@@ -63,22 +52,18 @@ export interface ConnectionHost extends ExportLookup {
   replyBudget: ReplyBudget;
 }
 
-const OPS: Record<number, RequestOp> = {
-  [CMD.READ]: 'read', [CMD.WRITE]: 'write', [CMD.TRIM]: 'trim', [CMD.WRITE_ZEROES]: 'zero',
-  [CMD.FLUSH]: 'flush', [CMD.CACHE]: 'cache', [CMD.BLOCK_STATUS]: 'block-status',
-};
-
 export class Connection {
   readonly id: number;
   readonly remote: string;
   readonly since = Date.now();
-  private readonly socket: Socket;
+  /** The accepted socket, or the TLS socket that replaces it after STARTTLS. */
+  private socket: Socket;
   private readonly host: ConnectionHost;
   private readonly handshake: SocketHandshakeIO;
   private parser: RequestParser | null = null;
   private session: Negotiated | null = null;
   private inFlight = 0;
-  private readonly out: ReplyWriter;
+  private out: ReplyWriter;
   /** A request parsed but not started because the connection or server held too much. */
   private waitingRequest: NbdRequest | null = null;
   private readonly wake = () => this.pump();
@@ -86,7 +71,12 @@ export class Connection {
   private closed = false;
   private idleWaiters: (() => void)[] = [];
   private readonly pool = new BufferPool(POOL_BYTES);
-  stats = { requests: 0, bytesRead: 0, bytesWritten: 0 };
+  readonly stats = { requests: 0, bytesRead: 0, bytesWritten: 0 };
+  private readonly running: RequestContext = {
+    pool: this.pool,
+    stats: this.stats,
+    send: (bytes, pooled, ticket) => this.write(bytes, pooled, ticket),
+  };
 
   /**
    * `lendsReadBuffer`: the socket delivers data through `receive` in one buffer it reuses for
@@ -98,18 +88,29 @@ export class Connection {
     this.host = host;
     this.remote = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : 'unix socket';
     if (socket.remoteAddress) socket.setNoDelay(true);
-    this.handshake = new SocketHandshakeIO(socket, (line) => this.host.log(`connection ${this.id} (${this.remote}): ${line}`));
+    const credentials = host.tls?.credentials;
+    const upgraded = (secure: Socket) => {
+      this.socket = secure;
+      this.out = this.useSocket(secure, false);
+    };
+    this.handshake = new SocketHandshakeIO(socket, (line) => this.host.log(`connection ${this.id} (${this.remote}): ${line}`), credentials && { credentials, upgraded });
+    this.out = this.useSocket(socket, lendsReadBuffer);
+    void this.start();
+  }
+
+  /** Read from and reply through `socket`: the accepted one, then the TLS one after STARTTLS. */
+  private useSocket(socket: Socket, lendsReadBuffer: boolean): ReplyWriter {
     if (!lendsReadBuffer) socket.on('data', (chunk: Buffer) => this.receive(chunk, false));
-    this.out = new ReplyWriter(socket, host.replyBudget, this.pool, () => {
+    const out = new ReplyWriter(socket, this.host.replyBudget, this.pool, () => {
       if (this.waitingRequest) queueMicrotask(this.wake);
     });
     socket.on('drain', () => {
-      this.out.blocked = false;
+      out.blocked = false;
       this.pump();
     });
     socket.on('error', (err) => this.host.log(`connection ${this.id} (${this.remote}): ${err.message}`));
     socket.on('close', () => void this.teardown());
-    void this.start();
+    return out;
   }
 
   get info(): ConnectionInfo {
@@ -120,6 +121,7 @@ export class Connection {
       chainLabel: this.session?.export.chainLabel ?? '',
       since: this.since,
       ...this.stats,
+      ...(this.handshake.peer ? { tls: { ...this.handshake.peer } } : {}),
     };
   }
 
@@ -134,7 +136,7 @@ export class Connection {
 
   private async start(): Promise<void> {
     try {
-      const session = await negotiate(this.handshake, this.host);
+      const session = await negotiate(this.handshake, this.host, this.host.tls?.mode);
       if (!session) {
         this.finish();
         return;
@@ -234,7 +236,7 @@ export class Connection {
     let error: string | undefined;
     this.stats.requests++;
     try {
-      await this.dispatch(req, session, ticket);
+      await runRequest(req, session, ticket, this.running);
     } catch (err) {
       if (req.payload) this.pool.release(req.payload);
       req.payload = null;
@@ -252,7 +254,7 @@ export class Connection {
     const onRequest = this.host.onRequest;
     if (onRequest) {
       onRequest({
-        connection: this.id, exportName: session.export.name, op: OPS[req.type] ?? 'other',
+        connection: this.id, exportName: session.export.name, op: requestOp(req.type),
         offset: req.offset, length: req.length, latencyMs: performance.now() - started, error,
       });
     }
@@ -260,112 +262,6 @@ export class Connection {
 
   private replyError(req: NbdRequest, session: Negotiated, code: number, message: string): void {
     this.write(session.structuredReplies ? errorChunk(req.cookie, code, message) : simpleReply(req.cookie, code));
-  }
-
-  /** Run a request validateRequest accepted, and send its reply. */
-  private async dispatch(req: NbdRequest, session: Negotiated, ticket: Ticket): Promise<void> {
-    validateRequest(req, session);
-    const top = session.open.top;
-    const { flags, offset, length } = req;
-    const fua = flags & CMD_FLAG.FUA ? FLAG_FUA : 0;
-    switch (req.type) {
-      case CMD.READ:
-        await this.read(req, session, (flags & CMD_FLAG.DF) !== 0, ticket);
-        this.stats.bytesRead += length;
-        return;
-      case CMD.WRITE:
-        await top.pwrite(req.payload!, offset, fua);
-        this.pool.release(req.payload!);
-        req.payload = null;
-        this.stats.bytesWritten += length;
-        break;
-      case CMD.FLUSH:
-        await top.flush();
-        break;
-      case CMD.TRIM:
-        await top.trim(length, offset, fua);
-        break;
-      case CMD.WRITE_ZEROES: {
-        const may = flags & CMD_FLAG.NO_HOLE ? 0 : FLAG_MAY_TRIM;
-        const fast = flags & CMD_FLAG.FAST_ZERO ? FLAG_FAST_ZERO : 0;
-        await top.zero(length, offset, fua | may | fast);
-        break;
-      }
-      case CMD.CACHE:
-        await top.cache(length, offset);
-        break;
-      case CMD.BLOCK_STATUS:
-        return this.blockStatus(req, session);
-    }
-    this.write(simpleReply(req.cookie, 0));
-  }
-
-  /** One block-status chunk per negotiated meta context. */
-  private async blockStatus(req: NbdRequest, session: Negotiated): Promise<void> {
-    const top = session.open.top;
-    const { offset, length } = req;
-    const reqOne = req.flags & CMD_FLAG.REQ_ONE ? FLAG_REQ_ONE : 0;
-    const chunks: Buffer[] = [];
-    let n = 0;
-    for (const [id, name] of session.contexts) {
-      n++;
-      const last = n === session.contexts.size;
-      if (name === CONTEXT_BASE_ALLOCATION) {
-        chunks.push(blockStatusChunk(req.cookie, id, await top.extents(length, offset, reqOne), last));
-      } else {
-        let depths = await top.allocationDepth(length, offset);
-        if (reqOne) depths = depths.slice(0, 1);
-        chunks.push(blockStatusChunk(req.cookie, id, depths.map((d) => ({ length: d.length, flags: d.depth })), last));
-      }
-    }
-    this.write(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
-  }
-
-  /**
-   * READ: as OFFSET_HOLE and OFFSET_DATA chunks where the sparse-read policy says so
-   * (sparse-read.ts), otherwise in one buffer with its header in front.
-   */
-  private async read(req: NbdRequest, session: Negotiated, df: boolean, ticket: Ticket): Promise<void> {
-    const top = session.open.top;
-    const { cookie, offset, length } = req;
-    if (!session.structuredReplies) {
-      const b = this.pool.acquire(SIMPLE_HEADER_LENGTH + length);
-      try {
-        await top.pread(b.subarray(SIMPLE_HEADER_LENGTH), offset);
-      } catch (err) {
-        this.pool.release(b);
-        throw err;
-      }
-      writeSimpleHeader(b, 0, cookie, 0);
-      this.write(b, true, ticket);
-      return;
-    }
-    if (!shouldLookForHoles(top, length, df, session.contexts.size)) {
-      const b = this.pool.acquire(OFFSET_DATA_HEADER_LENGTH + length);
-      try {
-        await top.pread(b.subarray(OFFSET_DATA_HEADER_LENGTH), offset);
-      } catch (err) {
-        this.pool.release(b);
-        throw err;
-      }
-      writeOffsetDataHeader(b, cookie, offset, length, true);
-      this.write(b, true, ticket);
-      return;
-    }
-    const segments = readSegments(await top.extents(length, offset, 0), offset + length);
-    const chunks: Buffer[] = [];
-    for (let i = 0; i < segments.length; i++) {
-      const s = segments[i]!;
-      const last = i === segments.length - 1;
-      if (s.zero) {
-        chunks.push(offsetHoleChunk(cookie, s.offset, s.length, last));
-      } else {
-        const { chunk, data } = offsetDataChunk(cookie, s.offset, s.length, last);
-        await top.pread(data, s.offset);
-        chunks.push(chunk);
-      }
-    }
-    this.write(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), false, ticket);
   }
 
   private async teardown(): Promise<void> {

@@ -3,10 +3,14 @@
 // the replies; if we kept reading, every reply would pile up in the socket's write queue
 // (100 MiB of options once cost 2.2 GB). So negotiate() waits for the replies to drain
 // before it reads the next option, and the socket stops delivering once a little more than
-// one option's worth is buffered.
+// one option's worth is buffered. After STARTTLS the same holds for the TLS socket, which
+// takes the place of the accepted one for the rest of the connection.
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { HandshakeIO } from './handshake.ts';
 import { ProtocolError } from './request-parser.ts';
+import type { TlsCredentials } from './tls-credentials.ts';
+import { upgradeToTls, type TlsPeer } from './tls-upgrade.ts';
 
 /** Bytes buffered beyond what negotiate() waits for before we stop reading the socket. */
 const READ_AHEAD = 64 * 1024;
@@ -57,20 +61,46 @@ interface Waiter<T> {
   reject: (e: Error) => void;
 }
 
+export interface HandshakeTls {
+  credentials: TlsCredentials;
+  /** The TLS socket now carries the connection: its data must come to receive(). */
+  upgraded: (socket: TLSSocket) => void;
+}
+
 export class SocketHandshakeIO implements HandshakeIO {
-  private readonly socket: Socket;
+  private socket: Socket;
   private readonly queue = new Accumulator();
   private reader: (Waiter<Buffer> & { n: number }) | null = null;
   private drainWaiters: Waiter<void>[] = [];
   private failure: Error | null = null;
+  private readonly onDrain = () => {
+    for (const w of this.drainWaiters.splice(0)) w.resolve();
+  };
   readonly log: (line: string) => void;
+  /** Set once STARTTLS succeeded: who the client is, as far as TLS knows. */
+  peer: TlsPeer | null = null;
 
-  constructor(socket: Socket, log: (line: string) => void) {
+  constructor(socket: Socket, log: (line: string) => void, tls?: HandshakeTls) {
     this.socket = socket;
     this.log = log;
-    socket.on('drain', () => {
-      for (const w of this.drainWaiters.splice(0)) w.resolve();
-    });
+    socket.on('drain', this.onDrain);
+    if (tls) this.startTls = () => this.upgrade(tls);
+  }
+
+  /** Present only when the server has TLS credentials. */
+  startTls?: () => Promise<void>;
+
+  private async upgrade(tls: HandshakeTls): Promise<void> {
+    // The client waits for the ACK before it starts TLS: anything already here is not TLS.
+    if (this.queue.length > 0) throw new ProtocolError('client sent data after STARTTLS before the TLS handshake');
+    const plain = this.socket;
+    plain.off('drain', this.onDrain);
+    if (plain.isPaused()) plain.resume();
+    const { socket, peer } = await upgradeToTls(plain, tls.credentials);
+    this.socket = socket;
+    this.peer = peer;
+    socket.on('drain', this.onDrain);
+    tls.upgraded(socket);
   }
 
   /**

@@ -45,6 +45,14 @@ class ScriptedClient implements HandshakeIO {
     this.logs.push(line);
   }
 
+  /** STARTTLS handshakes run; set `startTls` to undefined for a server without credentials. */
+  tlsStarts = 0;
+  tlsFailure: Error | null = null;
+  startTls?: () => Promise<void> = () => {
+    this.tlsStarts++;
+    return this.tlsFailure ? Promise.reject(this.tlsFailure) : Promise.resolve();
+  };
+
   fill(): void {
     let release = () => {};
     const promise = new Promise<void>((r) => (release = r));
@@ -167,5 +175,87 @@ describe('negotiate', () => {
     await session?.open.close();
     const last = io.replies[io.replies.length - 1]!;
     expect(last.readUInt32BE(last.length - 20 + 12)).toBe(REP.ACK);
+  });
+});
+
+describe('STARTTLS and --tls', () => {
+  const GO = option(OPT.GO, EMPTY_NAME);
+  const run = async (mode: 'off' | 'on' | 'require', ...options: Buffer[]) => {
+    const io = new ScriptedClient(Buffer.concat([FLAGS, ...options]));
+    const outcome = await negotiate(io, await exportsWithOne(), mode).catch((e: unknown) => e as Error);
+    if (outcome && !(outcome instanceof Error)) await outcome.open.close();
+    return { io, outcome, types: replyTypes(io) };
+  };
+
+  it('off: STARTTLS gets ERR_POLICY and the client goes on in the clear', async () => {
+    const { io, outcome, types } = await run('off', option(OPT.STARTTLS), GO);
+    expect(types).toEqual([REP.ERR_POLICY, REP.INFO, REP.INFO, REP.ACK]);
+    expect(io.tlsStarts).toBe(0);
+    expect(outcome).toMatchObject({ export: { name: '' } });
+  });
+
+  it('on without credentials behaves as off (ERR_POLICY)', async () => {
+    const io = new ScriptedClient(Buffer.concat([FLAGS, option(OPT.STARTTLS), option(OPT.ABORT)]));
+    io.startTls = undefined;
+    await expect(negotiate(io, await exportsWithOne(), 'on')).resolves.toBeNull();
+    expect(replyTypes(io)).toEqual([REP.ERR_POLICY, REP.ACK]);
+  });
+
+  it('on: a plaintext client is served as before', async () => {
+    const { io, types } = await run('on', option(OPT.STRUCTURED_REPLY), GO);
+    expect(types).toEqual([REP.ACK, REP.INFO, REP.INFO, REP.ACK]);
+    expect(io.tlsStarts).toBe(0);
+  });
+
+  it('on: STARTTLS is ACKed, then the TLS handshake runs before the next option is read', async () => {
+    const { io, types } = await run('on', option(OPT.STARTTLS), GO);
+    expect(types).toEqual([REP.ACK, REP.INFO, REP.INFO, REP.ACK]);
+    expect(io.tlsStarts).toBe(1);
+  });
+
+  it('forgets structured replies and meta contexts negotiated in the clear (the spec)', async () => {
+    const { types, outcome } = await run('on',
+      option(OPT.STRUCTURED_REPLY), option(OPT.SET_META_CONTEXT, metaQuery('', 'base:allocation')), option(OPT.STARTTLS),
+      option(OPT.SET_META_CONTEXT, metaQuery('', 'base:allocation')), GO);
+    expect(types).toEqual([REP.ACK, REP.META_CONTEXT, REP.ACK, REP.ACK, REP.ERR_INVALID, REP.INFO, REP.INFO, REP.ACK]);
+    expect(outcome).toMatchObject({ structuredReplies: false });
+    expect((outcome as { contexts: Map<number, string> }).contexts.size).toBe(0);
+  });
+
+  it('a second STARTTLS gets ERR_INVALID; STARTTLS with data gets ERR_INVALID', async () => {
+    const twice = await run('on', option(OPT.STARTTLS), option(OPT.STARTTLS), option(OPT.ABORT));
+    expect(twice.types).toEqual([REP.ACK, REP.ERR_INVALID, REP.ACK]);
+    expect(twice.io.tlsStarts).toBe(1);
+    const withData = await run('on', option(OPT.STARTTLS, Buffer.from([1])), option(OPT.ABORT));
+    expect(withData.types).toEqual([REP.ERR_INVALID, REP.ACK]);
+    expect(withData.io.tlsStarts).toBe(0);
+  });
+
+  it('require: every option but STARTTLS and ABORT gets ERR_TLS_REQD before TLS, logged once', async () => {
+    const { io, outcome, types } = await run('require',
+      option(OPT.STRUCTURED_REPLY), option(OPT.LIST), option(OPT.INFO, EMPTY_NAME), GO, option(OPT.ABORT));
+    expect(types).toEqual([REP.ERR_TLS_REQD, REP.ERR_TLS_REQD, REP.ERR_TLS_REQD, REP.ERR_TLS_REQD, REP.ACK]);
+    expect(outcome).toBeNull();
+    expect(io.logs).toEqual(['STRUCTURED_REPLY without TLS: this server requires TLS (--tls=require): send STARTTLS first']);
+  });
+
+  it('require: EXPORT_NAME before TLS ends the connection (it has no error reply)', async () => {
+    const { io, outcome } = await run('require', option(OPT.EXPORT_NAME));
+    expect(outcome).toBeInstanceOf(ProtocolError);
+    expect((outcome as Error).message).toMatch(/^EXPORT_NAME without TLS/);
+    expect(io.replies.length).toBe(1); // the greeting only
+  });
+
+  it('require: after STARTTLS the client is served', async () => {
+    const { types, outcome } = await run('require', option(OPT.STARTTLS), option(OPT.STRUCTURED_REPLY), GO);
+    expect(types).toEqual([REP.ACK, REP.ACK, REP.INFO, REP.INFO, REP.ACK]);
+    expect(outcome).toMatchObject({ structuredReplies: true });
+  });
+
+  it('a failed TLS handshake ends negotiation with its reason', async () => {
+    const io = new ScriptedClient(Buffer.concat([FLAGS, option(OPT.STARTTLS), GO]));
+    io.tlsFailure = new Error('TLS handshake failed: wrong pre-shared key');
+    await expect(negotiate(io, await exportsWithOne(), 'require')).rejects.toThrow('wrong pre-shared key');
+    expect(replyTypes(io)).toEqual([REP.ACK]);
   });
 });

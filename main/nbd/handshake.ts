@@ -3,15 +3,19 @@
 // write, and the next option is read only once the replies have drained. Malformed options
 // get ERR_INVALID and the session goes on; only traffic that cannot be resynchronised (bad
 // magic, absurd lengths) or a client that haggles without end ends the connection.
+// STARTTLS follows nbdkit's --tls: off refuses it, on offers it, require refuses every
+// other option (but ABORT) until the client is on TLS.
 import type { OpenChain } from '../backend/chain.ts';
 import { messageOf } from '../backend/errors.ts';
 import { availableContexts, transmissionFlags, type ExportLookup, type ServedExport } from './export.ts';
 import {
-  CONTEXT_ALLOCATION_DEPTH, CONTEXT_BASE_ALLOCATION, FLAG_FIXED_NEWSTYLE, FLAG_NO_ZEROES, IHAVEOPT, INFO, MAX_NAME_LENGTH,
+  CONTEXT_ALLOCATION_DEPTH, CONTEXT_BASE_ALLOCATION, FLAG_FIXED_NEWSTYLE, FLAG_NO_ZEROES, IHAVEOPT, INFO,
   ADVERTISED_BLOCK_SIZE, MAX_OPTION_LENGTH, NBDMAGIC, OPT, optionName, REP,
 } from './protocol.ts';
+import { matchContexts, parseInfoOption, parseMetaContextOption } from './option-data.ts';
 import { optionReply, writeU64 } from './replies.ts';
 import { ProtocolError } from './request-parser.ts';
+import type { TlsMode } from './tls-credentials.ts';
 
 /** How the handshake reads from and writes to the socket. */
 export interface HandshakeIO {
@@ -21,6 +25,8 @@ export interface HandshakeIO {
   /** Resolves once the replies written so far no longer fill the socket's send queue. */
   drained(): Promise<void>;
   log(line: string): void;
+  /** After STARTTLS's ACK: the TLS handshake; rejects (and the connection ends) if it fails. Absent without TLS credentials. */
+  startTls?(): Promise<void>;
 }
 
 export interface Negotiated {
@@ -43,7 +49,7 @@ const MAX_OPTIONS_PER_EXPORT = 4;
 const CONTEXT_IDS = new Map([[CONTEXT_BASE_ALLOCATION, 1], [CONTEXT_ALLOCATION_DEPTH, 2]]);
 
 /** Returns null when the client ended negotiation without choosing an export (ABORT). */
-export async function negotiate(io: HandshakeIO, exports: ExportLookup): Promise<Negotiated | null> {
+export async function negotiate(io: HandshakeIO, exports: ExportLookup, tls: TlsMode = 'off'): Promise<Negotiated | null> {
   const greeting = Buffer.allocUnsafe(18);
   greeting.writeBigUInt64BE(NBDMAGIC, 0);
   greeting.writeBigUInt64BE(IHAVEOPT, 8);
@@ -54,7 +60,7 @@ export async function negotiate(io: HandshakeIO, exports: ExportLookup): Promise
   if (clientFlags & ~(FLAG_FIXED_NEWSTYLE | FLAG_NO_ZEROES)) {
     throw new ProtocolError(`client flags 0x${clientFlags.toString(16)} include bits the server did not offer`);
   }
-  const options = new OptionHaggling(io, exports, (clientFlags & FLAG_NO_ZEROES) !== 0);
+  const options = new OptionHaggling(io, exports, (clientFlags & FLAG_NO_ZEROES) !== 0, tls);
   const maxOptions = MAX_OPTIONS + MAX_OPTIONS_PER_EXPORT * exports.listExports().length;
   for (let count = 1; ; count++) {
     // A client that pipelines options and never reads the replies would otherwise make us
@@ -82,10 +88,16 @@ class OptionHaggling {
   private contexts = new Map<number, string>();
   /** Contexts belong to the export SET_META_CONTEXT named; choosing another one drops them. */
   private contextsExport: string | null = null;
+  private onTls = false;
+  private toldTlsRequired = false;
 
-  constructor(private readonly io: HandshakeIO, private readonly exports: ExportLookup, private readonly noZeroes: boolean) {}
+  constructor(
+    private readonly io: HandshakeIO, private readonly exports: ExportLookup, private readonly noZeroes: boolean,
+    private readonly tls: TlsMode,
+  ) {}
 
   async handle(option: number, data: Buffer): Promise<Outcome> {
+    if (this.tls === 'require' && !this.onTls && option !== OPT.STARTTLS && option !== OPT.ABORT) return this.tlsRequired(option);
     switch (option) {
       case OPT.EXPORT_NAME:
         return this.exportName(data);
@@ -95,7 +107,7 @@ class OptionHaggling {
       case OPT.LIST:
         return this.list(option, data);
       case OPT.STARTTLS:
-        return this.fail(option, REP.ERR_POLICY, 'TLS is not configured on this server');
+        return this.startTls(option, data);
       case OPT.STRUCTURED_REPLY:
         if (data.length !== 0) return this.fail(option, REP.ERR_INVALID, 'STRUCTURED_REPLY takes no data');
         this.structuredReplies = true;
@@ -119,6 +131,32 @@ class OptionHaggling {
   private fail(option: number, type: number, message: string): Outcome {
     this.io.log(`${optionName(option)}: ${message}`);
     this.reply(option, type, Buffer.from(message, 'utf8'));
+    return CONTINUE;
+  }
+
+  /** --tls=require before STARTTLS. One log line per client, however many options it tries. */
+  private tlsRequired(option: number): Outcome {
+    const message = 'this server requires TLS (--tls=require): send STARTTLS first';
+    // The spec: EXPORT_NAME has no error reply, so the only refusal is to hang up.
+    if (option === OPT.EXPORT_NAME) throw new ProtocolError(`EXPORT_NAME without TLS: ${message}`);
+    if (!this.toldTlsRequired) this.io.log(`${optionName(option)} without TLS: ${message}`);
+    this.toldTlsRequired = true;
+    this.reply(option, REP.ERR_TLS_REQD, Buffer.from(message, 'utf8'));
+    return CONTINUE;
+  }
+
+  private async startTls(option: number, data: Buffer): Promise<Outcome> {
+    if (data.length !== 0) return this.fail(option, REP.ERR_INVALID, 'STARTTLS takes no data');
+    if (this.tls === 'off' || !this.io.startTls) return this.fail(option, REP.ERR_POLICY, 'TLS is not enabled on this server (--tls=off)');
+    if (this.onTls) return this.fail(option, REP.ERR_INVALID, 'TLS is already active on this connection');
+    this.reply(option, REP.ACK);
+    await this.io.drained();
+    await this.io.startTls();
+    this.onTls = true;
+    // The spec: what was negotiated in the clear does not carry over into TLS.
+    this.structuredReplies = false;
+    this.contexts = new Map();
+    this.contextsExport = null;
     return CONTINUE;
   }
 
@@ -221,53 +259,4 @@ function infoReplies(option: number, exp: ServedExport, open: OpenChain, request
   sizes.writeUInt32BE(ADVERTISED_BLOCK_SIZE.maximum, 8);
   info(INFO.BLOCK_SIZE, sizes);
   return out;
-}
-
-/** INFO/GO data: u32 name length, name, u16 count, count x u16 info requests. */
-function parseInfoOption(data: Buffer): { name: string; requests: number[] } | string {
-  if (data.length < 6) return 'option data too short';
-  const nameLength = data.readUInt32BE(0);
-  if (nameLength > MAX_NAME_LENGTH || 4 + nameLength + 2 > data.length) return 'export name length does not fit the option';
-  const name = data.toString('utf8', 4, 4 + nameLength);
-  const count = data.readUInt16BE(4 + nameLength);
-  if (data.length !== 4 + nameLength + 2 + 2 * count) return 'information request count does not match the option length';
-  const requests: number[] = [];
-  for (let i = 0; i < count; i++) requests.push(data.readUInt16BE(4 + nameLength + 2 + 2 * i));
-  return { name, requests };
-}
-
-/** LIST/SET_META_CONTEXT data: u32 export name length, name, u32 count, count x (u32 len, query). */
-function parseMetaContextOption(data: Buffer): { exportName: string; queries: string[] } | string {
-  if (data.length < 8) return 'option data too short';
-  const nameLength = data.readUInt32BE(0);
-  if (nameLength > MAX_NAME_LENGTH || 4 + nameLength + 4 > data.length) return 'export name length does not fit the option';
-  const exportName = data.toString('utf8', 4, 4 + nameLength);
-  let at = 4 + nameLength;
-  const count = data.readUInt32BE(at);
-  at += 4;
-  const queries: string[] = [];
-  for (let i = 0; i < count; i++) {
-    if (at + 4 > data.length) return 'query count does not match the option length';
-    const len = data.readUInt32BE(at);
-    if (len > MAX_NAME_LENGTH || at + 4 + len > data.length) return 'query length does not fit the option';
-    queries.push(data.toString('utf8', at + 4, at + 4 + len));
-    at += 4 + len;
-  }
-  if (at !== data.length) return 'trailing bytes after the queries';
-  return { exportName, queries };
-}
-
-/**
- * The contexts that answer `queries`. An empty list means "all" for LIST and "none" for SET;
- * "base:" (or any "namespace:") is a wildcard in LIST and ignored in SET; unknown names are
- * ignored, as the spec asks.
- */
-function matchContexts(queries: string[], listing: boolean, known: string[]): string[] {
-  if (queries.length === 0) return listing ? known : [];
-  const out = new Set<string>();
-  for (const q of queries) {
-    if (known.includes(q)) out.add(q);
-    else if (listing && q.endsWith(':')) for (const k of known) if (k.startsWith(q)) out.add(k);
-  }
-  return [...out];
 }

@@ -7,9 +7,11 @@ import { EventEmitter } from 'node:events';
 import { unlink } from 'node:fs/promises';
 import net from 'node:net';
 import type { Chain } from '../backend/chain.ts';
+import { admitPeer } from '../backend/peer.ts';
 import { Connection, type ConnectionHost, type ConnectionInfo, type RequestEvent } from './connection.ts';
 import type { ServedExport } from './export.ts';
 import { ReplyBudget } from './reply-budget.ts';
+import type { TlsServerConfig } from './tls-credentials.ts';
 
 export type { ConnectionInfo, RequestEvent };
 
@@ -29,6 +31,8 @@ export interface ServerOptions {
   reuseReadBuffer?: boolean;
   /** Caps on the bytes requests may hold (see ReplyBudget); tests make them small to reach them. */
   replyBytes?: { perConnection: number; total: number };
+  /** STARTTLS (nbdkit's --tls and its credentials); default off. */
+  tls?: TlsServerConfig;
 }
 
 export type ListenTarget = { host: string; port: number } | { path: string };
@@ -57,6 +61,7 @@ export interface NbdServerEvents {
 export class NbdServer extends EventEmitter<NbdServerEvents> implements ConnectionHost {
   readonly verbose: boolean;
   readonly replyBudget: ReplyBudget;
+  readonly tls: TlsServerConfig | undefined;
   private readonly logLine: (line: string) => void;
   private readonly exports = new Map<string, ServedExport>();
   private readonly live = new Set<Connection>();
@@ -69,6 +74,7 @@ export class NbdServer extends EventEmitter<NbdServerEvents> implements Connecti
     this.reuseReadBuffer = options.reuseReadBuffer ?? true;
     this.replyBudget = new ReplyBudget(options.replyBytes?.perConnection, options.replyBytes?.total);
     this.verbose = options.verbose ?? false;
+    this.tls = options.tls;
     this.logLine = options.log ?? ((line) => console.error(line));
   }
 
@@ -120,7 +126,9 @@ export class NbdServer extends EventEmitter<NbdServerEvents> implements Connecti
   }
 
   connected(conn: Connection): void {
-    this.log(`connection ${conn.id} from ${conn.remote}: export '${conn.export!.name}' (${conn.export!.chainLabel})`);
+    const tls = conn.info.tls;
+    const who = tls ? ` over TLS${tls.pskIdentity ? ` as '${tls.pskIdentity}'` : ''}${tls.certificateSubject ? ` (${tls.certificateSubject})` : ''}` : '';
+    this.log(`connection ${conn.id} from ${conn.remote}${who}: export '${conn.export!.name}' (${conn.export!.chainLabel})`);
     this.emit('connect', conn.info);
   }
 
@@ -134,11 +142,17 @@ export class NbdServer extends EventEmitter<NbdServerEvents> implements Connecti
 
   async listen(target: ListenTarget): Promise<Listening> {
     const server = net.createServer({ pauseOnConnect: true }, (accepted) => {
-      let conn: Connection | null = null;
-      const lent = this.reuseReadBuffer ? withReadBuffer(accepted, (chunk) => conn?.receive(chunk, true)) : null;
-      conn = new Connection(this.nextId++, lent ?? accepted, this, lent !== null);
-      if (!lent) accepted.resume();
-      this.live.add(conn);
+      const start = () => {
+        let conn: Connection | null = null;
+        const lent = this.reuseReadBuffer ? withReadBuffer(accepted, (chunk) => conn?.receive(chunk, true)) : null;
+        conn = new Connection(this.nextId++, lent ?? accepted, this, lent !== null);
+        if (!lent) accepted.resume();
+        this.live.add(conn);
+      };
+      // Filters' preconnect hooks (ip, limit) decide before the handshake starts.
+      const admitted = admitPeer(accepted, [...this.exports.values()].map((e) => e.chain), (line) => this.log(line));
+      if (admitted === true) start();
+      else void admitted.then((ok) => (ok && this.listeners_.includes(server) ? start() : accepted.destroy()));
     });
     server.on('error', (err) => this.log(`server: ${err.message}`));
     if ('path' in target) await unlink(target.path).catch(() => {});
@@ -159,17 +173,30 @@ export class NbdServer extends EventEmitter<NbdServerEvents> implements Connecti
     return { uri: exportUri({ host: target.host, port }, first), port };
   }
 
+  /** Drop connection `id` as close() drops each one; false when there is no such connection. */
+  async disconnect(id: number): Promise<boolean> {
+    const conn = [...this.live].find((c) => c.id === id);
+    if (!conn) return false;
+    await dropped(this.live, conn);
+    return true;
+  }
+
   /** Stop listening, drop every connection, and wait for their chains to close. */
   async close(): Promise<void> {
     const servers = this.listeners_.splice(0);
     const waits = servers.map((s) => new Promise<void>((r) => s.close(() => r())));
-    const gone = [...this.live].map((c) => new Promise<void>((r) => {
-      const check = () => (this.live.has(c) ? setTimeout(check, 5) : r());
-      c.destroy();
-      check();
-    }));
+    const gone = [...this.live].map((c) => dropped(this.live, c));
     await Promise.all([...waits, ...gone]);
   }
+}
+
+/** Destroys `conn`'s socket and resolves once its teardown has taken it out of `live`. */
+function dropped(live: ReadonlySet<Connection>, conn: Connection): Promise<void> {
+  return new Promise<void>((r) => {
+    const check = () => (live.has(conn) ? setTimeout(check, 5) : r());
+    conn.destroy();
+    check();
+  });
 }
 
 /** Bytes read from a client socket at once (Node's own reads are 64 KiB, a new buffer each). */

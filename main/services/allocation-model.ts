@@ -7,6 +7,8 @@
 // bin spans.
 import { BIN_DATA, BIN_STRIDE, BIN_UNKNOWN, backingLayerOfDepth, binEdge } from '../../shared/bins.ts';
 
+export { withDepths } from './allocation-depths.ts';
+
 const BLOCK = 32;
 const BLOCK_SHIFT = 5;
 /** A run whose depth the chain did not report (no allocation depth, or not scanned yet). */
@@ -277,32 +279,4 @@ export class AllocationModel {
       yield this.runOf(i, Math.max(this.starts[i]!, start), Math.min(this.starts[i + 1]!, end));
     }
   }
-}
-
-/**
- * Runs of one extents answer cut where the allocation depth changes, each carrying its depth.
- * Both lists are sorted and contiguous from the same offset; what `depths` does not cover
- * keeps an unknown depth.
- */
-export function withDepths(runs: readonly Run[], depths: readonly { offset: number; length: number; depth: number }[]): Run[] {
-  const out: Run[] = [];
-  let d = 0;
-  for (const r of runs) {
-    let pos = r.offset;
-    const end = r.offset + r.length;
-    while (pos < end) {
-      while (d < depths.length && depths[d]!.offset + depths[d]!.length <= pos) d++;
-      const cover = depths[d];
-      if (!cover || cover.offset > pos) {
-        const stop = cover ? Math.min(end, cover.offset) : end;
-        out.push({ offset: pos, length: stop - pos, cls: r.cls });
-        pos = stop;
-        continue;
-      }
-      const stop = Math.min(end, cover.offset + cover.length);
-      out.push({ offset: pos, length: stop - pos, cls: r.cls, depth: cover.depth });
-      pos = stop;
-    }
-  }
-  return out;
 }

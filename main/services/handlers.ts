@@ -15,6 +15,8 @@ export interface HostInfo {
   version: string;
   /** Electron's file dialog; absent in the browser host. */
   openImageDialog?: () => Promise<string | null>;
+  /** Electron's save dialog, writing `contents` where the user chose; absent in the browser host. */
+  saveFileDialog?: (suggestedName: string, contents: Uint8Array | string) => Promise<string | null>;
 }
 
 export function createHandlers(session: Session, host: HostInfo): Handlers {
@@ -35,16 +37,25 @@ export function createHandlers(session: Session, host: HostInfo): Handlers {
       if (!host.openImageDialog) throw new ServiceError('unsupported', 'the browser UI cannot show a file dialog: type a path or drop a file');
       return { path: await host.openImageDialog() };
     },
+    'dialog.saveFile': async (r) => {
+      if (!host.saveFileDialog) throw new ServiceError('unsupported', 'the browser UI saves files as downloads');
+      return { path: await host.saveFileDialog(r.suggestedName, 'text' in r ? r.text : Buffer.from(r.base64, 'base64')) };
+    },
     'map.bins': (r) => session.bins(r.imageId, r.start, r.end, r.bins),
     'map.extentAt': (r) => session.extentAt(r.imageId, r.offset),
     'map.export': (r) => session.exportMap(r.imageId, r.format),
     'hex.read': (r) => session.readBytes(r.imageId, r.offset, r.length),
+    'hex.search': (r) => session.searchBytes(r.imageId, Buffer.from(r.pattern, 'hex'), r.from, r.limit),
     'chain.get': (r) => session.chainState(r.imageId),
     'chain.set': (r) => session.setChain(r.imageId, r.config, r.force ?? false),
     'server.start': (r) => session.startServing(r.imageId, r),
     'server.stop': (r) => session.stopServing(r.imageId),
     'server.status': () => session.serverStatus(),
     'clients.list': () => session.clients(),
+    'clients.disconnect': (r) => session.disconnectClient(r.clientId),
+    'overlay.status': (r) => session.overlayStatus(r.imageId),
+    'overlay.commit': (r) => session.commitOverlay(r.imageId, { path: r.path, format: r.format, overwrite: r.overwrite ?? false }),
+    'overlay.discard': (r) => session.discardOverlay(r.imageId),
   };
 }
 

@@ -23,6 +23,11 @@ export interface ImageLayout {
   warnings: string[];
 }
 
+/** Neither a partition table nor a filesystem: nothing says these bytes are a disk. */
+export function layoutIsBlank(layout: ImageLayout): boolean {
+  return layout.scheme === 'none' && !layout.filesystem;
+}
+
 export async function probeLayout(read: ReadAt, size: number, readPartitions?: PartitionReader, readFilesystem?: FilesystemReader): Promise<ImageLayout> {
   const layout: ImageLayout = { scheme: 'none', partitions: [], warnings: [] };
   if (size === 0) return layout;

@@ -1,7 +1,7 @@
 // The map as text in the shapes existing tools print, so scripts written for them read ours:
 // `nbdinfo --map --json`, `qemu-img map --output=json` (as qemu-img prints it for a raw NBD
 // export: depth 0, every range present, offset = start) and a CSV with nbdinfo's columns.
-import { describeExtentFlags, type Extent } from '../../shared/extents.ts';
+import { describeExtentFlags, EXTENT_HOLE, EXTENT_ZERO, pushRun, type Extent } from '../../shared/extents.ts';
 import type { MapExportFormat } from '../../shared/ipc.ts';
 
 /** `describe` names a context's values (base:allocation's by default). */
@@ -13,19 +13,24 @@ export function formatNbdinfoJson(extents: Iterable<Extent>, describe: (type: nu
   return `[\n${lines.join(',\n')}${lines.length ? '\n' : ''}]\n`;
 }
 
+interface QemuImgRange {
+  offset: number;
+  length: number;
+  zero: boolean;
+  data: boolean;
+}
+
+const sameQemuKind = (a: QemuImgRange, b: QemuImgRange): boolean => a.zero === b.zero && a.data === b.data;
+
 export function formatQemuImgJson(extents: Iterable<Extent>): string {
   // qemu-img merges neighbours that look the same in its own terms (data/zero), which can
   // join ranges nbdinfo keeps apart.
-  const merged: { start: number; length: number; zero: boolean; data: boolean }[] = [];
+  const merged: QemuImgRange[] = [];
   for (const e of extents) {
-    const zero = (e.flags & 2) !== 0;
-    const data = (e.flags & 1) === 0;
-    const last = merged[merged.length - 1];
-    if (last && last.zero === zero && last.data === data && last.start + last.length === e.offset) last.length += e.length;
-    else merged.push({ start: e.offset, length: e.length, zero, data });
+    pushRun(merged, { offset: e.offset, length: e.length, zero: (e.flags & EXTENT_ZERO) !== 0, data: (e.flags & EXTENT_HOLE) === 0 }, sameQemuKind);
   }
   const lines = merged.map((m) =>
-    `{ "start": ${m.start}, "length": ${m.length}, "depth": 0, "present": true, "zero": ${m.zero}, "data": ${m.data}, "offset": ${m.start}}`);
+    `{ "start": ${m.offset}, "length": ${m.length}, "depth": 0, "present": true, "zero": ${m.zero}, "data": ${m.data}, "offset": ${m.offset}}`);
   return `[${lines.join(',\n')}]\n`;
 }
 

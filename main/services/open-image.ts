@@ -13,7 +13,7 @@ import type { Registry } from '../backend/registry.ts';
 import { AllocationTracker, type AllocationListener, type AllocationOptions } from './allocation.ts';
 import { ServiceError } from './errors.ts';
 import { ImageChain } from './image-chain.ts';
-import { probeLayout, type FilesystemReader, type ImageLayout, type PartitionReader } from './image-probe.ts';
+import { layoutIsBlank, probeLayout, type FilesystemReader, type ImageLayout, type PartitionReader } from './image-probe.ts';
 import { mapExportFormats } from './map-export.ts';
 
 /** What the user opened: a file or an nbd:// URI. */
@@ -76,6 +76,12 @@ export async function onDiskBytes(file: string): Promise<number | null> {
 
 export class OpenImage {
   private onDiskSize: number | null;
+  /**
+   * Detection fell through to raw (main/formats/table.ts: raw is what no format claims) and
+   * the bytes hold no partition table or filesystem either: the UI says it guessed. Decided
+   * once, on the chain the image opened with; later filters do not change how it opened.
+   */
+  private readonly rawFallback: boolean;
 
   private constructor(
     readonly description: ImageDescription,
@@ -84,6 +90,7 @@ export class OpenImage {
     private view: MapView,
   ) {
     this.onDiskSize = description.onDiskSize;
+    this.rawFallback = description.format === 'raw' && 'path' in description.source && layoutIsBlank(view.layout);
   }
 
   /** Opens the image's chain and its map view; call startScan once the image is listed. */
@@ -175,6 +182,7 @@ export class OpenImage {
       ...d.source,
       demo: d.demo,
       format: d.format,
+      ...(this.rawFallback ? { rawFallback: true as const } : {}),
       size: this.view.connection.top.getSize(),
       onDiskSize: this.onDiskSize,
       chain: this.chain.config,

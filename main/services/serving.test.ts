@@ -49,6 +49,12 @@ class FakeServer extends EventEmitter {
   async close(): Promise<void> {
     this.closed = true;
   }
+
+  async disconnect(id: number): Promise<boolean> {
+    const before = this.connections.length;
+    this.connections = this.connections.filter((c) => c.id !== id);
+    return this.connections.length < before;
+  }
 }
 
 let chain: Chain;

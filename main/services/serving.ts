@@ -11,7 +11,7 @@ import { StatsSampler, type RequestEvent } from './stats.ts';
 import { writeRefusal, type WriteRefusal } from './write-access.ts';
 
 /** The part of the NBD server that serving uses: its own methods, and its events (connect, disconnect, request). */
-export type ServerPort = Pick<NbdServer, 'addExport' | 'updateExport' | 'removeExport' | 'listen' | 'close' | 'connections'> & Pick<EventEmitter, 'on'>;
+export type ServerPort = Pick<NbdServer, 'addExport' | 'updateExport' | 'removeExport' | 'listen' | 'close' | 'connections' | 'disconnect'> & Pick<EventEmitter, 'on'>;
 
 /** What serving needs of an open image. */
 export interface Servable {
@@ -170,7 +170,18 @@ export class Serving {
       requests: c.requests,
       bytesRead: c.bytesRead,
       bytesWritten: c.bytesWritten,
+      ...(c.tls ? { tls: c.tls } : {}),
     }));
+  }
+
+  /** Drop one client; the others keep their connections. The list goes out with the server's disconnect event. */
+  async disconnect(clientId: number): Promise<ClientInfo[]> {
+    const client = this.clients().find((c) => c.id === clientId);
+    if (!client || !(await this.server!.disconnect(clientId))) {
+      throw new ServiceError('not-found', `no connected client with id ${clientId} (it has disconnected already)`);
+    }
+    this.log(`disconnected client ${clientId} (${client.remote})`);
+    return this.clients();
   }
 
   /** Stop listening and drop every export and connection. */

@@ -2,19 +2,23 @@
 // opened, the events the UI listens to, and one method per call of the contract, each handed
 // to the image it names (open-image.ts) or to the NBD server (serving.ts). Plain Node, no
 // Electron: both hosts sit on one Session, and tests make as many as they like.
+import os from 'node:os';
 import path from 'node:path';
 import type { ChainConfig } from '../../shared/chain-config.ts';
 import type {
-  ChainState, ClientInfo, ComponentInfo, DemoLayoutInfo, ExtentAt, HexBytes, ImageSummary, IpcEventSink, MapBins, MapExport, MapExportFormat,
-  RecentImage, ServerStatus,
+  ByteSearchResult, ChainState, ClientInfo, ComponentInfo, DemoLayoutInfo, ExtentAt, HexBytes, ImageSummary, IpcEventSink, MapBins, MapExport, MapExportFormat,
+  OverlayCommitResult, OverlayStatus, RecentImage, ServerStatus,
 } from '../../shared/ipc.ts';
 import type { Registry } from '../backend/registry.ts';
 import { isNbdUri } from '../nbd/uri.ts';
+import { searchChain } from './byte-search.ts';
 import { ServiceError } from './errors.ts';
 import type { FilesystemReader, PartitionReader } from './image-probe.ts';
 import { OpenImage, onDiskBytes, type ImageDescription, type ImageEnv } from './open-image.ts';
+import { commitChain, discardOverlay, overlayStatus, type CommitRequest } from './overlay-commit.ts';
 import { RecentImages } from './recent.ts';
 import { Serving, type ServeOptions, type ServerPort } from './serving.ts';
+import { resolveTypedPath } from './typed-path.ts';
 
 export interface SessionDeps {
   registry: Registry;
@@ -102,8 +106,9 @@ export class Session {
     return isNbdUri(target) ? this.openUri(target) : this.openPath(target);
   }
 
+  /** A path as typed: relative, ~/…, or a file:// URI (typed-path.ts). */
   async openPath(file: string, demo = false): Promise<ImageSummary> {
-    const abs = path.resolve(file);
+    const abs = resolveTypedPath(file, { home: os.homedir(), cwd: process.cwd() });
     const existing = [...this.images.values()].find((i) => 'path' in i.description.source && i.description.source.path === abs);
     if (existing) return this.summary(existing);
     let detected;
@@ -191,6 +196,10 @@ export class Session {
     return this.image(id).readBytes(offset, length);
   }
 
+  searchBytes(id: string, pattern: Uint8Array, from: number, limit: number): Promise<ByteSearchResult> {
+    return searchChain(this.image(id).chain.chain, pattern, from, limit);
+  }
+
   // ------------------------------------------------------------ chain
 
   chainState(id: string): ChainState {
@@ -226,6 +235,37 @@ export class Session {
 
   clients(): ClientInfo[] {
     return this.serving.clients();
+  }
+
+  disconnectClient(clientId: number): Promise<ClientInfo[]> {
+    return this.serving.disconnect(clientId);
+  }
+
+  // ------------------------------------------------------------ cow overlay
+
+  overlayStatus(id: string): OverlayStatus {
+    return overlayStatus(id, this.image(id).chain.chain);
+  }
+
+  /** The disk as `id`'s chain shows it, into a new file; never over a file an open image reads. */
+  commitOverlay(id: string, request: CommitRequest): Promise<OverlayCommitResult> {
+    const img = this.image(id);
+    const inUse = [...this.images.values()].flatMap((i) => [
+      ...('path' in i.description.source ? [i.description.source.path] : []),
+      ...(i.chain.imageLayers?.map((l) => l.path) ?? []),
+    ]);
+    return commitChain(img.chain.chain, request, {
+      protectedPaths: inUse,
+      progress: (done, total) => this.emit('overlay.progress', { imageId: id, done, total }),
+    });
+  }
+
+  /** Drop the cow overlay's writes; the map re-reads the ranges it held. */
+  async discardOverlay(id: string): Promise<ChainState> {
+    const img = this.image(id);
+    for (const [start, end] of await discardOverlay(img.chain.chain)) img.markDirty(start, end - start);
+    this.imagesChanged();
+    return this.chainState(id);
   }
 
   private serverChanged(): ServerStatus {

@@ -6,12 +6,18 @@ import { NBD_URI_PATTERN } from '../nbd-uri.ts';
 import { z } from 'zod';
 import { chainConfigSchema } from '../chain-config.ts';
 import type {
-  AppInfo, ChainState, ClientInfo, ComponentInfo, DemoLayoutInfo, ExtentAt, HexBytes, ImageSummary, MapBins, MapExport, RecentImage,
-  ServerStatus,
+  AppInfo, ByteSearchResult, ChainState, ClientInfo, ComponentInfo, DemoLayoutInfo, ExtentAt, HexBytes, ImageSummary, MapBins, MapExport, OverlayCommitResult,
+  OverlayStatus, RecentImage, ServerStatus,
 } from './payloads.ts';
+import { OVERLAY_COMMIT_FORMATS } from './payloads.ts';
 
 /** The largest hex.read: enough for a screenful of a hex view, small enough to be cheap. */
 export const HEX_READ_MAX = 64 * 1024;
+/** The longest hex.search pattern, in bytes. */
+export const HEX_SEARCH_PATTERN_MAX = 256;
+/** The most bytes one hex.search step may read before it answers. */
+export const HEX_SEARCH_LIMIT_MAX = 256 * 1024 * 1024;
+
 /** The most bins one map.bins may ask for (a 4K screen at DPR 2 is 7680 pixels wide). */
 export const MAP_BINS_MAX = 16384;
 
@@ -20,6 +26,10 @@ const byteOffset = z.number().int().min(0).max(MAX_OFFSET);
 const imageId = z.string().min(1).max(64);
 const nbdUri = z.string().max(4096).regex(NBD_URI_PATTERN, 'an nbd:// or nbd+unix:// URI');
 const filePath = z.string().min(1).max(4096);
+/** A file's name without a directory: the save dialog starts from it. */
+const fileName = z.string().min(1).max(255).regex(/^[^/\\\0]+$/, 'a file name without a directory');
+/** The largest file the save dialog is handed (a map export, a picture), in characters. */
+export const SAVE_FILE_MAX = 64 * 1024 * 1024;
 const empty = z.object({}).strict();
 const forImage = z.object({ imageId }).strict();
 
@@ -40,6 +50,14 @@ export const ipcRequestSchemas = {
   'images.recent': empty,
   /** Electron's file dialog; the browser host answers with an 'unsupported' error. */
   'dialog.openImage': empty,
+  /**
+   * Electron's save dialog, then writing the file there (an exported map); the browser host
+   * answers 'unsupported' and the window downloads the file instead.
+   */
+  'dialog.saveFile': z.union([
+    z.object({ suggestedName: fileName, text: z.string().max(SAVE_FILE_MAX) }).strict(),
+    z.object({ suggestedName: fileName, base64: z.string().max(SAVE_FILE_MAX).regex(/^[A-Za-z0-9+/]*={0,2}$/) }).strict(),
+  ]),
   'map.bins': z.object({
     imageId,
     start: byteOffset,
@@ -49,6 +67,13 @@ export const ipcRequestSchemas = {
   'map.extentAt': z.object({ imageId, offset: byteOffset }).strict(),
   'map.export': z.object({ imageId, format: z.enum(['nbdinfo-json', 'qemu-img-json', 'csv']) }).strict(),
   'hex.read': z.object({ imageId, offset: byteOffset, length: z.number().int().min(1).max(HEX_READ_MAX) }).strict(),
+  /** The first place at or after `from` where `pattern` (hex digits) starts, reading at most `limit` bytes. */
+  'hex.search': z.object({
+    imageId,
+    from: byteOffset,
+    pattern: z.string().min(2).max(2 * HEX_SEARCH_PATTERN_MAX).regex(/^(?:[0-9a-fA-F]{2})+$/, 'hex digits, two per byte'),
+    limit: z.number().int().min(1).max(HEX_SEARCH_LIMIT_MAX),
+  }).strict(),
   'chain.get': forImage,
   /** Fails with code 'needs-confirmation' when it would drop unsaved data, unless force. */
   'chain.set': z.object({ imageId, config: chainConfigSchema, force: z.boolean().optional() }).strict(),
@@ -64,6 +89,16 @@ export const ipcRequestSchemas = {
   'server.stop': z.object({ imageId: imageId.optional() }).strict(),
   'server.status': empty,
   'clients.list': empty,
+  /** Close one client's connection; the others keep theirs. */
+  'clients.disconnect': z.object({ clientId: z.number().int().min(1) }).strict(),
+  'overlay.status': forImage,
+  /**
+   * Write the disk as the chain shows it (the image with the cow overlay's writes) into a new
+   * file. Fails with 'needs-confirmation' when the file exists, unless overwrite.
+   */
+  'overlay.commit': z.object({ imageId, path: filePath, format: z.enum(OVERLAY_COMMIT_FORMATS), overwrite: z.boolean().optional() }).strict(),
+  /** Empty the cow overlay: the chain reads the image below again. */
+  'overlay.discard': forImage,
 } as const;
 
 export type IpcChannel = keyof typeof ipcRequestSchemas;
@@ -85,16 +120,23 @@ export interface IpcResponses {
   'images.recent': RecentImage[];
   /** null when the user cancelled. */
   'dialog.openImage': { path: string | null };
+  /** Where the file was written; null when the user cancelled. */
+  'dialog.saveFile': { path: string | null };
   'map.bins': MapBins;
   'map.extentAt': ExtentAt;
   'map.export': MapExport;
   'hex.read': HexBytes;
+  'hex.search': ByteSearchResult;
   'chain.get': ChainState;
   'chain.set': ChainState;
   'server.start': ServerStatus;
   'server.stop': ServerStatus;
   'server.status': ServerStatus;
   'clients.list': ClientInfo[];
+  'clients.disconnect': ClientInfo[];
+  'overlay.status': OverlayStatus;
+  'overlay.commit': OverlayCommitResult;
+  'overlay.discard': ChainState;
 }
 export type IpcResponse<C extends IpcChannel> = IpcResponses[C];
 

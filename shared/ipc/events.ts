@@ -16,6 +16,8 @@ export interface IpcEvents {
   'server.log': { t: number; line: string };
   /** The set of open images or one image's summary changed (opened from the CLI, closed, chain set, served). */
   'images.changed': ImageSummary[];
+  /** An overlay commit's bytes read so far, of the disk's size. */
+  'overlay.progress': { imageId: string; done: number; total: number };
   /** A menu item or accelerator the renderer acts on (Electron). */
   'app.command': { command: CommandId };
 }
@@ -26,6 +28,7 @@ export type IpcEventSink = <E extends IpcEventName>(event: E, payload: IpcEvents
 
 export const ipcEventNames = [
   'map.changed', 'map.scanProgress', 'stats.sample', 'server.clients', 'server.status', 'server.log', 'images.changed', 'app.command',
+  'overlay.progress',
 ] as const satisfies readonly IpcEventName[];
 
 export function isIpcEventName(name: unknown): name is IpcEventName {

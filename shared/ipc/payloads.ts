@@ -4,6 +4,7 @@
 import type { ChainConfig } from '../chain-config.ts';
 import type { ExtentKind } from '../extents.ts';
 import type { ParamSpec } from '../params.ts';
+import type { StatsOp } from '../ops.ts';
 
 /** The port an NBD server listens on unless told otherwise (IANA's registration for NBD). */
 export const DEFAULT_NBD_PORT = 10809;
@@ -127,6 +128,11 @@ export interface ImageSummary {
   demo: boolean;
   /** raw, qcow2, vmdk, vhd, vhdx, vdi, nbd */
   format: string;
+  /**
+   * Present when the file opened as raw only because nothing in it was recognised: no image
+   * format, partition table or filesystem. A raw disk with an MBR, GPT or filesystem lacks it.
+   */
+  rawFallback?: true;
   /** Virtual size in bytes, as clients see it through the chain. */
   size: number;
   /** Bytes the image file occupies on its filesystem; null for URIs. */
@@ -209,12 +215,42 @@ export interface HexBytes {
   base64: string;
 }
 
+/** One bounded step of hex.search: where the pattern starts, or where to go on from. */
+export interface ByteSearchResult {
+  /** The first offset at or after `from` where the pattern starts; null: not within this step. */
+  found: number | null;
+  /** Where the next step starts when nothing was found; the disk's size once it was all searched. */
+  scannedTo: number;
+}
+
 export interface ChainState {
   imageId: string;
   config: ChainConfig;
   label: string;
   /** Names of enabled filters whose instance holds writes that exist nowhere else (cow). */
   unsavedFilters: string[];
+}
+
+/** What a cow overlay holds: bytes in blocks written, zeroed or trimmed by clients (blocks copied up on read count too). */
+export interface OverlayStatus {
+  imageId: string;
+  /** false when the chain has no cow filter. */
+  present: boolean;
+  heldBytes: number;
+  blockSize: number;
+}
+
+export const OVERLAY_COMMIT_FORMATS = ['raw', 'qcow2'] as const;
+export type OverlayCommitFormat = (typeof OVERLAY_COMMIT_FORMATS)[number];
+
+/** The image file an overlay commit wrote. */
+export interface OverlayCommitResult {
+  path: string;
+  format: OverlayCommitFormat;
+  /** The disk size (what a client sees). */
+  size: number;
+  /** Bytes of data written: holes and zeroes are left out, so the file stays sparse. */
+  bytesWritten: number;
 }
 
 export interface ClientInfo {
@@ -229,6 +265,8 @@ export interface ClientInfo {
   requests: number;
   bytesRead: number;
   bytesWritten: number;
+  /** Present when the client is on TLS (STARTTLS), with its PSK identity or verified certificate subject. */
+  tls?: { pskIdentity?: string; certificateSubject?: string };
 }
 
 export interface ServerStatus {
@@ -241,9 +279,10 @@ export interface ServerStatus {
   exports: (ExportState & { imageId: string })[];
 }
 
-export const STATS_OPS = ['read', 'write', 'trim', 'zero', 'flush', 'cache', 'block-status'] as const;
-export type StatsOp = (typeof STATS_OPS)[number];
+/** The operations a StatsSample reports (shared/ops.ts names them). */
+export { STATS_OPS, type StatsOp } from '../ops.ts';
 
+/** One operation's part of a StatsSample: rates over a sliding window, errors and latency of the interval. */
 export interface OpStats {
   /** Requests per second over the last two seconds, divided by the time they span (exact for a steady stream). */
   ops: number;

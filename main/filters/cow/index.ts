@@ -2,6 +2,7 @@
 // trims and zeroes land in a temporary overlay owned by the export, and reads take each
 // block from the overlay if it holds it, else from below. Nothing ever reaches the image.
 import { EXTENT_DATA, EXTENT_HOLE_ZERO, EXTENT_ZERO, type Extent } from '../../../shared/extents.ts';
+import type { Chain } from '../../backend/chain.ts';
 import { FLAG_MAY_TRIM, FLAG_REQ_ONE } from '../../backend/flags.ts';
 import { defineFilter, type FilterHandle, type FilterInstance, type Next } from '../../backend/types.ts';
 import { extentsEnd, extentsFull } from '../extents-full.ts';
@@ -38,7 +39,18 @@ export const cowFilter = defineFilter({
   },
 });
 
-function openCow(next: Next, overlay: CowOverlay, copyUp: { onRead: boolean; onCache: boolean }): FilterHandle {
+/** The cow overlay in `chain`, or null when the chain has no cow filter. */
+export function cowOverlayOf(chain: Chain): CowOverlay | null {
+  const cow = chain.filters.find((f) => f.name === cowFilter.name);
+  return cow ? (cow.instance as CowInstance).overlay : null;
+}
+
+interface CopyUp {
+  onRead: boolean;
+  onCache: boolean;
+}
+
+function openCow(next: Next, overlay: CowOverlay, copyUp: CopyUp): FilterHandle {
   const bs = overlay.blockSize;
   const blocks = new CowBlocks(next, overlay);
 
@@ -54,17 +66,7 @@ function openCow(next: Next, overlay: CowOverlay, copyUp: { onRead: boolean; onC
     canMultiConn: () => true,
     canExtents: () => true,
     ...(copyUp.onCache ? { canCache: () => 'native' as const, cache: (count: number, offset: number) => blocks.copyUp(count, offset) } : {}),
-
-    async pread(buf, offset) {
-      for (const run of blocks.runsOf(buf.length, offset)) {
-        const { from, length } = blocks.span(run, buf.length, offset);
-        const piece = buf.subarray(from - offset, from - offset + length);
-        if (run.state === DATA) await overlay.read(piece, from);
-        else if (run.state !== BELOW) piece.fill(0);
-        else if (copyUp.onRead) await blocks.copyUp(length, from, piece);
-        else await next.pread(piece, from);
-      }
-    },
+    pread: (buf, offset) => readThrough(blocks, next, overlay, copyUp, buf, offset),
 
     async pwrite(buf, offset) {
       overlay.written = true;
@@ -82,21 +84,34 @@ function openCow(next: Next, overlay: CowOverlay, copyUp: { onRead: boolean; onC
     flush() {},
     trim: (count, offset) => blocks.zero(count, offset, TRIMMED),
     zero: (count, offset, flags) => blocks.zero(count, offset, flags & FLAG_MAY_TRIM ? TRIMMED : ZEROED),
-
-    async extents(count, offset, flags) {
-      const out: Extent[] = [];
-      for (const run of blocks.runsOf(count, offset)) {
-        const { from, length } = blocks.span(run, count, offset);
-        if (run.state === BELOW) {
-          const below = await extentsFull(next, length, from, flags);
-          for (const e of below) out.push(e);
-          if (extentsEnd(below, from) < from + length) break;
-        } else {
-          out.push({ offset: from, length, flags: EXTENT_FLAGS_OF_STATE[run.state]! });
-        }
-        if (flags & FLAG_REQ_ONE) break;
-      }
-      return out;
-    },
+    extents: (count, offset, flags) => cowExtents(blocks, next, count, offset, flags),
   };
+}
+
+/** Each block from the overlay if it holds it, zeroes if zeroed or trimmed, else from below. */
+async function readThrough(blocks: CowBlocks, next: Next, overlay: CowOverlay, copyUp: CopyUp, buf: Buffer, offset: number): Promise<void> {
+  for (const run of blocks.runsOf(buf.length, offset)) {
+    const { from, length } = blocks.span(run, buf.length, offset);
+    const piece = buf.subarray(from - offset, from - offset + length);
+    if (run.state === DATA) await overlay.read(piece, from);
+    else if (run.state !== BELOW) piece.fill(0);
+    else if (copyUp.onRead) await blocks.copyUp(length, from, piece);
+    else await next.pread(piece, from);
+  }
+}
+
+async function cowExtents(blocks: CowBlocks, next: Next, count: number, offset: number, flags: number): Promise<Extent[]> {
+  const out: Extent[] = [];
+  for (const run of blocks.runsOf(count, offset)) {
+    const { from, length } = blocks.span(run, count, offset);
+    if (run.state === BELOW) {
+      const below = await extentsFull(next, length, from, flags);
+      for (const e of below) out.push(e);
+      if (extentsEnd(below, from) < from + length) break;
+    } else {
+      out.push({ offset: from, length, flags: EXTENT_FLAGS_OF_STATE[run.state]! });
+    }
+    if (flags & FLAG_REQ_ONE) break;
+  }
+  return out;
 }

@@ -17,7 +17,8 @@ export const TRIMMED = 3;
 
 export class CowOverlay {
   readonly blockSize: number;
-  readonly map = new BlockMap();
+  /** Replaced, not cleared, by discard(): a fresh map is the simplest empty one. */
+  map = new BlockMap();
   readonly locks = new BlockLocks();
   /** Set by the first client write; blocks copied up by cow-on-read do not count. */
   written = false;
@@ -71,6 +72,22 @@ export class CowOverlay {
       const { bytesWritten } = await handle.write(buf, done, buf.length - done, offset + done);
       done += bytesWritten;
     }
+  }
+
+  /** Bytes the overlay holds for the disk: every block not read from below (to a block's size). */
+  get heldBytes(): number {
+    return this.map.touchedBlocks * this.blockSize;
+  }
+
+  /**
+   * Drop every write: all blocks read from below again and the file gives its space back.
+   * A request in flight meanwhile lands either before or after, as with any other write.
+   */
+  async discard(): Promise<void> {
+    this.map = new BlockMap();
+    this.written = false;
+    const file = this.file;
+    if (file) await (await file).handle.truncate(0);
   }
 
   async close(): Promise<void> {

@@ -1,10 +1,11 @@
 // delay: make requests slow (nbdkit-delay-filter), to simulate a remote or slow disk and
 // to widen race windows in clients. Each operation waits its own delay before going down.
+import type { DataOp } from '../../../shared/ops.ts';
 import type { ParsedParams } from '../../../shared/params.ts';
 import { BlockError } from '../../backend/errors.ts';
 import { FLAG_FAST_ZERO } from '../../backend/flags.ts';
 import { defineFilter } from '../../backend/types.ts';
-import { interceptDataOps, type DataOp } from '../intercept.ts';
+import { interceptDataOps } from '../intercept.ts';
 import { perOpSpecs, resolvePerOp } from '../per-op-params.ts';
 import { sleepAtLeast } from '../timing.ts';
 

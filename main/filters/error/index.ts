@@ -2,10 +2,11 @@
 // an errno, a rate and optionally a trigger file; the general error / error-rate /
 // error-file apply to every operation that has no override of its own.
 import { existsSync } from 'node:fs';
+import { DATA_OPS, type DataOp } from '../../../shared/ops.ts';
 import type { ParsedParams } from '../../../shared/params.ts';
 import { BlockError, type Errno } from '../../backend/errors.ts';
 import { defineFilter } from '../../backend/types.ts';
-import { DATA_OPS, interceptDataOps, type DataOp } from '../intercept.ts';
+import { interceptDataOps } from '../intercept.ts';
 import { perOpSpecs, resolvePerOp } from '../per-op-params.ts';
 import { createRandom, type Random } from '../seeded-random.ts';
 

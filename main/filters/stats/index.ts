@@ -4,11 +4,13 @@
 // if given, is written once when the filter is unloaded.
 import { appendFile, writeFile } from 'node:fs/promises';
 import { defineFilter, type FilterInstance } from '../../backend/types.ts';
-import { DATA_OPS, interceptDataOps, type DataOp } from '../intercept.ts';
+import { DATA_OPS, type DataOp } from '../../../shared/ops.ts';
+import { interceptDataOps } from '../intercept.ts';
 import { LatencyRecorder, type LatencySnapshot } from './latency.ts';
 import { formatStats } from './report.ts';
 
-export interface OpStats {
+/** One operation's counts since the filter instance was created (the statsfile's numbers). */
+export interface OpTotals {
   /** Requests that succeeded. */
   ops: number;
   /** Bytes those requests covered (the request length; 0 for flush). */
@@ -21,7 +23,7 @@ export interface OpStats {
 export interface StatsSnapshot {
   /** Since the filter instance was created. */
   elapsedMs: number;
-  ops: Record<DataOp, OpStats>;
+  ops: Record<DataOp, OpTotals>;
 }
 
 export interface StatsInstance extends FilterInstance {
@@ -40,7 +42,7 @@ class OpCounter {
   errors = 0;
   readonly latency = new LatencyRecorder();
 
-  snapshot(): OpStats {
+  snapshot(): OpTotals {
     return { ops: this.ops, bytes: this.bytes, errors: this.errors, latency: this.latency.snapshot() };
   }
 }
@@ -59,7 +61,7 @@ export const statsFilter = defineFilter({
     const counters = Object.fromEntries(DATA_OPS.map((op) => [op, new OpCounter()])) as Record<DataOp, OpCounter>;
     const snapshot = (): StatsSnapshot => ({
       elapsedMs: performance.now() - started,
-      ops: Object.fromEntries(DATA_OPS.map((op) => [op, counters[op].snapshot()])) as Record<DataOp, OpStats>,
+      ops: Object.fromEntries(DATA_OPS.map((op) => [op, counters[op].snapshot()])) as Record<DataOp, OpTotals>,
     });
     return {
       snapshot,

@@ -3,11 +3,11 @@
 //   read: 250 ops, 0.000364 s, 4.76 MiB, 12.78 GiB/s op, 3.71 MiB/s total
 // plus a latency line and an error count per operation, which nbdkit does not print.
 import { scaleBytes } from '../../../shared/bytes.ts';
-import type { DataOp } from '../intercept.ts';
+import { STATS_OP_OF, type DataOp } from '../../../shared/ops.ts';
 import type { StatsSnapshot } from './index.ts';
 
-/** nbdkit's names for the operations. */
-const LABEL: Record<DataOp, string> = { pread: 'read', pwrite: 'write', trim: 'trim', zero: 'zero', extents: 'extents', cache: 'cache', flush: 'flush' };
+/** nbdkit's names for the operations: the command names, but block status is 'extents'. */
+const LABEL: Record<DataOp, string> = { ...STATS_OP_OF, extents: 'extents' };
 
 export function humanBytes(n: number): string {
   const scaled = scaleBytes(n);

@@ -43,87 +43,44 @@ export interface Qcow2Header {
   dataFileRaw: boolean;
 }
 
+/** The header cluster as read, and what every check needs to name the image in its error. */
+interface RawHeader {
+  file: ImageFile;
+  head: Buffer;
+  clusterBits: number;
+  clusterSize: number;
+  fail(msg: string): never;
+}
+
+/** The v3 fields; a v2 header has them at their defaults. */
+interface V3Fields {
+  headerLength: number;
+  incompatible: bigint;
+  autoclear: bigint;
+  compressionType: number;
+}
+
 /** Reads and checks the header of `file`, which starts with the qcow2 magic. */
 export async function readQcow2Header(file: ImageFile): Promise<Qcow2Header> {
-  const fail = (msg: string): never => {
-    throw new BlockError('EINVAL', `${file.path}: ${msg}`);
-  };
-  if (file.size < 72) fail(`qcow2 header is truncated (file is ${file.size} bytes, the header needs 72)`);
-  let head = await file.read(0, Math.min(file.size, 4096), 'qcow2 header');
-  if (head.readUInt32BE(0) !== QCOW2_MAGIC) fail('not a qcow2 image (bad magic)');
-  const version = head.readUInt32BE(4);
-  if (version !== 2 && version !== 3) fail(`unsupported qcow2 version ${version} (only 2 and 3 exist)`);
-  const u64 = (at: number, what: string): number => {
-    const v = head.readBigUInt64BE(at);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) fail(`${what} ${v} is larger than 2^53`);
-    return Number(v);
-  };
-
-  const clusterBits = head.readUInt32BE(20);
-  if (clusterBits < 9 || clusterBits > MAX_CLUSTER_BITS) fail(`cluster_bits ${clusterBits} is outside 9..${MAX_CLUSTER_BITS}`);
-  const clusterSize = 2 ** clusterBits;
-  // Extensions and the backing file name may use the whole first cluster.
-  if (clusterSize > head.length && file.size > head.length) head = await file.read(0, Math.min(file.size, clusterSize), 'qcow2 header');
-  const size = u64(24, 'virtual size');
-  const cryptMethod = head.readUInt32BE(32);
-  if (cryptMethod === 1) throw new BlockError('ENOTSUP', `${file.path}: encrypted qcow2 images (AES) are not supported: Blockscope cannot read encrypted data`);
-  if (cryptMethod === 2) throw new BlockError('ENOTSUP', `${file.path}: encrypted qcow2 images (LUKS) are not supported: Blockscope cannot read encrypted data`);
-  if (cryptMethod !== 0) fail(`unknown encryption method ${cryptMethod}`);
-
-  let headerLength = 72;
-  let incompatible = 0n;
-  let autoclear = 0n;
-  let compressionType = 0;
-  if (version === 3) {
-    if (file.size < 104) fail(`qcow2 v3 header is truncated (file is ${file.size} bytes, the header needs 104)`);
-    incompatible = head.readBigUInt64BE(72);
-    autoclear = head.readBigUInt64BE(88);
-    headerLength = head.readUInt32BE(100);
-    if (headerLength < 104 || headerLength > head.length || headerLength > clusterSize) fail(`header_length ${headerLength} is invalid`);
-    if (headerLength > 104) compressionType = head[104]!;
-  }
-
-  const extensions = parseExtensions(head, headerLength, Math.min(clusterSize, head.length), fail);
-
-  const unknown = incompatible & ~INCOMPAT_KNOWN;
-  if (unknown) {
-    const names = describeBits(unknown, extensions.featureNames);
-    throw new BlockError('ENOTSUP', `${file.path}: unsupported qcow2 incompatible features: ${names}`);
-  }
-  const extendedL2 = (incompatible & INCOMPAT_EXTL2) !== 0n;
-  if (extendedL2 && clusterBits < 14) fail(`extended L2 entries need clusters of at least 16 KiB (cluster_bits is ${clusterBits})`);
-  if ((incompatible & INCOMPAT_COMPRESSION) === 0n && compressionType !== 0) fail(`compression type ${compressionType} is set without the compression-type feature bit`);
-  if (compressionType > 1) throw new BlockError('ENOTSUP', `${file.path}: unsupported compression type ${compressionType}`);
-
-  const l1Size = head.readUInt32BE(36);
-  const l1Offset = u64(40, 'L1 table offset');
-  const l2Entries = clusterSize / (extendedL2 ? 16 : 8);
-  const needed = Math.ceil(size / (clusterSize * l2Entries));
-  if (l1Size < needed) fail(`L1 table has ${l1Size} entries, too few for a virtual size of ${size} bytes (needs ${needed})`);
-  if (l1Size * 8 > MAX_L1_BYTES) fail(`L1 table of ${l1Size} entries is absurdly large`);
-  if (l1Size > 0) {
-    if (l1Offset % clusterSize !== 0) fail(`L1 table offset ${l1Offset} is not aligned to a cluster`);
-    if (l1Offset === 0) fail('L1 table overlaps the header');
-    if (l1Offset + l1Size * 8 > file.size) fail(`L1 table (${l1Size} entries at ${l1Offset}) lies beyond the end of the file (${file.size} bytes)`);
-  }
-
-  let backingName: string | undefined;
-  const backingOffset = u64(8, 'backing file offset');
-  const backingSize = head.readUInt32BE(16);
-  if (backingOffset !== 0) {
-    if (backingSize === 0 || backingSize > MAX_BACKING_NAME) fail(`backing file name length ${backingSize} is invalid`);
-    if (backingOffset + backingSize > Math.min(clusterSize, head.length)) fail(`backing file name at ${backingOffset} lies outside the header cluster`);
-    backingName = head.toString('utf8', backingOffset, backingOffset + backingSize);
-  }
+  const { raw, version } = await readHeaderCluster(file);
+  const { head, fail } = raw;
+  const size = u64(raw, 24, 'virtual size');
+  checkEncryption(raw, head.readUInt32BE(32));
+  const v3 = version === 3 ? readV3Fields(raw) : { headerLength: 72, incompatible: 0n, autoclear: 0n, compressionType: 0 };
+  const { incompatible, autoclear, compressionType } = v3;
+  const extensions = parseExtensions(head, v3.headerLength, Math.min(raw.clusterSize, head.length), fail);
+  const extendedL2 = checkFeatures(raw, v3, extensions);
+  const { l1Size, l1Offset } = readL1Table(raw, size, extendedL2);
+  const backingName = readBackingName(raw);
 
   const hasDataFile = (incompatible & INCOMPAT_DATA_FILE) !== 0n;
   if (hasDataFile && extensions.dataFileName === undefined) fail('the image uses an external data file but does not name it');
   if (hasDataFile && backingName !== undefined && (autoclear & AUTOCLEAR_DATA_FILE_RAW)) fail('a raw external data file cannot have a backing file');
 
   return {
-    version: version as 2 | 3,
-    clusterBits,
-    clusterSize,
+    version,
+    clusterBits: raw.clusterBits,
+    clusterSize: raw.clusterSize,
     size,
     l1Size,
     l1Offset,
@@ -137,6 +94,91 @@ export async function readQcow2Header(file: ImageFile): Promise<Qcow2Header> {
     hasDataFile,
     dataFileRaw: hasDataFile && (autoclear & AUTOCLEAR_DATA_FILE_RAW) !== 0n,
   };
+}
+
+/** Magic, version and cluster size, then as much of the first cluster as the file holds. */
+async function readHeaderCluster(file: ImageFile): Promise<{ raw: RawHeader; version: 2 | 3 }> {
+  const fail = (msg: string): never => {
+    throw new BlockError('EINVAL', `${file.path}: ${msg}`);
+  };
+  if (file.size < 72) fail(`qcow2 header is truncated (file is ${file.size} bytes, the header needs 72)`);
+  let head = await file.read(0, Math.min(file.size, 4096), 'qcow2 header');
+  if (head.readUInt32BE(0) !== QCOW2_MAGIC) fail('not a qcow2 image (bad magic)');
+  const version = head.readUInt32BE(4);
+  if (version !== 2 && version !== 3) fail(`unsupported qcow2 version ${version} (only 2 and 3 exist)`);
+  const clusterBits = head.readUInt32BE(20);
+  if (clusterBits < 9 || clusterBits > MAX_CLUSTER_BITS) fail(`cluster_bits ${clusterBits} is outside 9..${MAX_CLUSTER_BITS}`);
+  const clusterSize = 2 ** clusterBits;
+  // Extensions and the backing file name may use the whole first cluster.
+  if (clusterSize > head.length && file.size > head.length) head = await file.read(0, Math.min(file.size, clusterSize), 'qcow2 header');
+  return { raw: { file, head, clusterBits, clusterSize, fail }, version: version as 2 | 3 };
+}
+
+function u64(raw: RawHeader, at: number, what: string): number {
+  const v = raw.head.readBigUInt64BE(at);
+  if (v > BigInt(Number.MAX_SAFE_INTEGER)) raw.fail(`${what} ${v} is larger than 2^53`);
+  return Number(v);
+}
+
+/** Encrypted images are refused as unsupported (ENOTSUP), not as corrupt. */
+function checkEncryption(raw: RawHeader, cryptMethod: number): void {
+  const { file } = raw;
+  if (cryptMethod === 1) throw new BlockError('ENOTSUP', `${file.path}: encrypted qcow2 images (AES) are not supported: Blockscope cannot read encrypted data`);
+  if (cryptMethod === 2) throw new BlockError('ENOTSUP', `${file.path}: encrypted qcow2 images (LUKS) are not supported: Blockscope cannot read encrypted data`);
+  if (cryptMethod !== 0) raw.fail(`unknown encryption method ${cryptMethod}`);
+}
+
+function readV3Fields({ file, head, clusterSize, fail }: RawHeader): V3Fields {
+  if (file.size < 104) fail(`qcow2 v3 header is truncated (file is ${file.size} bytes, the header needs 104)`);
+  const incompatible = head.readBigUInt64BE(72);
+  const autoclear = head.readBigUInt64BE(88);
+  const headerLength = head.readUInt32BE(100);
+  if (headerLength < 104 || headerLength > head.length || headerLength > clusterSize) fail(`header_length ${headerLength} is invalid`);
+  const compressionType = headerLength > 104 ? head[104]! : 0;
+  return { headerLength, incompatible, autoclear, compressionType };
+}
+
+/** Refuses features we cannot honour; answers whether L2 entries are extended. */
+function checkFeatures({ file, clusterBits, fail }: RawHeader, v3: V3Fields, extensions: Extensions): boolean {
+  const { incompatible, compressionType } = v3;
+  const unknown = incompatible & ~INCOMPAT_KNOWN;
+  if (unknown) {
+    const names = describeBits(unknown, extensions.featureNames);
+    throw new BlockError('ENOTSUP', `${file.path}: unsupported qcow2 incompatible features: ${names}`);
+  }
+  const extendedL2 = (incompatible & INCOMPAT_EXTL2) !== 0n;
+  if (extendedL2 && clusterBits < 14) fail(`extended L2 entries need clusters of at least 16 KiB (cluster_bits is ${clusterBits})`);
+  if ((incompatible & INCOMPAT_COMPRESSION) === 0n && compressionType !== 0) fail(`compression type ${compressionType} is set without the compression-type feature bit`);
+  if (compressionType > 1) throw new BlockError('ENOTSUP', `${file.path}: unsupported compression type ${compressionType}`);
+  return extendedL2;
+}
+
+/** The L1 table must cover the virtual size, stay within reason and lie inside the file. */
+function readL1Table(raw: RawHeader, size: number, extendedL2: boolean): { l1Size: number; l1Offset: number } {
+  const { file, head, clusterSize, fail } = raw;
+  const l1Size = head.readUInt32BE(36);
+  const l1Offset = u64(raw, 40, 'L1 table offset');
+  const l2Entries = clusterSize / (extendedL2 ? 16 : 8);
+  const needed = Math.ceil(size / (clusterSize * l2Entries));
+  if (l1Size < needed) fail(`L1 table has ${l1Size} entries, too few for a virtual size of ${size} bytes (needs ${needed})`);
+  if (l1Size * 8 > MAX_L1_BYTES) fail(`L1 table of ${l1Size} entries is absurdly large`);
+  if (l1Size > 0) {
+    if (l1Offset % clusterSize !== 0) fail(`L1 table offset ${l1Offset} is not aligned to a cluster`);
+    if (l1Offset === 0) fail('L1 table overlaps the header');
+    if (l1Offset + l1Size * 8 > file.size) fail(`L1 table (${l1Size} entries at ${l1Offset}) lies beyond the end of the file (${file.size} bytes)`);
+  }
+  return { l1Size, l1Offset };
+}
+
+/** The backing file's name, which must lie inside the header cluster. */
+function readBackingName(raw: RawHeader): string | undefined {
+  const { head, clusterSize, fail } = raw;
+  const backingOffset = u64(raw, 8, 'backing file offset');
+  const backingSize = head.readUInt32BE(16);
+  if (backingOffset === 0) return undefined;
+  if (backingSize === 0 || backingSize > MAX_BACKING_NAME) fail(`backing file name length ${backingSize} is invalid`);
+  if (backingOffset + backingSize > Math.min(clusterSize, head.length)) fail(`backing file name at ${backingOffset} lies outside the header cluster`);
+  return head.toString('utf8', backingOffset, backingOffset + backingSize);
 }
 
 interface Extensions {

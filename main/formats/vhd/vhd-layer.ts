@@ -8,11 +8,10 @@ import type { BoundedCache } from '../cache.ts';
 import { HostAllocation } from '../host-allocation.ts';
 import { ImageFile } from '../image-file.ts';
 import type { BackingReference, ImageLayer, LayerCaches, LayerRun } from '../layer.ts';
-import { appendMapped, readMapped, statusOf, type MappedRun } from '../mapped-runs.ts';
+import { appendBitmapRuns, appendMapped, readMapped, statusOf, type MappedRun } from '../mapped-runs.ts';
 import { PagedTable } from '../paged-table.ts';
 import { chooseParent } from '../parent-reference.ts';
 import { hostStatus } from '../raw-layer.ts';
-import { bitRuns } from '../sector-bitmap.ts';
 import {
   DISK_DIFFERENCING, DISK_DYNAMIC, DISK_FIXED, DYNAMIC_HEADER_BYTES, FOOTER_BYTES, SECTOR, decodeUtf16,
   footerChecksumOk, hasFooterCookie, parseDynamicHeader, parseFooter, virtualSize,
@@ -166,19 +165,13 @@ class DynamicLayout {
   }
 
   /** An allocated block: its sector bitmap says which sectors this file holds. */
-  private async mapSectors(runs: MappedRun[], { block, blockStart, from, to }: BlockSpan, bitmapOffset: number): Promise<void> {
+  private async mapSectors(runs: MappedRun[], span: BlockSpan, bitmapOffset: number): Promise<void> {
+    const { block } = span;
     const dataStart = bitmapOffset + this.bitmapBytes;
     const bitmap = await this.cache.get(`${this.file.path}#bitmap@${bitmapOffset}`, () =>
       this.file.read(bitmapOffset, this.bitmapBytes, `sector bitmap of block ${block}`),
     );
-    const first = Math.floor((from - blockStart) / SECTOR);
-    const last = Math.ceil((to - blockStart) / SECTOR);
-    for (const [s0, s1, present] of bitRuns(bitmap, first, last, 'msb-first')) {
-      const a = Math.max(from, blockStart + s0 * SECTOR);
-      const b = Math.min(to, blockStart + s1 * SECTOR);
-      if (present) appendMapped(runs, { kind: 'data', offset: a, length: b - a, hostOffset: dataStart + (a - blockStart) });
-      else appendMapped(runs, { kind: 'absent', offset: a, length: b - a });
-    }
+    appendBitmapRuns(runs, span, { bits: bitmap, order: 'msb-first', sectorSize: SECTOR }, dataStart);
   }
 }
 

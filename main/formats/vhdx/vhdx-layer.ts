@@ -6,10 +6,9 @@ import { walkBlocks, type BlockSpan } from '../block-walk.ts';
 import type { BoundedCache } from '../cache.ts';
 import { ImageFile } from '../image-file.ts';
 import type { BackingReference, ImageLayer, LayerCaches, LayerRun } from '../layer.ts';
-import { appendMapped, readMapped, statusOf, type MappedRun } from '../mapped-runs.ts';
+import { appendBitmapRuns, appendMapped, readMapped, statusOf, type MappedRun } from '../mapped-runs.ts';
 import { PagedTable } from '../paged-table.ts';
 import { chooseParent } from '../parent-reference.ts';
-import { bitRuns } from '../sector-bitmap.ts';
 import {
   HEADER_BYTES, HEADER_OFFSETS, ITEM_FILE_PARAMETERS, ITEM_LOGICAL_SECTOR_SIZE, ITEM_PARENT_LOCATOR,
   ITEM_VIRTUAL_DISK_SIZE, MiB, REGION_BAT, REGION_METADATA, REGION_TABLE_BYTES, REGION_TABLE_OFFSETS,
@@ -186,15 +185,7 @@ export class VhdxLayer implements ImageLayer {
     const bytesPerBlock = bitsPerBlock / 8;
     const at = bitmapEntry.host + (block % ratio) * bytesPerBlock;
     const bitmap = await this.cache.get(`${this.path}#bitmap@${at}`, () => this.file.read(at, bytesPerBlock, `sector bitmap of block ${block}`));
-    const sector = this.g.logicalSectorSize;
-    const first = Math.floor((from - blockStart) / sector);
-    const last = Math.ceil((to - blockStart) / sector);
-    for (const [s0, s1, present] of bitRuns(bitmap, first, last, 'lsb-first')) {
-      const a = Math.max(from, blockStart + s0 * sector);
-      const b = Math.min(to, blockStart + s1 * sector);
-      if (present) appendMapped(runs, { kind: 'data', offset: a, length: b - a, hostOffset: host + (a - blockStart) });
-      else appendMapped(runs, { kind: 'absent', offset: a, length: b - a });
-    }
+    appendBitmapRuns(runs, { blockStart, from, to }, { bits: bitmap, order: 'lsb-first', sectorSize: this.g.logicalSectorSize }, host);
   }
 }
 

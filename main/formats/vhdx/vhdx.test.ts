@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { extentTriples, pushExtent, type Extent } from '../../../shared/extents.ts';
 import { openImageChain } from '../backing.ts';
 import { detectImage } from '../detect.ts';
 import { crc32c } from '../crc32c.ts';
@@ -28,17 +29,15 @@ function expectedMapFromBat(image: string): Triple[] {
   const blockSize = info['cluster-size'];
   const ratio = (2 ** 23 * 512) / blockSize;
   const bat = regions(image).bat;
-  const out: Triple[] = [];
+  const out: Extent[] = [];
   for (let block = 0; block * blockSize < size; block++) {
     const entry = readAt(image, bat + 8 * (block + Math.floor(block / ratio)), 8).readBigUInt64LE(0);
     const state = Number(entry & 7n);
     const flags = state === 6 ? 0 : state === 2 && entry >> 20n !== 0n ? 2 : 3;
     const length = Math.min(blockSize, size - block * blockSize);
-    const last = out[out.length - 1];
-    if (last && last[2] === flags) last[1] += length;
-    else out.push([block * blockSize, length, flags]);
+    pushExtent(out, block * blockSize, length, flags);
   }
-  return out;
+  return extentTriples(out);
 }
 
 

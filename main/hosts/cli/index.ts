@@ -2,6 +2,7 @@
 // on stderr and a non-zero exit status.
 import { registry } from '../../catalog.ts';
 import { UsageError } from './chain-args.ts';
+import { TLS_OPTIONS } from './options.ts';
 import { infoCommand } from './info.ts';
 import { mapCommand } from './map.ts';
 import { serveCommand } from './serve.ts';
@@ -31,6 +32,32 @@ serve options:
   -v, --verbose          log every request
       --demo             serve the built-in demo image`;
 
+/** What each of nbdkit's TLS flags (TLS_OPTIONS, which `serve` parses) means, and its value. */
+const TLS_HELP: Record<string, { value?: string; text: string }> = {
+  tls: { value: 'off|on|require', text: 'STARTTLS refused (default), offered, or required before anything else' },
+  'tls-certificates': { value: 'DIR', text: 'X.509: DIR holds ca-cert.pem, server-cert.pem, server-key.pem (implies --tls=on)' },
+  'tls-verify-peer': { text: 'also require a client certificate signed by DIR/ca-cert.pem' },
+  'tls-psk': { value: 'FILE', text: "PSK: psktool's key file, identity:hexkey lines (implies --tls=on)" },
+};
+
+function tlsHelp(): string {
+  const lines = TLS_OPTIONS.map((o) => {
+    const help = TLS_HELP[o.long] ?? { text: '' };
+    const flag = `--${o.long}${o.value ? `${o.long === 'tls' ? '=' : ' '}${help.value ?? 'VALUE'}` : ''}`;
+    return `      ${flag.padEnd(24)} ${help.text}`;
+  });
+  return [
+    '',
+    'TLS (serve; the same flags as nbdkit):',
+    ...lines,
+    '',
+    'TLS as a client (map, info, the nbd plugin): libnbd URIs',
+    '  nbds://HOST[:PORT]/EXPORT?tls-certificates=DIR   DIR: ca-cert.pem (+ client-cert.pem, client-key.pem)',
+    '  nbds://USER@HOST/EXPORT?tls-psk-file=FILE        USER defaults to the login name',
+    '  nbds+unix:///EXPORT?socket=PATH&tls-certificates=DIR; tls-verify-peer=false skips the server check',
+  ].join('\n');
+}
+
 function componentHelp(): string {
   const lines: string[] = [];
   for (const kind of ['plugin', 'filter'] as const) {
@@ -50,7 +77,7 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (rest.includes('--help') || rest.includes('-h')) {
-      console.log(`${USAGE}\n${componentHelp()}`);
+      console.log(`${USAGE}\n${tlsHelp()}\n${componentHelp()}`);
       return 0;
     }
     switch (command) {
@@ -72,7 +99,7 @@ export async function main(argv: string[]): Promise<number> {
       case '--help':
       case '-h':
       case 'help':
-        console.log(`${USAGE}\n${componentHelp()}`);
+        console.log(`${USAGE}\n${tlsHelp()}\n${componentHelp()}`);
         return command === undefined ? 1 : 0;
       default:
         throw new UsageError(`unknown command '${command}' (serve, map, info, ui, app)`);

@@ -4,10 +4,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describeChain } from '../../../shared/chain-config.ts';
+import type { Chain } from '../../backend/chain.ts';
 import { registry } from '../../catalog.ts';
 import { NbdServer, exportUri, type ListenTarget } from '../../nbd/server.ts';
-import { UsageError, resolveChain } from './chain-args.ts';
-import { oneValue, parseOptions, type OptionSpec } from './options.ts';
+import { exposureWarning } from '../../nbd/tls-credentials.ts';
+import { UsageError, resolveChain, type ResolvedChain } from './chain-args.ts';
+import { TLS_OPTIONS, oneValue, parseOptions, tlsFromOptions, type OptionSpec, type ParsedOptions } from './options.ts';
 
 export const SERVE_OPTIONS: OptionSpec[] = [
   { long: 'port', short: 'p', value: true },
@@ -24,90 +26,113 @@ export const SERVE_OPTIONS: OptionSpec[] = [
   { long: 'verbose', short: 'v' },
   { long: 'demo' },
   { long: 'help', short: 'h' },
+  ...TLS_OPTIONS,
 ];
 
 /** What a background server tells the launching process once it listens. */
 const READY_PREFIX = 'BLOCKSCOPE_READY ';
+
+interface ServeSettings {
+  target: ListenTarget;
+  /** A folder made for `-U -`, removed when the server stops. */
+  tmpDir: string | null;
+  exportName: string;
+  writable: boolean;
+  run: string | undefined;
+  pidfile: string | undefined;
+}
+
+function listenTarget(opts: ParsedOptions): { target: ListenTarget; tmpDir: string | null } {
+  const portText = oneValue(opts, 'port');
+  const port = portText === undefined ? 10809 : Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${portText}: not a port number`);
+  const unixPath = oneValue(opts, 'unix');
+  if (unixPath === undefined) return { target: { host: oneValue(opts, 'ip') ?? '127.0.0.1', port }, tmpDir: null };
+  if (unixPath !== '-') return { target: { path: unixPath }, tmpDir: null };
+  const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'blockscope-'));
+  return { target: { path: path.join(tmpDir, 'nbd.sock') }, tmpDir };
+}
 
 export async function serveCommand(argv: string[], demoImage: () => Promise<string>): Promise<number> {
   const opts = parseOptions(argv, SERVE_OPTIONS);
   if (opts.flags.has('writable') && opts.flags.has('readonly')) throw new UsageError('--writable and --readonly contradict each other');
   const words = opts.flags.has('demo') ? [await demoImage(), ...opts.positional] : opts.positional;
   const resolved = await resolveChain({ filters: opts.values.get('filter') ?? [], words });
-  const portText = oneValue(opts, 'port');
-  const port = portText === undefined ? 10809 : Number(portText);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${portText}: not a port number`);
-  const host = oneValue(opts, 'ip') ?? '127.0.0.1';
-  let unixPath = oneValue(opts, 'unix');
+  const tls = tlsFromOptions(opts);
   const run = oneValue(opts, 'run');
   const foreground = opts.flags.has('foreground') || run !== undefined || process.env.BLOCKSCOPE_BACKGROUND_CHILD === '1';
-
   if (!foreground) return launchInBackground(argv);
 
-  let tmpDir: string | null = null;
-  if (unixPath === '-') {
-    tmpDir = mkdtempSync(path.join(os.tmpdir(), 'blockscope-'));
-    unixPath = path.join(tmpDir, 'nbd.sock');
-  }
+  const settings: ServeSettings = {
+    ...listenTarget(opts), exportName: oneValue(opts, 'export') ?? '', writable: opts.flags.has('writable'), run, pidfile: oneValue(opts, 'pidfile'),
+  };
+  const exposed = 'path' in settings.target ? null : exposureWarning(settings.target.host, tls?.mode ?? 'off');
+  if (exposed) console.error(`blockscope: warning: ${exposed}`);
   const chain = await registry.build(resolved.config);
-  const server = new NbdServer({ verbose: opts.flags.has('verbose'), log: (l) => console.error(`blockscope: ${l}`) });
-  const exportName = oneValue(opts, 'export') ?? '';
-  const writable = opts.flags.has('writable');
-  if (writable) {
-    // Opening the chain once also reports a broken image or filter before anyone connects.
-    const probe = await chain.open({ readonly: false, exportName });
-    const canWrite = probe.top.canWrite();
-    await probe.close();
-    if (!canWrite) {
-      console.error(`blockscope: ${describeChain(resolved.config)} cannot be written (read-only ${resolved.format ?? 'plugin'}); serving it read-only. Add --filter=cow for a writable overlay.`);
-    }
-  }
+  const server = new NbdServer({ verbose: opts.flags.has('verbose'), log: (l) => console.error(`blockscope: ${l}`), tls });
+  if (settings.writable) await warnIfReadOnly(chain, resolved, settings.exportName);
   server.addExport({
-    name: exportName,
+    name: settings.exportName,
     description: oneValue(opts, 'description') ?? `${resolved.target}${resolved.format ? ` (${resolved.format})` : ''}`,
     chain,
-    writable,
+    writable: settings.writable,
     chainLabel: describeChain(resolved.config),
   });
-  const target: ListenTarget = unixPath ? { path: unixPath } : { host, port };
-  const listening = await server.listen(target);
-  const uri = 'path' in target ? exportUri(target, exportName) : exportUri({ host, port: listening.port! }, exportName);
-  const pidfile = oneValue(opts, 'pidfile');
-  if (pidfile) writeFileSync(pidfile, `${process.pid}\n`);
-
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
+  const listening = await server.listen(settings.target);
+  const uri = exportUri('path' in settings.target ? settings.target : { host: settings.target.host, port: listening.port! }, settings.exportName);
+  if (settings.pidfile) writeFileSync(settings.pidfile, `${process.pid}\n`);
+  const stop = once(async () => {
     await server.close();
     await chain.unload();
-    if (pidfile) rmSync(pidfile, { force: true });
-    if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
-  };
+    if (settings.pidfile) rmSync(settings.pidfile, { force: true });
+    if (settings.tmpDir) rmSync(settings.tmpDir, { recursive: true, force: true });
+  });
+  console.error(`blockscope: serving ${describeChain(resolved.config)} ${settings.writable ? 'read-write' : 'read-only'}${tls ? ` (TLS ${tls.mode})` : ''} at ${uri}`);
+  const status = run !== undefined ? await runCommand(run, uri, settings, listening.port) : await announceAndWait(uri);
+  await stop();
+  return status;
+}
 
-  console.error(`blockscope: serving ${describeChain(resolved.config)} ${writable ? 'read-write' : 'read-only'} at ${uri}`);
-  if (run !== undefined) {
-    const env = { ...process.env, uri, nbd: uri, exportname: exportName, ...(unixPath ? { unixsocket: unixPath } : { port: String(listening.port) }) };
-    const child = spawn('/bin/sh', ['-c', run], { stdio: 'inherit', env });
-    const status = await new Promise<number>((resolve) => {
-      child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1)));
-      child.on('error', () => resolve(127));
-    });
-    await stop();
-    return status;
+function once(f: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | null = null;
+  return () => (done ??= f());
+}
+
+/** Opening the chain once also reports a broken image or filter before anyone connects. */
+async function warnIfReadOnly(chain: Chain, resolved: ResolvedChain, exportName: string): Promise<void> {
+  const probe = await chain.open({ readonly: false, exportName });
+  const canWrite = probe.top.canWrite();
+  await probe.close();
+  if (!canWrite) {
+    console.error(`blockscope: ${describeChain(resolved.config)} cannot be written (read-only ${resolved.format ?? 'plugin'}); serving it read-only. Add --filter=cow for a writable overlay.`);
   }
+}
+
+/** --run: the command's exit status is ours. */
+async function runCommand(run: string, uri: string, settings: ServeSettings, port: number | undefined): Promise<number> {
+  const where = 'path' in settings.target ? { unixsocket: settings.target.path } : { port: String(port) };
+  const env = { ...process.env, uri, nbd: uri, exportname: settings.exportName, ...where };
+  const child = spawn('/bin/sh', ['-c', run], { stdio: 'inherit', env });
+  return new Promise<number>((resolve) => {
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1)));
+    child.on('error', () => resolve(127));
+  });
+}
+
+/** Print the URI (to the launching process when in the background) and serve until a signal. */
+async function announceAndWait(uri: string): Promise<number> {
   if (process.env.BLOCKSCOPE_BACKGROUND_CHILD === '1') {
     process.stdout.on('error', () => {});
     process.stderr.on('error', () => {});
     process.stdout.write(`${READY_PREFIX}${uri}\n`);
+  } else {
+    console.log(uri);
   }
-  else console.log(uri);
   await new Promise<void>((resolve) => {
     const onSignal = () => resolve();
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
   });
-  await stop();
   return 0;
 }
 

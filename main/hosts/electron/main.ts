@@ -3,7 +3,7 @@
 // call comes from our page before the shared handler table validates the input. Everything
 // the window can do beyond that (navigate, open windows, ask for permissions) is refused.
 import { app, BrowserWindow, dialog, ipcMain, Menu, nativeTheme, protocol, session as electronSession, type IpcMainInvokeEvent } from 'electron';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CommandId } from '../../../shared/commands.ts';
 import { ipcChannels, isIpcEventName } from '../../../shared/ipc.ts';
@@ -78,8 +78,22 @@ async function pickImage(): Promise<string | null> {
   return result.canceled ? null : (result.filePaths[0] ?? null);
 }
 
+/** Asks where to save an export (starting in Downloads, under its suggested name) and writes it there. */
+async function saveFile(suggestedName: string, contents: Uint8Array | string): Promise<string | null> {
+  const extension = path.extname(suggestedName).slice(1);
+  const options = {
+    title: 'Save export',
+    defaultPath: path.join(app.getPath('downloads'), path.basename(suggestedName)),
+    filters: [...(extension ? [{ name: extension.toUpperCase(), extensions: [extension] }] : []), { name: 'All files', extensions: ['*'] }],
+  };
+  const result = mainWindow ? await dialog.showSaveDialog(mainWindow, options) : await dialog.showSaveDialog(options);
+  if (result.canceled || !result.filePath) return null;
+  await writeFile(result.filePath, contents);
+  return result.filePath;
+}
+
 function registerHandlers(s: Session): void {
-  const handlers = createHandlers(s, { host: 'electron', version: app.getVersion(), openImageDialog: pickImage });
+  const handlers = createHandlers(s, { host: 'electron', version: app.getVersion(), openImageDialog: pickImage, saveFileDialog: saveFile });
   for (const channel of ipcChannels) {
     ipcMain.handle(channel, (event, request: unknown) => {
       if (!fromOurPage(event)) return { ok: false, error: { code: 'forbidden', message: 'IPC from a page that is not Blockscope' } };

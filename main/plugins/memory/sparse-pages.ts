@@ -1,6 +1,6 @@
 // A sparse byte store in 4 KiB pages, grouped 256 to a chunk so that extents walk only the
 // chunks that exist (kept sorted), never every page of a huge, empty disk.
-import { EXTENT_DATA, type Extent } from '../../../shared/extents.ts';
+import { EXTENT_DATA, pushExtent, type Extent } from '../../../shared/extents.ts';
 import { lowerBound } from '../../../shared/sorted.ts';
 
 export const PAGE_SIZE = 4096;
@@ -90,12 +90,9 @@ export class SparsePages {
         if (!chunk[slot]) continue;
         const at = (index * PAGES_PER_CHUNK + slot) * PAGE_SIZE;
         if (at + PAGE_SIZE <= offset || at >= end) continue;
-        const last = out[out.length - 1];
-        if (last && last.offset + last.length === at) last.length += PAGE_SIZE;
-        else {
-          if (one && out.length > 0) return out;
-          out.push({ offset: at, length: PAGE_SIZE, flags: EXTENT_DATA });
-        }
+        pushExtent(out, at, PAGE_SIZE, EXTENT_DATA);
+        // With REQ_ONE, the first run is the answer once a second one starts.
+        if (one && out.length > 1) return out.slice(0, 1);
       }
     }
     return out;

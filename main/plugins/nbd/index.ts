@@ -1,6 +1,6 @@
 // nbd: proxy another NBD server (nbdkit-nbd-plugin), one client connection per connection
 // to us. This is how the app and `blockscope map URI` look at a remote export through the
-// same chain as a local image.
+// same chain as a local image. nbds:// URIs start TLS first (main/nbd/client-tls.ts).
 import { FLAG_FUA, FLAG_MAY_TRIM, FLAG_REQ_ONE } from '../../backend/flags.ts';
 import { definePlugin } from '../../backend/types.ts';
 import type { Extent } from '../../../shared/extents.ts';
@@ -11,7 +11,7 @@ export const nbdPlugin = definePlugin({
   name: 'nbd',
   summary: 'serve (or inspect) an export of another NBD server',
   magicKey: 'uri',
-  params: [{ key: 'uri', kind: 'string', required: true, description: 'nbd://HOST[:PORT]/EXPORT or nbd+unix:///EXPORT?socket=PATH' }],
+  params: [{ key: 'uri', kind: 'string', required: true, description: 'nbd://HOST[:PORT]/EXPORT or nbd+unix:///EXPORT?socket=PATH; nbds:// and nbds+unix:// for TLS, with ?tls-certificates=DIR or tls-psk-file=FILE (libnbd\'s URIs)' }],
   create(params) {
     const uri = params.uri;
     return {

@@ -3,15 +3,16 @@
 // every error ends up in the same banner.
 import { isNbdUri } from '../../../shared/nbd-uri.ts';
 import type { ChainConfig } from '../../../shared/chain-config.ts';
-import { IpcError, type MapExportFormat } from '../../../shared/ipc.ts';
+import { IpcError, type MapExportFormat, type OverlayCommitFormat, type OverlayCommitResult } from '../../../shared/ipc.ts';
 import { recordSample, forgetSeries } from '../stats/series.ts';
 import { withFilterEnabled } from '../store/chain-slice.ts';
-import { selectServeForm } from '../store/selectors.ts';
-import { parsePort } from '../store/server-slice.ts';
+import { imageById, selectClientsOf, selectServeForm } from '../store/selectors.ts';
+import { exportOf, parsePort } from '../store/server-slice.ts';
 import { useApp } from '../store/store.ts';
 import { transport } from '../transport/index.ts';
-import { activeMap } from './active-map.ts';
-import { download } from './download.ts';
+import { activeMapPicture } from './active-map.ts';
+import { exportName, saveExport } from './download.ts';
+import { formatBytes } from '../format/bytes.ts';
 
 const store = () => useApp.getState();
 
@@ -34,7 +35,8 @@ const summaryRefreshes = new Map<string, ReturnType<typeof setTimeout>>();
 
 /**
  * Re-reads an image's summary (its allocation totals) a moment after its map changed: at most
- * twice a second however fast a client writes.
+ * twice a second however fast a client writes. Its chain state too, once the sidebar has read
+ * it: a client's write is what gives cow "unsaved writes".
  */
 function refreshSummarySoon(imageId: string): void {
   if (summaryRefreshes.has(imageId)) return;
@@ -46,6 +48,7 @@ function refreshSummarySoon(imageId: string): void {
         .invoke('images.get', { imageId })
         .then((image) => store().upsertImage(image))
         .catch(() => {});
+      if (store().chains[imageId]) void loadChain(imageId);
     }, 500),
   );
 }
@@ -62,6 +65,7 @@ export async function start(): Promise<void> {
   });
   t.on('server.clients', (c) => store().setClients(c));
   t.on('server.status', (s) => store().setStatus(s));
+  t.on('overlay.progress', (p) => store().setCommitProgress(p.imageId, { done: p.done, total: p.total }));
   await reload();
 }
 
@@ -97,7 +101,7 @@ export const openPath = (path: string) => guarded('open', `Opening ${path}`, () 
 export const openUri = (uri: string) => guarded('open', `Opening ${uri}`, () => afterOpen(transport().invoke('images.open', { uri })));
 export const openDemo = () => guarded('open', 'Opening the demo image', () => afterOpen(transport().invoke('images.demo', {})));
 
-/** "nbd://..." opens as a URI, anything else as a path. */
+/** "nbd://..." opens as a URI, anything else as a path: the engine expands ~/… and file:// URIs (typed-path.ts). */
 export function openTyped(text: string) {
   const t = text.trim();
   if (!t) return;
@@ -110,7 +114,16 @@ export const openWithDialog = () =>
     if (path) await openPath(path);
   });
 
+/** Closing a served image disconnects its clients: asked first when there are any. */
 export const closeImage = (imageId: string) =>
+  guarded('close', 'Closing the image', async () => {
+    const n = exportOf(store().status, imageId) ? await connectedClients(imageId) : 0;
+    const title = imageById(store(), imageId)?.title ?? 'the image';
+    if (n > 0) store().askQuestion({ title: `Close ${title}?`, text: clientsWillGo(n), confirmLabel: 'Close', confirm: () => void closeNow(imageId) });
+    else await closeNow(imageId);
+  });
+
+const closeNow = (imageId: string) =>
   guarded('close', 'Closing the image', async () => {
     await transport().invoke('images.close', { imageId });
     store().removeImage(imageId);
@@ -179,7 +192,24 @@ export const startServing = (imageId: string) =>
     }
   });
 
+/** Stops serving `imageId` (every image when none): asked first when clients are connected. */
 export const stopServing = (imageId?: string) =>
+  guarded('serve', 'Stopping the server', async () => {
+    const n = await connectedClients(imageId);
+    if (n > 0) store().askQuestion({ title: 'Stop serving?', text: clientsWillGo(n), confirmLabel: 'Stop serving', confirm: () => void stopNow(imageId) });
+    else await stopNow(imageId);
+  });
+
+/** The clients of `imageId` (of every image when none) connected now, as the engine counts them. */
+async function connectedClients(imageId?: string): Promise<number> {
+  const list = await transport().invoke('clients.list', {});
+  store().setClients(list);
+  return imageId ? selectClientsOf(store(), imageId).length : list.length;
+}
+
+const clientsWillGo = (n: number) => `${n} client${n === 1 ? ' is' : 's are'} connected and will be disconnected.`;
+
+const stopNow = (imageId?: string) =>
   guarded('serve', 'Stopping the server', async () => {
     store().setBusy(true);
     try {
@@ -189,15 +219,50 @@ export const stopServing = (imageId?: string) =>
     }
   });
 
+export const disconnectClient = (clientId: number) =>
+  guarded('serve', 'Disconnecting the client', async () => store().setClients(await transport().invoke('clients.disconnect', { clientId })));
+
+/**
+ * Writes the disk as the chain shows it into `path` and hands the result to `done`; an
+ * existing file is replaced only after the user says so.
+ */
+export async function commitOverlay(imageId: string, path: string, format: OverlayCommitFormat, done: (r: OverlayCommitResult) => void, overwrite = false): Promise<void> {
+  try {
+    done(await transport().invoke('overlay.commit', { imageId, path, format, overwrite }));
+    store().clearError('overlay');
+  } catch (e) {
+    if (e instanceof IpcError && e.code === 'needs-confirmation') {
+      const again = () => void commitOverlay(imageId, path, format, done, true);
+      store().askQuestion({ title: 'Replace the file?', text: e.message, confirmLabel: 'Replace', confirm: again });
+      return;
+    }
+    store().setError(`Committing the overlay: ${(e as Error).message}`, 'overlay');
+  }
+}
+
+/** Empties the cow overlay after asking, naming the bytes it drops. */
+export const discardOverlay = (imageId: string) =>
+  guarded('overlay', 'Discarding the overlay', async () => {
+    const { heldBytes } = await transport().invoke('overlay.status', { imageId });
+    const confirm = () => void guarded('overlay', 'Discarding the overlay', async () => {
+      store().setChain(await transport().invoke('overlay.discard', { imageId }));
+      store().upsertImage(await transport().invoke('images.get', { imageId }));
+    });
+    const text = `${formatBytes(heldBytes)} (${heldBytes.toLocaleString('en-US')} bytes) of writes held by cow will be dropped; the image reads as it is on disk again.`;
+    store().askQuestion({ title: 'Discard the overlay?', text, confirmLabel: 'Discard writes', confirm });
+  });
+
 export const exportMap = (imageId: string, format: MapExportFormat) =>
   guarded('export', 'Exporting the map', async () => {
     const out = await transport().invoke('map.export', { imageId, format });
-    download(new Blob([out.text], { type: out.mimeType }), out.fileName);
+    await saveExport({ name: out.fileName, blob: new Blob([out.text], { type: out.mimeType }), text: out.text }, transport());
   });
 
-export const exportPng = (title: string) =>
+/** The detail map as a picture with its title, axis, partition band and legend (map/export-png.ts). */
+export const exportPng = (imageId: string) =>
   guarded('export', 'Exporting the map picture', async () => {
-    const blob = await activeMap()?.toBlob();
-    if (!blob) throw new Error('no map on screen');
-    download(blob, `${title.replace(/[^\w.-]+/g, '_')}-map.png`);
+    const image = imageById(store(), imageId);
+    const blob = image ? await activeMapPicture(image) : null;
+    if (!image || !blob) throw new Error('no map on screen');
+    await saveExport({ name: exportName(image.title, '-map.png'), blob }, transport());
   });

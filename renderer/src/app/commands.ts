@@ -34,6 +34,7 @@ const RUN: Record<CommandId, (r: Run) => void> = {
   'zoom-reset': ({ s, id }) => s.resetView(id),
   'pan-left': ({ s, id }) => s.pan(id, -0.25),
   'pan-right': ({ s, id }) => s.pan(id, 0.25),
+  'open-bytes': ({ s, id }) => s.hover?.imageId === id && s.select(id, s.hover.offset),
 };
 
 export function runCommand(command: CommandId, env: CommandEnv): void {

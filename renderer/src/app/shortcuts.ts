@@ -16,7 +16,14 @@ function isTextField(target: EventTarget | null): boolean {
   return tag === 'INPUT' || tag === 'SELECT' || tag === 'TEXTAREA';
 }
 
+/** Enter on a button, link or other focused control presses it: it is not a shortcut there. */
+function isPressable(target: EventTarget | null): boolean {
+  const el = target as HTMLElement | null;
+  return !!el && el !== document.body && el.tagName !== 'CANVAS' && (el.tagName === 'BUTTON' || el.tagName === 'A' || el.hasAttribute('role') || el.tabIndex >= 0);
+}
+
 /** The command a key event runs in this window, or null. */
 export function commandOfKeyEvent(e: KeyboardEvent): CommandId | null {
+  if (e.key === 'Enter' && !e.ctrlKey && !e.metaKey && isPressable(e.target)) return null;
   return commandFor(e, isMac(), isTextField(e.target));
 }

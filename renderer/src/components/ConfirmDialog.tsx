@@ -1,27 +1,91 @@
-// Asked before a chain change drops writes that exist nowhere else (a cow overlay). A modal in
-// the keyboard's terms too: it takes the focus when it opens (on "Keep", the safe answer),
-// Tab and Shift+Tab cycle inside it, Escape keeps the writes, and the focus goes back where
-// it was when it closes.
-import { useEffect, useRef } from 'react';
+// The app's yes/no questions: a chain change that drops writes existing nowhere else (a cow
+// overlay), and the store's other questions (stop serving with clients connected, discard the
+// overlay, replace a file). A modal in the keyboard's terms too: it takes the focus when it
+// opens (on the safe answer), Tab and Shift+Tab cycle inside it, Escape takes the safe
+// answer, and the focus goes back where it was when it closes.
+import { useEffect, useRef, type ReactNode, type RefObject } from 'react';
 import { applyChain } from '../app/actions.ts';
 import { useApp } from '../store/store.ts';
 
 export function ConfirmDialog() {
   const pending = useApp((s) => s.confirmation);
-  const dismiss = useApp((s) => s.askConfirmation);
+  const question = useApp((s) => s.question);
+  const dismissChain = useApp((s) => s.askConfirmation);
+  const askQuestion = useApp((s) => s.askQuestion);
+  if (question) {
+    const yes = () => {
+      askQuestion(null);
+      question.confirm();
+    };
+    return <Modal key={question.title} title={question.title} confirmLabel={question.confirmLabel} confirmTestId="confirm-yes" onKeep={() => askQuestion(null)} onConfirm={yes}>{question.text}</Modal>;
+  }
+  if (!pending) return null;
+  const names = pending.filters.join(', ') || 'a filter';
+  return (
+    <Modal title="Discard unsaved writes?" confirmLabel="Discard writes" confirmTestId="confirm-discard" onKeep={() => dismissChain(null)} onConfirm={() => void applyChain(pending.imageId, pending.config, { force: true })}>
+      <b>{names}</b> holds writes that exist nowhere else. Switching it off discards them for new connections; clients that are connected now keep their chain until they disconnect.
+    </Modal>
+  );
+}
+
+interface ModalProps {
+  title: string;
+  confirmLabel: string;
+  confirmTestId: string;
+  onKeep(): void;
+  onConfirm(): void;
+  children: ReactNode;
+}
+
+function Modal({ title, confirmLabel, confirmTestId, onKeep, onConfirm, children }: ModalProps) {
   const dialog = useRef<HTMLDivElement>(null);
   const keep = useRef<HTMLButtonElement>(null);
-  const open = pending !== null;
+  useModalKeys(dialog, keep, onKeep);
+  return (
+    <div className="scrim" role="presentation" onClick={onKeep}>
+      <div
+        ref={dialog}
+        className="dialog"
+        role="alertdialog"
+        aria-modal
+        aria-labelledby="confirm-title"
+        aria-describedby="confirm-text"
+        data-testid="confirm-dialog"
+        onClick={(e) => e.stopPropagation()}
+      >
+        <h3 id="confirm-title">{title}</h3>
+        <p id="confirm-text" className="muted" style={{ margin: 0 }} data-testid="confirm-text">
+          {children}
+        </p>
+        <div className="actions">
+          <button ref={keep} className="btn" onClick={onKeep}>
+            Keep
+          </button>
+          <button className="btn danger" data-testid={confirmTestId} onClick={onConfirm}>
+            {confirmLabel}
+          </button>
+        </div>
+      </div>
+    </div>
+  );
+}
 
+/**
+ * While the modal is mounted: focus on the safe answer, keys kept inside it, Escape answers
+ * `onKeep`, and the focus restored on unmount.
+ */
+function useModalKeys(dialog: RefObject<HTMLDivElement | null>, keep: RefObject<HTMLButtonElement | null>, onKeep: () => void): void {
+  // The latest callback, without re-running the effect (that would move the focus back on every render).
+  const keepNow = useRef(onKeep);
+  keepNow.current = onKeep;
   useEffect(() => {
-    if (!open) return;
     const before = document.activeElement as HTMLElement | null;
     keep.current?.focus();
     // On the window, ahead of everything: wherever the focus is, the keys belong to the dialog.
     const onKey = (e: KeyboardEvent) => {
       if (e.key === 'Escape') {
         e.preventDefault();
-        dismiss(null);
+        keepNow.current();
       } else if (e.key === 'Tab') {
         trapTab(e, dialog.current);
       }
@@ -34,37 +98,7 @@ export function ConfirmDialog() {
       window.removeEventListener('keydown', onKey, true);
       before?.focus?.();
     };
-  }, [open, dismiss]);
-
-  if (!pending) return null;
-  const names = pending.filters.join(', ') || 'a filter';
-  return (
-    <div className="scrim" role="presentation" onClick={() => dismiss(null)}>
-      <div
-        ref={dialog}
-        className="dialog"
-        role="alertdialog"
-        aria-modal
-        aria-labelledby="confirm-title"
-        aria-describedby="confirm-text"
-        data-testid="confirm-dialog"
-        onClick={(e) => e.stopPropagation()}
-      >
-        <h3 id="confirm-title">Discard unsaved writes?</h3>
-        <p id="confirm-text" className="muted" style={{ margin: 0 }}>
-          <b>{names}</b> holds writes that exist nowhere else. Switching it off discards them for new connections; clients that are connected now keep their chain until they disconnect.
-        </p>
-        <div className="actions">
-          <button ref={keep} className="btn" onClick={() => dismiss(null)}>
-            Keep
-          </button>
-          <button className="btn danger" data-testid="confirm-discard" onClick={() => void applyChain(pending.imageId, pending.config, { force: true })}>
-            Discard writes
-          </button>
-        </div>
-      </div>
-    </div>
-  );
+  }, [dialog, keep]);
 }
 
 /** Keeps Tab inside `root`: from its last control to its first, and Shift+Tab the other way. */

@@ -6,6 +6,7 @@ import { formatBytes, formatExact, formatHex } from '../format/bytes.ts';
 import { depthWords } from '../format/layers.ts';
 import type { BinSummary } from '../map/bins.ts';
 import { partitionLabel } from '../map/overlay.ts';
+import { dataShares, shareWords } from '../map/share.ts';
 import { partitionAt } from '../../../shared/ipc.ts';
 import { BLOCK } from '../map/viewport.ts';
 import { selectLayers, selectPartitions } from '../store/selectors.ts';
@@ -82,52 +83,58 @@ export function HoverReadout({ imageId }: { imageId: string }) {
   // Without a pointer on the map, the selected byte (a click, or "go to offset") is described.
   const selected = useApp((s) => (s.selected?.imageId === imageId ? s.selected : null));
   const ext = useExtentAt(imageId, hover?.offset ?? selected?.offset ?? null, hover ?? selected);
-
-  if (!hover && selected) {
-    const part = partitionAt(partitions ?? [], selected.offset);
-    return (
-      <div className="readout" data-testid="hover-readout">
-        <span className="k">Selected</span>
-        <span className="mono" data-testid="selected-offset">
-          {formatHex(selected.offset)} ({formatExact(selected.offset)}) · block {formatHex(Math.floor(selected.offset / BLOCK) * BLOCK)}
-        </span>
-        <span className="k">Extent</span>
-        <span className="mono" data-testid="hover-extent">
-          {ext ? `${extentWords(ext, layers)} · [${formatHex(ext.offset)}, ${formatHex(ext.offset + ext.length)}) · ${formatBytes(ext.length)}` : '…'}
-        </span>
-        <span className="k">Partition</span>
-        <span>{part ? partitionLabel(part) : <span className="faint">none</span>}</span>
-      </div>
-    );
-  }
-  if (!hover) {
+  const offset = hover?.offset ?? selected?.offset;
+  if (offset === undefined) {
     return (
       <div className="readout empty" data-testid="hover-readout">
         Point at the map for exact byte ranges. Wheel zooms, drag pans, click shows the bytes.
       </div>
     );
   }
-  const bin = hover.bin;
-  const part = partitionAt(partitions ?? [], hover.offset);
+  const extent = ext ? `${extentWords(ext, layers)} · [${formatHex(ext.offset)}, ${formatHex(ext.offset + ext.length)}) · ${formatBytes(ext.length)}` : '…';
+  const part = partitionAt(partitions ?? [], offset);
   return (
     <div className="readout" data-testid="hover-readout">
+      {hover ? <PixelRows offset={hover.offset} bin={hover.bin} /> : <SelectedRow offset={offset} />}
+      <span className="k">Extent</span>
+      <span className="mono" data-testid="hover-extent">
+        {extent}
+      </span>
+      <span className="k">Partition</span>
+      <span>{part ? partitionLabel(part) : <span className="faint">none</span>}</span>
+    </div>
+  );
+}
+
+function SelectedRow({ offset }: { offset: number }) {
+  return (
+    <>
+      <span className="k">Selected</span>
+      <span className="mono" data-testid="selected-offset">
+        {formatHex(offset)} ({formatExact(offset)}) · block {formatHex(Math.floor(offset / BLOCK) * BLOCK)}
+      </span>
+    </>
+  );
+}
+
+/** The hovered byte, its pixel's range and kinds, and the exact share of data the pixel holds. */
+function PixelRows({ offset, bin }: { offset: number; bin: BinSummary }) {
+  const shares = dataShares(bin);
+  return (
+    <>
       <span className="k">Offset</span>
       <span className="mono">
-        {formatHex(hover.offset)} ({formatExact(hover.offset)})
+        {formatHex(offset)} ({formatExact(offset)})
       </span>
       <span className="k">Pixel</span>
       <span className="mono" data-testid="hover-bin">
         {binWords(bin)} · [{formatHex(bin.from)}, {formatHex(bin.to)}) · {formatBytes(bin.to - bin.from)}
         {bin.kind === 'mixed' ? ` · ${counts(bin)}` : ''}
       </span>
-      <span className="k">Extent</span>
-      <span className="mono" data-testid="hover-extent">
-        {ext
-          ? `${extentWords(ext, layers)} · [${formatHex(ext.offset)}, ${formatHex(ext.offset + ext.length)}) · ${formatBytes(ext.length)}`
-          : '…'}
+      <span className="k">Data</span>
+      <span className="mono" data-testid="hover-share">
+        {shares.length > 0 ? shares.map(shareWords).join(' · ') : <span className="faint">none</span>}
       </span>
-      <span className="k">Partition</span>
-      <span>{part ? partitionLabel(part) : <span className="faint">none</span>}</span>
-    </div>
+    </>
   );
 }

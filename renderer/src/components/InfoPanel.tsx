@@ -40,6 +40,11 @@ export function InfoPanel({ imageId }: { imageId: string }) {
         <span className="right faint mono">{image.chainLabel}</span>
       </h2>
       <Facts image={image} />
+      {image.rawFallback && (
+        <div className="open-note" data-testid="raw-fallback" title="Blockscope reads the file's bytes as the disk, as it does for any file no format claims">
+          opened as raw (no image format recognised)
+        </div>
+      )}
       <AllocationBar kinds={kinds} size={image.size} />
       <Totals kinds={kinds} size={image.size} />
       {image.warnings.length > 0 && (

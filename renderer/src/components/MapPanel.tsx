@@ -8,7 +8,7 @@ import { formatBytes, formatHex, formatPercent } from '../format/bytes.ts';
 import { axisLabels } from '../map/axis.ts';
 import { parseGoTo, viewAround } from '../map/goto.ts';
 import { bytesPerPixel, type View } from '../map/viewport.ts';
-import { selectScan, selectSize, selectTitle } from '../store/selectors.ts';
+import { selectScan, selectSize } from '../store/selectors.ts';
 import { useApp } from '../store/store.ts';
 import { HoverReadout } from './HoverReadout.tsx';
 import { Legend } from './Legend.tsx';
@@ -131,7 +131,6 @@ function ZoomButtons({ imageId, whole }: { imageId: string; whole: boolean }) {
 }
 
 function ExportMenu({ imageId }: { imageId: string }) {
-  const title = useApp((s) => selectTitle(s, imageId)) ?? '';
   return (
     <select
       className="btn small"
@@ -141,7 +140,7 @@ function ExportMenu({ imageId }: { imageId: string }) {
       onChange={(e) => {
         const v = e.target.value;
         e.target.value = '';
-        if (v === 'png') void exportPng(title);
+        if (v === 'png') void exportPng(imageId);
         else if (v === 'nbdinfo-json' || v === 'qemu-img-json' || v === 'csv') void exportMap(imageId, v);
       }}
     >

@@ -1,9 +1,10 @@
-// Serving: settings, one start/stop button, the URIs with copy buttons, connected clients.
+// Serving: settings, one start/stop button, the URIs with copy buttons, connected clients (each
+// with a button that disconnects it alone).
 // What the panel says is what clients get: an export asked to be writable whose chain cannot
 // write says it is read-only, why, and offers the fix (cow), as the CLI does.
 import { useShallow } from 'zustand/react/shallow';
 import type { ClientInfo, ExportState } from '../../../shared/ipc.ts';
-import { enableCow, startServing, stopServing } from '../app/actions.ts';
+import { disconnectClient, enableCow, startServing, stopServing } from '../app/actions.ts';
 import { ClientCountCells, ClientCountHeads } from './ClientCounts.tsx';
 import { blockSizeLine, capabilityRows } from '../format/capabilities.ts';
 import { selectClientsOf, selectExport, selectServeForm } from '../store/selectors.ts';
@@ -147,6 +148,7 @@ function ClientTable({ clients }: { clients: ClientInfo[] }) {
         <tr>
           <th>Address · chain</th>
           <ClientCountHeads />
+          <th aria-label="Disconnect" />
         </tr>
       </thead>
       <tbody>
@@ -157,6 +159,17 @@ function ClientTable({ clients }: { clients: ClientInfo[] }) {
               <div className="faint" style={{ fontSize: 10.5 }}>{c.chainLabel}</div>
             </td>
             <ClientCountCells client={c} />
+            <td>
+              <button
+                className="btn icon small"
+                title="Disconnect this client (the others stay connected)"
+                aria-label={`Disconnect ${c.remote}`}
+                data-testid="client-disconnect"
+                onClick={() => void disconnectClient(c.id)}
+              >
+                ✕
+              </button>
+            </td>
           </tr>
         ))}
       </tbody>

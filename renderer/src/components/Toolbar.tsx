@@ -1,6 +1,7 @@
 // Brand, the open field (path or nbd:// URI), Browse (Electron), Demo and the recent list.
-import { useState, type RefObject } from 'react';
+import { useEffect, useState, type RefObject } from 'react';
 import { openDemo, openTyped, openWithDialog } from '../app/actions.ts';
+import { selectActiveTarget } from '../store/selectors.ts';
 import { useApp } from '../store/store.ts';
 
 interface Props {
@@ -25,8 +26,15 @@ export function Toolbar({ nativeDialogs, openField }: Props) {
   );
 }
 
+/**
+ * The field follows the active tab: switching tabs, or opening an image, shows its path or
+ * URI (the engine's resolved one, so `~/x` reads back as the full path). Typing edits a
+ * draft that opens as a new tab; a failed open leaves the draft to be corrected.
+ */
 function OpenBar({ nativeDialogs, openField }: Props) {
-  const [text, setText] = useState('');
+  const target = useApp(selectActiveTarget);
+  const [text, setText] = useState(target);
+  useEffect(() => setText(target), [target]);
   return (
     <form
       className="open-bar"
@@ -39,7 +47,7 @@ function OpenBar({ nativeDialogs, openField }: Props) {
         ref={openField}
         className="input"
         data-testid="open-input"
-        placeholder="Image path or nbd:// URI — or drop a file here"
+        placeholder="Image path, ~/…, file:// or nbd:// URI — or drop a file here"
         value={text}
         onChange={(e) => setText(e.target.value)}
         spellCheck={false}

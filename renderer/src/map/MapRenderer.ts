@@ -5,7 +5,8 @@
 import type { PartitionInfo } from '../../../shared/ipc.ts';
 import { binOf } from '../../../shared/bins.ts';
 import { summariseBin, type BinCounts, type BinSummary } from './bins.ts';
-import { partitionSpans } from './overlay.ts';
+import { listenToMapInput } from './map-input.ts';
+import { drawHoverLine, drawPartitionBand, drawViewportWindow, type OverlayFrame } from './map-overlays.ts';
 import { paintBins } from './paint.ts';
 import { cssColour, type Palette } from './palette.ts';
 import { offsetAtX, xOfOffset, type View } from './viewport.ts';
@@ -24,6 +25,16 @@ export interface MapRendererOptions {
   onClick?(offset: number): void;
 }
 
+/** The detail map as drawn, for the exported picture (export-png.ts). */
+export interface MapSnapshot {
+  canvas: HTMLCanvasElement;
+  view: View;
+  palette: Palette;
+  dpr: number;
+  /** Device pixels of the partition band at the canvas's top. */
+  band: number;
+}
+
 /** CSS pixels of the partition band above the detail map. */
 const BAND = 20;
 
@@ -39,8 +50,7 @@ export class MapRenderer {
   private frame = 0;
   private dpr = 1;
   private readonly resizeObserver: ResizeObserver;
-  private readonly disposers: (() => void)[] = [];
-  private drag: { x: number; moved: boolean } | null = null;
+  private readonly stopInput: () => void;
 
   constructor(
     private readonly canvas: HTMLCanvasElement,
@@ -50,7 +60,13 @@ export class MapRenderer {
     this.painted = document.createElement('canvas');
     this.resizeObserver = new ResizeObserver(() => this.resize());
     this.resizeObserver.observe(canvas);
-    this.listen();
+    this.stopInput = listenToMapInput({
+      canvas,
+      options,
+      dpr: () => this.dpr,
+      offsetAt: (x) => this.offsetAt(x),
+      hoverAt: (x) => this.hoverAt(x),
+    });
     // Sized now, but no callback: the owner is still constructing and asks for bins itself.
     this.resize(false);
   }
@@ -110,12 +126,17 @@ export class MapRenderer {
   dispose(): void {
     cancelAnimationFrame(this.frame);
     this.resizeObserver.disconnect();
-    for (const d of this.disposers) d();
+    this.stopInput();
   }
 
-  /** The painted map as a PNG (what "Export PNG" saves). */
-  toBlob(): Promise<Blob | null> {
-    return new Promise((resolve) => this.canvas.toBlob(resolve, 'image/png'));
+  /** What the exported picture is composed from: the canvas as drawn, without the hover line. */
+  snapshot(): MapSnapshot {
+    const hover = this.hoverX;
+    this.hoverX = null;
+    this.draw();
+    this.hoverX = hover;
+    if (hover !== null) this.schedule();
+    return { canvas: this.canvas, view: this.view, palette: this.options.palette, dpr: this.dpr, band: this.bandHeight };
   }
 
   private resize(notify = true): void {
@@ -164,11 +185,12 @@ export class MapRenderer {
     // For the e2e suite: which bins the pixels show now, and a frame counter to wait on.
     this.canvas.dataset.drawn = this.bins ? `${this.bins.start}-${this.bins.end}` : '';
     this.canvas.dataset.frames = String(Number(this.canvas.dataset.frames ?? 0) + 1);
+    const frame = this.overlayFrame();
     if (this.options.mode === 'detail') {
-      this.drawPartitions();
-      this.drawHover();
-    } else {
-      this.drawWindow();
+      drawPartitionBand(frame, this.partitions, this.view);
+      if (this.hoverX !== null) drawHoverLine(frame, this.hoverX);
+    } else if (this.window) {
+      drawViewportWindow(frame, this.window, this.view);
     }
   }
 
@@ -198,56 +220,9 @@ export class MapRenderer {
     ctx.drawImage(this.painted, 0, 0, bins.count, this.mapHeight, x0, this.bandHeight, x1 - x0, this.mapHeight);
   }
 
-  private drawPartitions(): void {
-    const { ctx } = this;
-    const p = this.options.palette;
-    const band = this.bandHeight;
-    const spans = partitionSpans(this.partitions, this.view, this.canvas.width);
-    ctx.font = `${Math.round(11 * this.dpr)}px system-ui, sans-serif`;
-    ctx.textBaseline = 'middle';
-    for (const s of spans) {
-      const w = s.x1 - s.x0;
-      ctx.fillStyle = `rgba(${p.partition.join(',')}, 0.08)`;
-      ctx.fillRect(s.x0, 0, w, band);
-      ctx.fillStyle = `rgba(${p.partition.join(',')}, 0.55)`;
-      ctx.fillRect(Math.round(s.x0), 0, Math.max(1, Math.round(this.dpr)), this.canvas.height);
-      ctx.fillRect(Math.round(s.x1) - 1, 0, Math.max(1, Math.round(this.dpr)), band);
-      ctx.save();
-      ctx.beginPath();
-      ctx.rect(s.x0, 0, w, band);
-      ctx.clip();
-      ctx.fillStyle = cssColour(p.partition);
-      ctx.fillText(s.label, s.x0 + 6 * this.dpr, band / 2);
-      ctx.restore();
-    }
-  }
-
-  private drawHover(): void {
-    if (this.hoverX === null) return;
-    const { ctx } = this;
-    const x = Math.round(this.hoverX);
-    ctx.fillStyle = `rgba(${this.options.palette.partition.join(',')}, 0.9)`;
-    ctx.fillRect(x, this.bandHeight, Math.max(1, Math.round(this.dpr)), this.mapHeight);
-  }
-
-  private drawWindow(): void {
-    if (!this.window) return;
-    const { ctx } = this;
-    const w = this.canvas.width;
-    const x0 = Math.max(0, xOfOffset(this.view, this.window.start, w));
-    const x1 = Math.min(w, Math.max(x0 + 2 * this.dpr, xOfOffset(this.view, this.window.end, w)));
-    const c = this.options.palette.partition.join(',');
-    ctx.fillStyle = `rgba(${this.options.palette.background.join(',')}, 0.55)`;
-    ctx.fillRect(0, 0, x0, this.canvas.height);
-    ctx.fillRect(x1, 0, w - x1, this.canvas.height);
-    ctx.strokeStyle = `rgba(${c}, 0.95)`;
-    ctx.lineWidth = Math.max(1, Math.round(this.dpr * 1.5));
-    ctx.strokeRect(x0 + ctx.lineWidth / 2, ctx.lineWidth / 2, x1 - x0 - ctx.lineWidth, this.canvas.height - ctx.lineWidth);
-  }
-
-  private deviceX(e: { clientX: number }): number {
-    const rect = this.canvas.getBoundingClientRect();
-    return (e.clientX - rect.left) * this.dpr;
+  private overlayFrame(): OverlayFrame {
+    const { ctx, canvas, dpr } = this;
+    return { ctx, width: canvas.width, height: canvas.height, dpr, band: this.bandHeight, palette: this.options.palette };
   }
 
   private offsetAt(deviceX: number): number {
@@ -262,55 +237,5 @@ export class MapRenderer {
     const b = this.bins;
     const i = b ? binOf(b.start, b.end, b.count, offset) : -1;
     this.options.onHover?.({ offset, bin: b && i >= 0 ? summariseBin(b, i) : null });
-  }
-
-  private listen(): void {
-    const c = this.canvas;
-    const on = <K extends keyof HTMLElementEventMap>(type: K, fn: (e: HTMLElementEventMap[K]) => void, opts?: AddEventListenerOptions) => {
-      c.addEventListener(type, fn as EventListener, opts);
-      this.disposers.push(() => c.removeEventListener(type, fn as EventListener));
-    };
-    on('pointermove', (e) => {
-      const x = this.deviceX(e);
-      if (this.drag) {
-        const dx = x - this.drag.x;
-        if (Math.abs(dx) > 2 * this.dpr) this.drag.moved = true;
-        if (this.drag.moved && this.options.mode === 'detail') {
-          this.options.onPan?.(-dx / c.width);
-          this.drag.x = x;
-        } else if (this.drag.moved) {
-          this.options.onClick?.(this.offsetAt(x));
-        }
-      }
-      this.hoverAt(x);
-    });
-    on('pointerleave', () => this.hoverAt(null));
-    // Double-click dives in (4x) around the pointer; with Shift it backs out.
-    on('dblclick', (e) => this.options.onZoom?.(this.deviceX(e) / c.width, e.shiftKey ? 4 : 0.25));
-    on('pointerdown', (e) => {
-      if (e.button !== 0) return;
-      c.setPointerCapture(e.pointerId);
-      this.drag = { x: this.deviceX(e), moved: false };
-    });
-    on('pointerup', (e) => {
-      const drag = this.drag;
-      this.drag = null;
-      if (drag && !drag.moved) this.options.onClick?.(this.offsetAt(this.deviceX(e)));
-    });
-    on(
-      'wheel',
-      (e) => {
-        e.preventDefault();
-        const anchor = this.deviceX(e) / c.width;
-        // Horizontal wheels and shift+wheel pan; vertical wheels zoom, as in timeline tools.
-        if (Math.abs(e.deltaX) > Math.abs(e.deltaY) || e.shiftKey) {
-          this.options.onPan?.((e.shiftKey ? e.deltaY : e.deltaX) / 1000);
-          return;
-        }
-        const lines = e.deltaMode === 1 ? e.deltaY * 33 : e.deltaMode === 2 ? e.deltaY * 400 : e.deltaY;
-        this.options.onZoom?.(anchor, Math.pow(2, lines / 300));
-      },
-      { passive: false },
-    );
   }
 }

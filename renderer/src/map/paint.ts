@@ -1,8 +1,11 @@
 // Turns bins into pixels without a DOM, so the colour of any pixel can be unit-tested and the
 // renderer only blits the result. Each column is one bin (or part of a wide bin when zoomed in
 // past one block per pixel) drawn as a stacked bar: a mixed bin shows every kind it holds in
-// proportion to its bytes, and a kind that is present gets at least one pixel, so a single 4 KiB
-// write inside a gigabyte-wide bin is still visible.
+// proportion to its bytes, and a kind that is present gets at least one pixel. Data gets more:
+// a sparse 64 GiB disk at whole-disk zoom has bins of tens of MiB holding one 4 KiB block, and a
+// one-pixel sliver of blue on a near-background hole reads as empty, so data (the image's own
+// and its backing files') is drawn at least dataMinimum() tall. The hover readout gives the
+// exact share, and the totals are counted elsewhere, from bytes.
 import type { BinCounts } from './bins.ts';
 import { backingColour, type Palette, type Rgb } from './palette.ts';
 
@@ -10,12 +13,23 @@ export interface Segment {
   /** null: not scanned yet, drawn as the palette's hatch. */
   colour: Rgb | null;
   bytes: number;
+  /** Held data (this image's or a backing file's): drawn at least dataMinimum() tall. */
+  data?: boolean;
+}
+
+/** The smallest share of a column that data is drawn at, and its floor in device pixels. */
+export const DATA_MIN_SHARE = 0.15;
+export const DATA_MIN_PIXELS = 2;
+
+/** Rows a data segment gets at least, in a column `height` pixels tall. */
+export function dataMinimum(height: number): number {
+  return Math.min(height, Math.max(DATA_MIN_PIXELS, Math.round(height * DATA_MIN_SHARE)));
 }
 
 /** Bottom-to-top stacking order: data first (the eye reads filled bars as "used"), holes last. */
 export function binSegments(bins: BinCounts, i: number, palette: Palette): Segment[] {
-  const segs: Segment[] = [{ colour: palette.kinds.data, bytes: bins.data[i] ?? 0 }];
-  (bins.backing ?? []).forEach((layer, k) => segs.push({ colour: backingColour(palette, k + 1), bytes: layer[i] ?? 0 }));
+  const segs: Segment[] = [{ colour: palette.kinds.data, bytes: bins.data[i] ?? 0, data: true }];
+  (bins.backing ?? []).forEach((layer, k) => segs.push({ colour: backingColour(palette, k + 1), bytes: layer[i] ?? 0, data: true }));
   segs.push(
     { colour: palette.kinds.zero, bytes: bins.zero[i] ?? 0 },
     { colour: palette.kinds['hole-undefined'], bytes: bins.holeUndefined[i] ?? 0 },
@@ -26,22 +40,40 @@ export function binSegments(bins: BinCounts, i: number, palette: Palette): Segme
 }
 
 /**
- * Pixel heights for segments in a column of `height` pixels: proportional, each at least 1,
- * summing to exactly `height` (largest-remainder rounding, so equal inputs draw equal bars).
+ * The least each segment is drawn at: one row, dataMinimum() for data. When the minimums
+ * together overflow the column, the largest give way a row at a time (down to one each).
+ */
+function minimumHeights(segments: readonly Segment[], height: number): number[] {
+  const mins = segments.map((s) => (s.data ? dataMinimum(height) : 1));
+  let over = mins.reduce((a, b) => a + b, 0) - height;
+  while (over > 0) {
+    const largest = mins.indexOf(Math.max(...mins));
+    if (mins[largest]! <= 1) break;
+    mins[largest]! -= 1;
+    over--;
+  }
+  return mins;
+}
+
+/**
+ * Pixel heights for segments in a column of `height` pixels: proportional, each at least its
+ * minimum (1, or dataMinimum() for data), summing to exactly `height` (largest-remainder
+ * rounding, so equal inputs draw equal bars).
  */
 export function segmentHeights(segments: readonly Segment[], height: number): number[] {
   const total = segments.reduce((s, x) => s + x.bytes, 0);
   if (total === 0 || segments.length === 0) return [];
   if (segments.length > height) return segments.map((_, k) => (k < height ? 1 : 0));
+  const mins = minimumHeights(segments, height);
   const exact = segments.map((s) => (s.bytes / total) * height);
-  const heights = exact.map((e) => Math.max(1, Math.floor(e)));
+  const heights = exact.map((e, k) => Math.max(mins[k]!, Math.floor(e)));
   let left = height - heights.reduce((a, b) => a + b, 0);
   const byRemainder = exact.map((e, k) => ({ k, r: e - Math.floor(e) })).sort((a, b) => b.r - a.r || a.k - b.k);
   for (let n = 0; left > 0; n++, left--) heights[byRemainder[n % byRemainder.length]!.k]! += 1;
-  // Minimums can overshoot; take the excess from the tallest segments.
+  // Minimums can overshoot; take the excess from the tallest segments above their minimum.
   while (left < 0) {
-    const tallest = heights.indexOf(Math.max(...heights));
-    heights[tallest]! -= 1;
+    const spare = heights.map((h, k) => (h > mins[k]! ? h : -1));
+    heights[spare.indexOf(Math.max(...spare))]! -= 1;
     left++;
   }
   return heights;

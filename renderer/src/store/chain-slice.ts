@@ -9,22 +9,39 @@ export interface PendingConfirmation {
   filters: string[];
 }
 
+/** Any other yes/no question for the confirm dialog (stop serving, discard the overlay); `confirm` runs on yes. */
+export interface Question {
+  title: string;
+  text: string;
+  confirmLabel: string;
+  confirm(): void;
+}
+
 export interface ChainSlice {
   components: ComponentInfo[];
   chains: Record<string, ChainState>;
   confirmation: PendingConfirmation | null;
+  question: Question | null;
+  /** An overlay commit's progress per image (bytes done of the disk's size). */
+  commitProgress: Record<string, { done: number; total: number }>;
   setComponents(list: ComponentInfo[]): void;
   setChain(state: ChainState): void;
   askConfirmation(c: PendingConfirmation | null): void;
+  askQuestion(q: Question | null): void;
+  setCommitProgress(imageId: string, p: { done: number; total: number }): void;
 }
 
 export const createChainSlice: SliceCreator<ChainSlice> = (set) => ({
   components: [],
   chains: {},
   confirmation: null,
+  question: null,
+  commitProgress: {},
   setComponents: (components) => set({ components }),
   setChain: (state) => set((s) => ({ chains: { ...s.chains, [state.imageId]: state } })),
   askConfirmation: (confirmation) => set({ confirmation }),
+  askQuestion: (question) => set({ question }),
+  setCommitProgress: (imageId, p) => set((s) => ({ commitProgress: { ...s.commitProgress, [imageId]: p } })),
 });
 
 /**

@@ -14,6 +14,12 @@ export function imageById(s: AppState, id: string): ImageSummary | undefined {
 
 export const selectActiveId = (s: AppState): string | null => selectActive(s)?.id ?? null;
 
+/** What the open field shows: the active tab's path or URI ('' with no tab open). */
+export function selectActiveTarget(s: AppState): string {
+  const image = selectActive(s);
+  return image?.path ?? image?.uri ?? '';
+}
+
 /** Scan progress: the only selection that changes while a scan runs. */
 export const selectScan = (s: AppState, id: string) => imageById(s, id)?.scan;
 

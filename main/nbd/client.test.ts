@@ -1,0 +1,59 @@
+// Our client against our server in-process: what the handshake learns (client-handshake.ts)
+// and what the reply reader (client-replies.ts) hands back through the client's requests.
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { EXTENT_DATA, EXTENT_HOLE_ZERO } from '../../shared/extents.ts';
+import { registry } from '../catalog.ts';
+import { NbdClient } from './client.ts';
+import { NbdServer } from './server.ts';
+
+const MiB = 1024 * 1024;
+let server: NbdServer;
+let socket: string;
+const uri = (name: string) => `nbd+unix:///${name}?socket=${socket}`;
+
+beforeAll(async () => {
+  server = new NbdServer({ log: () => {} });
+  const chain = await registry.build({ plugin: { name: 'memory', params: { size: '1M' } }, filters: [] });
+  server.addExport({ name: 'disk', description: 'a scratch disk', chain, writable: true });
+  socket = path.join(os.tmpdir(), `bs-client-${process.pid}.sock`);
+  await server.listen({ path: socket });
+});
+afterAll(async () => server.close());
+
+it('learns the export from GO and its meta contexts', async () => {
+  const client = await NbdClient.connect(uri('disk'));
+  expect(client.info).toMatchObject({ size: MiB, name: 'disk', description: 'a scratch disk', contexts: ['base:allocation'], structured: true });
+  expect(client.readonly).toBe(false);
+  await client.close();
+});
+
+it('reads back writes, with holes sent as hole chunks, and maps them', async () => {
+  const client = await NbdClient.connect(uri('disk'), { contexts: [] });
+  const data = Buffer.alloc(64 * 1024, 0x5a);
+  await client.pwrite(data, 256 * 1024);
+  const back = Buffer.alloc(MiB, 0xff);
+  await client.pread(back, 0);
+  const expected = Buffer.alloc(MiB);
+  data.copy(expected, 256 * 1024);
+  expect(back.equals(expected)).toBe(true);
+  // Without base:allocation the client answers for it: all data.
+  expect(await client.blockStatus(MiB, 0)).toEqual([{ offset: 0, length: MiB, flags: EXTENT_DATA }]);
+  await client.close();
+
+  const mapper = await NbdClient.connect(uri('disk'));
+  expect(await mapper.blockStatus(MiB, 0)).toEqual([
+    { offset: 0, length: 256 * 1024, flags: EXTENT_HOLE_ZERO },
+    { offset: 256 * 1024, length: 64 * 1024, flags: EXTENT_DATA },
+    { offset: 320 * 1024, length: 704 * 1024, flags: EXTENT_HOLE_ZERO },
+  ]);
+  await mapper.close();
+});
+
+it('fails a request the server refuses with its errno, and an export it does not have', async () => {
+  const client = await NbdClient.connect(uri('disk'));
+  await expect(client.pread(Buffer.alloc(4096), MiB)).rejects.toMatchObject({ code: 'EINVAL', message: /server error EINVAL: range 1048576\+4096 is outside/ });
+  await client.close();
+  await expect(NbdClient.connect(uri('nope'))).rejects.toThrow(/the server refused export 'nope'/);
+});
