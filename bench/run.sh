@@ -5,7 +5,8 @@
 # Blockscope/nbdkit and Blockscope/qemu-nbd per workload (for w2, a time: lower is better),
 # and Blockscope's peak RSS while serving w1. w1tls and w1c1tls are w1 and w1c1 over TLS
 # (X.509 certificates made with certtool in $ANCHOR_IMAGES/tls) against `serve --tls=require`
-# and `nbdkit --tls=require` with the same folder.
+# and `nbdkit --tls=require` with the same folder. w1http is w1 with the image read from nginx
+# by the http plugin and by `nbdkit curl`.
 #
 # Env: REPS (default 3), ONLY="w1 w3 ..." (default all), ANCHOR_IMAGES (default /tmp/anchors),
 #      BLOCKSCOPE_SHARED (default ../shared next to the repository).
@@ -14,7 +15,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${BLOCKSCOPE_SHARED:-$ROOT/../shared}/bench
 IMG=${ANCHOR_IMAGES:-/tmp/anchors}
 REPS=${REPS:-3}
-ONLY=${ONLY:-"w1 w1c1 w1tls w1c1tls w2 w3 w4 w4q w5 w5c1"}
+ONLY=${ONLY:-"w1 w1c1 w1tls w1c1tls w2 w3 w4 w4q w5 w5c1 cmp-dense cmp-sparse"}
 export ANCHOR_RUN=$IMG/run PATH=/usr/bin:$PATH
 want() { [[ " $ONLY " == *" $1 "* ]]; }
 mkdir -p "$IMG/results" "$ANCHOR_RUN"
@@ -61,23 +62,26 @@ make_certificates() {
 anchor() { "$SHARED/serve.sh" "$1" "$2" "$3" ${4:-} >/dev/null 2>&1; STARTED+=("$3"); }
 
 declare -A URI
-BS_DENSE=$(blockscope "$IMG/raw-dense-2g.img" 10970); PIDS+=("$BS_DENSE")
-PIDS+=("$(blockscope "$IMG/raw-sparse-64g.img" 10971)")
-anchor nbdkit-file "$IMG/raw-dense-2g.img" 10960
-anchor qemu-nbd-raw "$IMG/raw-dense-2g.img" 10962
-anchor nbdkit-file "$IMG/raw-sparse-64g.img" 10961
-anchor qemu-nbd-raw "$IMG/raw-sparse-64g.img" 10963
-URI[dense:blockscope]=nbd://127.0.0.1:10970/;  URI[sparse:blockscope]=nbd://127.0.0.1:10971/
-URI[dense:nbdkit]=nbd://127.0.0.1:10960/;      URI[sparse:nbdkit]=nbd://127.0.0.1:10961/
-URI[dense:qemu-nbd]=nbd://127.0.0.1:10962/;    URI[sparse:qemu-nbd]=nbd://127.0.0.1:10963/
-# qcow2: the sparse 64 GiB image for maps, and the dense 2 GiB image as qcow2 for reads
-[ -s "$IMG/dense-2g.qcow2" ] || qemu-img convert -f raw -O qcow2 "$IMG/raw-dense-2g.img" "$IMG/dense-2g.qcow2"
-PIDS+=("$(blockscope "$IMG/sparse-64g.qcow2" 10972)")
-PIDS+=("$(blockscope "$IMG/dense-2g.qcow2" 10973)")
-anchor qemu-nbd-qcow2 "$IMG/sparse-64g.qcow2" 10965
-anchor qemu-nbd-qcow2 "$IMG/dense-2g.qcow2" 10966
-URI[qcow2:blockscope]=nbd://127.0.0.1:10972/; URI[qcow2:qemu-nbd]=nbd://127.0.0.1:10965/
-URI[dqcow2:blockscope]=nbd://127.0.0.1:10973/; URI[dqcow2:qemu-nbd]=nbd://127.0.0.1:10966/
+# The servers, unless only the compare workloads (cmp-*, two local files, no server) run.
+if [[ " $ONLY " == *" w"* ]]; then
+  BS_DENSE=$(blockscope "$IMG/raw-dense-2g.img" 10970); PIDS+=("$BS_DENSE")
+  PIDS+=("$(blockscope "$IMG/raw-sparse-64g.img" 10971)")
+  anchor nbdkit-file "$IMG/raw-dense-2g.img" 10960
+  anchor qemu-nbd-raw "$IMG/raw-dense-2g.img" 10962
+  anchor nbdkit-file "$IMG/raw-sparse-64g.img" 10961
+  anchor qemu-nbd-raw "$IMG/raw-sparse-64g.img" 10963
+  URI[dense:blockscope]=nbd://127.0.0.1:10970/;  URI[sparse:blockscope]=nbd://127.0.0.1:10971/
+  URI[dense:nbdkit]=nbd://127.0.0.1:10960/;      URI[sparse:nbdkit]=nbd://127.0.0.1:10961/
+  URI[dense:qemu-nbd]=nbd://127.0.0.1:10962/;    URI[sparse:qemu-nbd]=nbd://127.0.0.1:10963/
+  # qcow2: the sparse 64 GiB image for maps, and the dense 2 GiB image as qcow2 for reads
+  [ -s "$IMG/dense-2g.qcow2" ] || qemu-img convert -f raw -O qcow2 "$IMG/raw-dense-2g.img" "$IMG/dense-2g.qcow2"
+  PIDS+=("$(blockscope "$IMG/sparse-64g.qcow2" 10972)")
+  PIDS+=("$(blockscope "$IMG/dense-2g.qcow2" 10973)")
+  anchor qemu-nbd-qcow2 "$IMG/sparse-64g.qcow2" 10965
+  anchor qemu-nbd-qcow2 "$IMG/dense-2g.qcow2" 10966
+  URI[qcow2:blockscope]=nbd://127.0.0.1:10972/; URI[qcow2:qemu-nbd]=nbd://127.0.0.1:10965/
+  URI[dqcow2:blockscope]=nbd://127.0.0.1:10973/; URI[dqcow2:qemu-nbd]=nbd://127.0.0.1:10966/
+fi
 if want w1tls || want w1c1tls; then
   make_certificates
   PIDS+=("$(blockscope "$IMG/raw-dense-2g.img" 10977 tls)")
@@ -86,6 +90,32 @@ if want w1tls || want w1c1tls; then
   PIDS+=("$!")
   for _ in $(seq 100); do nbdinfo --size "$(tls_uri 10967)" >/dev/null 2>&1 && break; sleep 0.1; done
   URI[tls:blockscope]=$(tls_uri 10977); URI[tls:nbdkit]=$(tls_uri 10967)
+fi
+# w1http: w1 through an HTTP server: Blockscope's http plugin and nbdkit's curl plugin
+# reading raw-dense-2g.img from nginx (started here from a generated config, never the
+# system service).
+if want w1http; then
+  NGX=$IMG/run/nginx HTTP_URL=http://127.0.0.1:10980/raw-dense-2g.img
+  mkdir -p "$NGX/temp"; chmod o+rx "$IMG"; chmod o+r "$IMG/raw-dense-2g.img"
+  cat > "$NGX/nginx.conf" <<EOF
+worker_processes 1;
+pid $NGX/nginx.pid;
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path $NGX/temp/body; proxy_temp_path $NGX/temp/proxy; fastcgi_temp_path $NGX/temp/fastcgi;
+  uwsgi_temp_path $NGX/temp/uwsgi; scgi_temp_path $NGX/temp/scgi;
+  server { listen 127.0.0.1:10980; root $IMG; }
+}
+EOF
+  nginx -c "$NGX/nginx.conf" -p "$NGX" -e "$NGX/error.log" -g 'daemon off;' &
+  PIDS+=("$!")
+  for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/10980) 2>/dev/null && break; sleep 0.1; done
+  PIDS+=("$(blockscope "$HTTP_URL" 10978)")
+  nbdkit -f -r -i 127.0.0.1 -p 10968 curl url="$HTTP_URL" 2>/dev/null &
+  PIDS+=("$!")
+  for _ in $(seq 100); do nbdinfo --size nbd://127.0.0.1:10968/ >/dev/null 2>&1 && break; sleep 0.1; done
+  URI[http:blockscope]=nbd://127.0.0.1:10978/; URI[http:nbdkit]=nbd://127.0.0.1:10968/
 fi
 QCOW2="blockscope qemu-nbd"
 SERVERS="blockscope nbdkit qemu-nbd"
@@ -110,6 +140,9 @@ for rep in $(seq 1 "$REPS"); do
   for w in w1tls w1c1tls; do want $w || continue  # workloads.sh's w1/w1c1 on the nbds:// URIs
     for s in blockscope nbdkit; do measure "$rep" $w dense $s "${URI[tls:$s]}" "${w%tls}"; done
   done
+  if want w1http; then  # workloads.sh's w1 (nbdcopy to null:) on the two http-backed exports
+    for s in blockscope nbdkit; do measure "$rep" w1http dense $s "${URI[http:$s]}" w1; done
+  fi
   for w in w2 w4 w4q; do want $w || continue
     for s in $SERVERS; do measure "$rep" $w sparse-raw $s "${URI[sparse:$s]}"; done
     for s in $QCOW2; do measure "$rep" $w sparse-qcow2 $s "${URI[qcow2:$s]}"; done
@@ -131,5 +164,34 @@ for rep in $(seq 1 "$REPS"); do
   done
 done
 rm -f "$IMG/target-rw.img"
+
+# cmp-dense: `blockscope compare` against `qemu-img compare` on two identical dense 2 GiB
+# images (the anchor and a copy); cmp-sparse: the sparse 64 GiB anchor against a copy with
+# three changed 64 KiB blocks. Seconds per run, both tools interleaved in every repetition.
+timed() {  # rep workload image tool CMD... (exit 0/1 is an answer; anything else a failure)
+  local rep=$1 w=$2 image=$3 tool=$4 start rc=0 value; shift 4
+  start=$(date +%s.%N)
+  "$@" >/dev/null 2>"$ANCHOR_RUN/compare.err" || rc=$?
+  value=$(echo "$(date +%s.%N) - $start" | bc)
+  [ $rc -le 1 ] || value=nan
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$w" "$image" "$tool" "$value" "exit $rc" | tee -a "$TSV" >&2
+}
+if want cmp-dense || want cmp-sparse; then
+  [ -s "$IMG/raw-dense-2g-copy.img" ] || cp "$IMG/raw-dense-2g.img" "$IMG/raw-dense-2g-copy.img"
+  if [ ! -s "$IMG/raw-sparse-64g-changed.img" ]; then
+    cp --sparse=always "$IMG/raw-sparse-64g.img" "$IMG/raw-sparse-64g-changed.tmp"
+    for block in 16384 327680 819200; do  # 64 KiB blocks at 1, 20 and 50 GiB
+      dd if=/dev/urandom of="$IMG/raw-sparse-64g-changed.tmp" bs=64k count=1 seek=$block conv=notrunc status=none
+    done
+    mv "$IMG/raw-sparse-64g-changed.tmp" "$IMG/raw-sparse-64g-changed.img"
+  fi
+  for rep in $(seq 1 "$REPS"); do
+    for pair in "cmp-dense dense raw-dense-2g.img raw-dense-2g-copy.img" "cmp-sparse sparse-raw raw-sparse-64g.img raw-sparse-64g-changed.img"; do
+      read -r w image a b <<<"$pair"; want "$w" || continue
+      timed "$rep" "$w" "$image" blockscope node "$ROOT/bin/blockscope.mjs" compare "$IMG/$a" "$IMG/$b"
+      timed "$rep" "$w" "$image" qemu-img qemu-img compare -f raw -F raw "$IMG/$a" "$IMG/$b"
+    done
+  done
+fi
 
 /usr/bin/python3 "$ROOT/bench/summarize.py" "$TSV" "$IMG/run/blockscope-rss"

@@ -1,13 +1,14 @@
 // Small Linux I/O primitives Node's fs module lacks: SEEK_DATA/SEEK_HOLE, FIEMAP, hole
-// punching, range zeroing, block device sizes and fadvise. Every call is synchronous and
-// cheap (metadata only). Errors come back as negative errno values so the JS side keeps one
-// error type (BlockError) for everything.
+// punching, range zeroing, block device sizes and fadvise, and sendfile for READ replies.
+// Every call is synchronous and cheap (metadata, or no more than a socket takes at once).
+// Errors come back as negative errno values so the JS side keeps one error type (BlockError).
 #include <napi.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <sys/uio.h>
@@ -136,6 +137,41 @@ Napi::Value ReadNoWait(const Napi::CallbackInfo& info) {
 #endif
 }
 
+// sendFileReply(socketFd, header, fileFd, offset, length) -> how many bytes of header and
+// payload the socket took, or -errno when it took none. The payload goes from the page cache
+// to the socket inside the kernel (sendfile), never through a JavaScript buffer. The socket is
+// libuv's, so non-blocking: a full send buffer (EAGAIN) ends the call early and the caller
+// sends the rest another way, rather than this call stalling the event loop.
+Napi::Value SendFileReply(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int sock = static_cast<int>(ArgInt(info, 0));
+  Napi::Buffer<uint8_t> header = info[1].As<Napi::Buffer<uint8_t>>();
+  int fd = static_cast<int>(ArgInt(info, 2));
+  off_t offset = static_cast<off_t>(ArgInt(info, 3));
+  size_t length = static_cast<size_t>(ArgInt(info, 4));
+  size_t sent = 0;
+  while (sent < header.Length()) {
+    // MSG_MORE: the header waits for its payload instead of leaving in a packet of its own.
+    ssize_t r = send(sock, header.Data() + sent, header.Length() - sent, MSG_MORE | MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      if (sent > 0 || errno == EAGAIN || errno == EWOULDBLOCK) return Napi::Number::New(env, static_cast<double>(sent));
+      return Napi::Number::New(env, -static_cast<double>(errno));
+    }
+    sent += static_cast<size_t>(r);
+  }
+  size_t done = 0;
+  while (done < length) {
+    ssize_t r = sendfile(sock, fd, &offset, length - done);
+    if (r < 0 && errno == EINTR) continue;
+    // EAGAIN, a real error or end of file (r == 0): the caller's ordinary path sends or fails
+    // the rest, and sees the error itself.
+    if (r <= 0) break;
+    done += static_cast<size_t>(r);
+  }
+  return Napi::Number::New(env, static_cast<double>(sent + done));
+}
+
 Napi::Value BlockDeviceSize(const Napi::CallbackInfo& info) {
   int fd = static_cast<int>(ArgInt(info, 0));
   uint64_t size = 0;
@@ -206,6 +242,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("blockDeviceSize", Napi::Function::New(env, BlockDeviceSize));
   exports.Set("fadvise", Napi::Function::New(env, Fadvise));
   exports.Set("readNoWait", Napi::Function::New(env, ReadNoWait));
+  exports.Set("sendFileReply", Napi::Function::New(env, SendFileReply));
   exports.Set("EAGAIN", Napi::Number::New(env, EAGAIN));
   exports.Set("SEEK_DATA", Napi::Number::New(env, SEEK_DATA));
   exports.Set("SEEK_HOLE", Napi::Number::New(env, SEEK_HOLE));

@@ -22,6 +22,19 @@ export interface ParamSpec {
   alias?: string;
   /** What the default means when it does nothing ("0 = never"), shown beside the field. */
   noop?: string;
+  /**
+   * The key may be given several times on a command line (protect=, header=): the values are
+   * joined with REPEAT_SEPARATOR into one, which the component splits again.
+   */
+  repeat?: true;
+}
+
+/** Joins the values of a `repeat` key: a newline, which no single value may hold. */
+export const REPEAT_SEPARATOR = '\n';
+
+/** The values a `repeat` key was given, in command-line order. */
+export function repeatedValues(text: string): string[] {
+  return text.split(REPEAT_SEPARATOR);
 }
 
 export type ParamValue = number | boolean | string;

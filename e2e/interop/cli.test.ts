@@ -40,9 +40,12 @@ describe('blockscope serve --writable of a read-only format', () => {
     const plain = await blockscope('serve', '-w', '-p', '0', '--run', 'nbdinfo --can write "$uri"; echo "rc=$?"', img);
     expect(plain.stderr).toMatch(/qcow2 cannot be written \(read-only qcow2\); serving it read-only\. Add --filter=cow/);
     expect(plain.stdout).toMatch(/rc=2/);
+    // The serving line says what clients get, not what was asked for.
+    expect(plain.stderr).toMatch(/serving \S+ read-only at nbd:/);
     const cow = await blockscope('serve', '-w', '-p', '0', '--filter=cow', '--run', 'nbdinfo --can write "$uri"; echo "rc=$?"', img);
     expect(cow.stderr).not.toMatch(/cannot be written/);
     expect(cow.stdout).toMatch(/rc=0/);
+    expect(cow.stderr).toMatch(/serving .* read-write at nbd:/);
   });
 });
 

@@ -2,8 +2,8 @@
 // filter is outermost and sees client requests first). Instances belong to an export and
 // outlive connections; `open` builds one LayerContext per layer for a connection.
 import { LayerContext } from './context.ts';
-import { messageOf } from './errors.ts';
-import type { FilterInstance, OpenOptions, PeerInfo, PluginInstance, Release } from './types.ts';
+import { BlockError, messageOf } from './errors.ts';
+import type { FilterInstance, OpenOptions, PeerInfo, PluginInstance, Release, Reopen } from './types.ts';
 
 export interface NamedPlugin {
   name: string;
@@ -74,33 +74,70 @@ export class Chain {
     return release;
   }
 
+  /**
+   * Lets filters that end the server (exitlast, exitwhen) tell it when: `exit` is called at
+   * most once, with the reason. Returns what stops their watching.
+   */
+  watchServer(exit: (reason: string) => void): () => void {
+    const tell = once(exit);
+    const stops = this.filters.flatMap((f) => f.instance.watchServer?.((reason) => tell(`${f.name}: ${reason}`)) ?? []);
+    return () => stops.forEach((stop) => stop());
+  }
+
   async open(options: OpenOptions): Promise<OpenChain> {
-    // Read-only-ness flows down: a layer is read-only if the one above asked for it.
-    const readonlyAt: boolean[] = [];
-    let ro = options.readonly;
-    for (const f of this.filters) {
-      readonlyAt.push(ro);
-      ro = ro || f.instance.readonlyBelow === true;
-    }
     const opened: LayerContext[] = [];
     try {
-      const handle = await this.plugin.instance.open({ ...options, readonly: ro });
-      let ctx = new LayerContext(this.plugin.name, handle, null, ro);
-      opened.push(ctx);
-      await ctx.prepare();
-      for (let i = this.filters.length - 1; i >= 0; i--) {
-        const f = this.filters[i]!;
-        const fh = await f.instance.open(ctx, { ...options, readonly: readonlyAt[i]! });
-        ctx = new LayerContext(f.name, fh, ctx, readonlyAt[i]!);
-        opened.push(ctx);
-        await ctx.prepare();
-      }
-      ctx.markOutermost();
-      return { top: ctx, close: () => closeAll(opened) };
+      const top = await this.openFrom(0, options, opened, opened);
+      top.markOutermost();
+      return { top, close: () => closeAll(opened) };
     } catch (err) {
       await closeAll(opened).catch(() => {});
       throw err;
     }
+  }
+
+  /**
+   * Open the plugin and filters[from..] for one connection, innermost first, pushing each
+   * layer onto `into`. `all` is every open layer of the connection, innermost first, so that a
+   * filter's reopen can swap out the layers below it (the ones before it in `all`).
+   */
+  private async openFrom(from: number, options: OpenOptions, into: LayerContext[], all: LayerContext[]): Promise<LayerContext> {
+    // Read-only-ness flows down: a layer is read-only if the one above asked for it.
+    const readonlyAt: boolean[] = [];
+    let ro = options.readonly;
+    for (const f of this.filters.slice(from)) {
+      readonlyAt.push(ro);
+      ro = ro || f.instance.readonlyBelow === true;
+    }
+    const handle = await this.plugin.instance.open({ ...options, readonly: ro });
+    let ctx = new LayerContext(this.plugin.name, handle, null, ro);
+    into.push(ctx);
+    await ctx.prepare();
+    for (let i = this.filters.length - 1; i >= from; i--) {
+      const f = this.filters[i]!;
+      const readonly = readonlyAt[i - from]!;
+      let self: LayerContext | null = null;
+      const reopen: Reopen = async (again) => {
+        if (!self) throw new BlockError('EINVAL', `${f.name}: cannot reopen the layers below while opening`);
+        // nbdkit's order: close the old layers, then open new ones.
+        await closeAll(all.splice(0, all.indexOf(self))).catch(() => {});
+        const fresh: LayerContext[] = [];
+        try {
+          const below = await this.openFrom(i + 1, { ...options, readonly: again.readonly }, fresh, all);
+          all.unshift(...fresh);
+          self.replaceBelow(below);
+          return below;
+        } catch (err) {
+          await closeAll(fresh).catch(() => {});
+          throw err;
+        }
+      };
+      const fh = await f.instance.open(ctx, { ...options, readonly }, reopen);
+      self = ctx = new LayerContext(f.name, fh, ctx, readonly);
+      into.push(ctx);
+      await ctx.prepare();
+    }
+    return ctx;
   }
 
   async unload(): Promise<void> {
@@ -123,11 +160,12 @@ async function closeAll(opened: LayerContext[]): Promise<void> {
 }
 
 /** `fn`, made safe to call more than once (a socket can report its close twice). */
-export function once(fn: () => void): () => void {
+export function once<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void {
   let done = false;
-  return () => {
+  return (...args) => {
     if (done) return;
     done = true;
-    fn();
+    fn(...args);
   };
 }
+

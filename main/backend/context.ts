@@ -8,12 +8,13 @@ import { BlockError, errnoOf } from './errors.ts';
 import { extentsEnd, normalizeExtents } from './extents.ts';
 import { alignToSectors, SECTOR } from './sector-align.ts';
 import { FLAG_FAST_ZERO, FLAG_FUA, FLAG_MAY_TRIM, FLAG_REQ_ONE, type Support } from './flags.ts';
-import type { DepthExtent, LayerCallbacks, Next } from './types.ts';
+import type { BlockSizes, DepthExtent, FileRange, LayerCallbacks, Next } from './types.ts';
 
 /** Writes emulating zero or cache are split into pieces of this size. */
-const EMULATION_CHUNK = 1 << 20;
+export const EMULATION_CHUNK = 1 << 20;
 let zeroBuffer: Buffer | null = null;
-function zeroes(length: number): Buffer {
+/** A shared read-only buffer of `length` (at most EMULATION_CHUNK) zero bytes. */
+export function zeroes(length: number): Buffer {
   zeroBuffer ??= Buffer.alloc(EMULATION_CHUNK);
   return zeroBuffer.subarray(0, length);
 }
@@ -29,14 +30,28 @@ interface Capabilities {
   fua: Support;
   multiConn: boolean;
   cache: Support;
+  blockSize: BlockSizes | null;
   extents: boolean;
   allocationDepth: boolean;
+}
+
+/** The NBD spec's rules for advertised sizes; a layer that breaks them cannot be served. */
+function checkBlockSizes(name: string, sizes: BlockSizes | null): BlockSizes | null {
+  if (!sizes) return null;
+  const { minimum, preferred, maximum } = sizes;
+  const powerOf2 = (n: number) => Number.isSafeInteger(n) && n > 0 && (n & (n - 1)) === 0;
+  if (!powerOf2(minimum) || minimum > 65536 || !powerOf2(preferred) || preferred < minimum ||
+      !Number.isSafeInteger(maximum) || maximum < preferred || maximum > 0xffffffff) {
+    throw new BlockError('EINVAL', `${name}: block sizes minimum ${minimum}, preferred ${preferred}, maximum ${maximum} break the NBD rules`);
+  }
+  return sizes;
 }
 
 export class LayerContext implements Next {
   readonly name: string;
   private readonly layer: LayerCallbacks;
-  private readonly below: LayerContext | null;
+  /** Replaced only when a filter reopens the layers below it (replaceBelow). */
+  private below: LayerContext | null;
   private readonly readonly: boolean;
   private caps!: Capabilities;
   private outermost = false;
@@ -70,10 +85,11 @@ export class LayerContext implements Next {
     if (fua === 'emulate' && !flush) fua = 'none';
     const multiConn = await ask(l.canMultiConn, () => b!.canMultiConn(), false);
     const cache: Support = l.canCache ? await l.canCache() : b ? b.canCache() : l.cache ? 'native' : 'emulate';
+    const blockSize = checkBlockSizes(this.name, l.blockSize ? await l.blockSize() : b ? b.blockSize() : null);
     const extents = await ask(l.canExtents, () => b!.canExtents(), l.extents !== undefined);
     const changesExtents = l.extents !== undefined || l.canExtents !== undefined;
     const allocationDepth = l.allocationDepth !== undefined || (!changesExtents && b !== null && b.canAllocationDepth());
-    this.caps = { size, write, flush, rotational, trim, zero, fastZero, fua, multiConn, cache, extents, allocationDepth };
+    this.caps = { size, write, flush, rotational, trim, zero, fastZero, fua, multiConn, cache, blockSize, extents, allocationDepth };
   }
 
   getSize(): number { return this.caps.size; }
@@ -86,6 +102,7 @@ export class LayerContext implements Next {
   canFua(): Support { return this.caps.fua; }
   canMultiConn(): boolean { return this.caps.multiConn; }
   canCache(): Support { return this.caps.cache; }
+  blockSize(): BlockSizes | null { return this.caps.blockSize; }
   canExtents(): boolean { return this.caps.extents; }
   canAllocationDepth(): boolean { return this.caps.allocationDepth; }
 
@@ -120,6 +137,13 @@ export class LayerContext implements Next {
     this.checkFlags('pread', flags, FLAG_FUA);
     if (this.layer.pread) await this.layer.pread(buf, offset, flags);
     else await this.below!.pread(buf, offset, flags);
+  }
+
+  fileRange(count: number, offset: number): FileRange | null {
+    this.checkRange('pread', count, offset);
+    const l = this.layer;
+    if (l.fileRange) return l.fileRange(count, offset);
+    return !l.pread && this.below ? this.below.fileRange(count, offset) : null;
   }
 
   async pwrite(buf: Buffer, offset: number, flags = 0): Promise<void> {
@@ -176,7 +200,8 @@ export class LayerContext implements Next {
     for (let done = 0; done < count; done += EMULATION_CHUNK) {
       const n = Math.min(EMULATION_CHUNK, count - done);
       const chunk = zeroes(n);
-      if (l.pwrite) await l.pwrite(chunk, offset + done, 0);
+      // FUA is still set here only if this layer does it natively: each piece must honour it.
+      if (l.pwrite) await l.pwrite(chunk, offset + done, flags & FLAG_FUA);
       else throw new BlockError('EPERM', `${this.name}: cannot write zeroes: the layer has no pwrite`);
     }
   }
@@ -253,6 +278,15 @@ export class LayerContext implements Next {
       return [{ offset, length: Math.min(count, SECTOR - (offset % SECTOR)), flags: EXTENT_DATA }];
     }
     return out;
+  }
+
+  /**
+   * The layers below were reopened (a filter's Reopen): pass-through callbacks go to the new
+   * ones. The can* answers stay this connection's, as in nbdkit, so a filter that reopens
+   * read-only checks `next.canWrite()` itself.
+   */
+  replaceBelow(below: LayerContext): void {
+    this.below = below;
   }
 
   /** This layer answers clients (the NBD connection, the app's map): see sectorExtents. */

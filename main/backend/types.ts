@@ -21,6 +21,17 @@ export interface DepthExtent {
   depth: number;
 }
 
+/**
+ * Block size constraints a layer advertises (nbdkit's .block_size, NBD_INFO_BLOCK_SIZE):
+ * requests should be aligned to `minimum` (a power of 2), are best in multiples of
+ * `preferred`, and should carry at most `maximum` bytes of data.
+ */
+export interface BlockSizes {
+  minimum: number;
+  preferred: number;
+  maximum: number;
+}
+
 export interface OpenOptions {
   readonly: boolean;
   exportName: string;
@@ -38,6 +49,8 @@ export interface LayerCallbacks {
   canFua?(): MaybePromise<Support>;
   canMultiConn?(): MaybePromise<boolean>;
   canCache?(): MaybePromise<Support>;
+  /** Absent: the layer below's answer; null at the plugin (no constraints of its own). */
+  blockSize?(): MaybePromise<BlockSizes | null>;
   /** Absent: true iff `extents` is defined (the seed's rule). */
   canExtents?(): MaybePromise<boolean>;
 
@@ -67,8 +80,20 @@ export interface LayerCallbacks {
    * defining it hides it, since the depths below would no longer describe what it serves.
    */
   allocationDepth?(count: number, offset: number): MaybePromise<DepthExtent[]>;
+  /**
+   * Where the bytes [offset, offset+count) lie unchanged in a file this handle holds open, so
+   * the server may send them without reading them (sendfile); null when they do not. A filter
+   * without pread passes the answer up; one with pread hides it unless it answers itself.
+   */
+  fileRange?(count: number, offset: number): FileRange | null;
 
   close?(): MaybePromise<void>;
+}
+
+/** A file descriptor and the offset in it where a range's bytes are; valid until the handle closes. */
+export interface FileRange {
+  fd: number;
+  offset: number;
 }
 
 export interface PluginHandle extends LayerCallbacks {
@@ -94,6 +119,8 @@ export interface Next {
   canFua(): Support;
   canMultiConn(): boolean;
   canCache(): Support;
+  /** null: no layer set constraints, so the server advertises its own defaults. */
+  blockSize(): BlockSizes | null;
   canExtents(): boolean;
   pread(buf: Buffer, offset: number, flags?: number): Promise<void>;
   pwrite(buf: Buffer, offset: number, flags?: number): Promise<void>;
@@ -108,6 +135,8 @@ export interface Next {
   extents(count: number, offset: number, flags?: number): Promise<Extent[]>;
   canAllocationDepth(): boolean;
   allocationDepth(count: number, offset: number): Promise<DepthExtent[]>;
+  /** See LayerCallbacks.fileRange: null unless every layer down to the file passes reads through. */
+  fileRange(count: number, offset: number): FileRange | null;
 }
 
 export interface PluginInstance {
@@ -131,6 +160,13 @@ export type PeerInfo =
     security: string | null;
   };
 
+/**
+ * Close every layer below a filter and open them again for this connection, with `readonly`
+ * as given (nbdkit's reopen, for retry). Resolves to the new layer below, which the filter's
+ * pass-through callbacks use from then on; the old one is closed and must not be used.
+ */
+export type Reopen = (options: { readonly: boolean }) => Promise<Next>;
+
 /** Undoes what an admission took (limit's slot); called once, when the connection closes. */
 export type Release = () => void;
 
@@ -143,9 +179,15 @@ export interface FilterInstance {
    * life. Runs for client connections only, not for the app's own views of the chain.
    */
   preconnect?(peer: PeerInfo): MaybePromise<void | Release>;
-  open(next: Next, options: OpenOptions): MaybePromise<FilterHandle>;
+  open(next: Next, options: OpenOptions, reopen: Reopen): MaybePromise<FilterHandle>;
   /** True while the instance holds writes that exist nowhere else (cow): ask before dropping. */
   hasUnsavedData?(): boolean;
+  /**
+   * For filters that end the server (exitlast, exitwhen): the CLI calls this once it listens;
+   * the filter calls `exit` (at most once) when the server should stop. Returns what stops
+   * the filter's watching (timers) when the server stops for another reason.
+   */
+  watchServer?(exit: (reason: string) => void): () => void;
   unload?(): MaybePromise<void>;
 }
 
@@ -166,6 +208,8 @@ export interface PluginDefinition<P extends readonly ParamSpec[] = readonly Para
 }
 
 export interface FilterDefinition<P extends readonly ParamSpec[] = readonly ParamSpec[]> extends ComponentDefinition<P> {
+  /** Only meaningful when the server starts (exitlast): listed in --help, kept out of the sidebar. */
+  cliOnly?: true;
   create(params: ParamsOf<P>): MaybePromise<FilterInstance>;
 }
 

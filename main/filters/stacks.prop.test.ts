@@ -14,6 +14,7 @@ import type { OpenChain } from '../backend/chain.ts';
 import { FLAG_REQ_ONE } from '../backend/flags.ts';
 import { SECTOR } from '../backend/sector-align.ts';
 import { openTestChain, type FilterSpec } from '../testing/chains.ts';
+import { filters } from './index.ts';
 import { tempDir } from '../temp-dir.ts';
 import { propertyParams, propertyTimeout } from '../testing/property-params.ts';
 import { writeSparseFile, type DataRun } from '../testing/sparse-file.ts';
@@ -63,13 +64,37 @@ const baseArb: fc.Arbitrary<Base> = fc
 type FilterChoice =
   | { name: 'offset'; at: number; range: number | null }
   | { name: 'truncate'; size: number | null; roundUp: number | null }
-  | { name: 'cow' | 'noextents' | 'readonly' | 'delay' | 'error' | 'stats' | 'partition' };
+  | { name: 'cow' | 'noextents' | 'readonly' | 'delay' | 'error' | 'stats' | 'partition' }
+  // Group B: the same bytes and map as the layer below.
+  | { name: 'cache' | 'cacheextents' | 'readahead' | 'retry' | 'rate' | 'scan' }
+  // Group A: the same bytes and map as the layer below, whatever their modes.
+  | { name: 'fua' | 'nocache' | 'noparallel' | 'multi-conn' | 'nozero'; params: Record<string, string> }
+  // Words byte-swapped (blocksize above it, as swab's README asks, for unaligned reads).
+  | { name: 'swab'; bits: 16 | 32 | 64 }
+  // The size rounded down to whole blocks (nbdkit's blocksize does the same).
+  | { name: 'blocksize'; minblock: number; maxdata: number; maxlen: number };
+
+/** Every enum parameter of a catalogued filter set to one of its values (bools and sizes left at default). */
+function enumParamsArb(name: string): fc.Arbitrary<Record<string, string>> {
+  const specs = filters.find((f) => f.name === name)!.params.filter((p) => p.kind === 'enum');
+  return fc.record(Object.fromEntries(specs.map((p) => [p.key, fc.constantFrom(...p.values!)])));
+}
+
+const groupAArb: fc.Arbitrary<FilterChoice> = fc.oneof(
+  ...(['fua', 'nocache', 'noparallel', 'multi-conn', 'nozero'] as const).map((name) => enumParamsArb(name).map((params) => ({ name, params }))),
+  fc.record({ name: fc.constant('swab' as const), bits: fc.constantFrom(16 as const, 32 as const, 64 as const) }),
+  // maxdata and maxlen at least 64K: byte-sized pieces of an 8 MiB read would only be slow.
+  fc.record({ exp: fc.integer({ min: 0, max: 16 }), data: fc.integer({ min: 1, max: 16 }), len: fc.integer({ min: 1, max: 16 }) })
+    .map(({ exp, data, len }) => ({ name: 'blocksize' as const, minblock: 2 ** exp, maxdata: Math.max(2 ** exp, 65536) * data, maxlen: Math.max(2 ** exp, 65536) * len })),
+);
 
 const filterArb: fc.Arbitrary<FilterChoice> = fc.oneof(
   fc.record({ name: fc.constant('offset' as const), at: fc.double({ min: 0, max: 1, noNaN: true }), range: fc.option(fc.double({ min: 0, max: 1, noNaN: true })) })
     .map(({ name, at, range }) => ({ name, at, range })),
   fc.record({ name: fc.constant('truncate' as const), size: fc.option(fc.integer({ min: 1, max: 5 * 2 ** 20 })), roundUp: fc.option(fc.constantFrom(512, 4096, 65536, 2 ** 20)) }),
   fc.constantFrom('cow', 'noextents', 'readonly', 'delay', 'error', 'stats', 'partition').map((name) => ({ name }) as FilterChoice),
+  fc.constantFrom('cache', 'cacheextents', 'readahead', 'retry', 'rate', 'scan').map((name) => ({ name }) as FilterChoice),
+  groupAArb,
 );
 
 /** Turn choices (outermost first) into filter specs with concrete parameters, and the model they serve. */
@@ -116,14 +141,45 @@ function applyStack(base: Base, baseModel: Model, choices: FilterChoice[]): { sp
       case 'delay':
         specs.unshift(['delay', { rdelay: '0', wdelay: '0' }]);
         break;
+      case 'cache':
+        specs.unshift(['cache', { 'cache-on-read': 'true', 'cache-min-block-size': '4K', 'cache-max-size': '1M' }]);
+        break;
+      case 'rate':
+        specs.unshift(['rate', { rate: '100G', 'connection-rate': '100G' }]);
+        break;
+      case 'scan':
+        specs.unshift(['scan', { 'scan-size': '256K' }]);
+        break;
       case 'error':
         specs.unshift(['error', { 'error-rate': '0' }]);
+        break;
+      case 'fua':
+      case 'nocache':
+      case 'noparallel':
+      case 'multi-conn':
+      case 'nozero':
+        specs.unshift([c.name, c.params]);
+        break;
+      case 'blocksize':
+        specs.unshift(['blocksize', { minblock: String(c.minblock), maxdata: String(c.maxdata), maxlen: String(c.maxlen) }]);
+        model = slice(0, size - (size % c.minblock));
+        break;
+      case 'swab':
+        specs.unshift(['blocksize', { minblock: String(c.bits / 8) }], ['swab', { 'swab-bits': String(c.bits) }]);
+        model = swabbed(slice(0, size - (size % (c.bits / 8))), c.bits);
         break;
       default:
         specs.unshift([c.name]);
     }
   }
   return model.bytes.length > 0 ? { specs, model } : null;
+}
+
+/** The model with each word's bytes reversed; its hole bytes move with them. */
+function swabbed(model: Model, bits: 16 | 32 | 64): Model {
+  const swap = (b: Buffer) => (bits === 16 ? b.swap16() : bits === 32 ? b.swap32() : b.swap64());
+  const hole = swap(Buffer.from(model.hole));
+  return { bytes: swap(Buffer.from(model.bytes)), hole: new Uint8Array(hole.buffer, hole.byteOffset, hole.length), extents: model.extents };
 }
 
 function writeBase(file: string, base: Base): Model {

@@ -4,6 +4,7 @@
 // file) or an absurdly deep chain is an error naming the images involved.
 import { stat } from 'node:fs/promises';
 import { BlockError } from '../backend/errors.ts';
+import { isHttpUrl } from '../plugins/http/client.ts';
 import { newLayerCaches, type ImageLayer, type LayerCaches } from './layer.ts';
 import { LayerStack } from './layer-stack.ts';
 import { resolveRelatedFile } from './related-file.ts';
@@ -48,6 +49,8 @@ export async function openImageChain(path: string, format?: string): Promise<Lay
 }
 
 async function fileIdentity(path: string, namedBy?: ImageLayer, name?: string): Promise<string> {
+  // A URL names one object; a server cannot say that two URLs are the same file.
+  if (isHttpUrl(path)) return path;
   try {
     const st = await stat(path);
     return `${st.dev}:${st.ino}`;

@@ -1,8 +1,10 @@
 // Which parts of a host file hold data (SEEK_DATA / SEEK_HOLE through the native addon), for
 // layers stored raw in a file: raw backing files, flat VMDK extents. Without the addon every
-// byte counts as data, which is always a safe answer.
+// byte counts as data, which is always a safe answer. An image at a URL has no host file to
+// ask: every byte of it is data, and the format's own tables say the rest.
 import { closeSync, openSync } from 'node:fs';
 import { nativeIo } from '../native-io.ts';
+import { isHttpUrl } from '../plugins/http/client.ts';
 
 /** One lseek walk can return this many runs; a longer list is fetched in several calls. */
 const RUNS_PER_CALL = 65536;
@@ -11,7 +13,7 @@ export class HostAllocation {
   private constructor(private readonly fd: number | null) {}
 
   static open(path: string): HostAllocation {
-    return new HostAllocation(nativeIo() ? openSync(path, 'r') : null);
+    return new HostAllocation(!isHttpUrl(path) && nativeIo() ? openSync(path, 'r') : null);
   }
 
   /** Data runs [start, end) overlapping [offset, end), clipped; the rest of the range is holes. */

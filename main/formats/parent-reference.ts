@@ -1,11 +1,14 @@
 // Differencing formats (VHD, VHDX) name their parent several ways at once: a relative path,
 // a Windows absolute path, a Mac URL. The first that exists on this host wins. A Windows
 // absolute path cannot exist here, so the file of that name beside the child is tried
-// instead (chains are usually moved as one folder).
+// instead (chains are usually moved as one folder). A child at a URL has its parent beside it
+// at the URL the same names resolve to.
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { isHttpUrl } from '../plugins/http/client.ts';
 
 export function parentCandidates(childPath: string, reference: string): string[] {
+  if (isHttpUrl(childPath)) return remoteParentCandidates(childPath, reference);
   const folder = path.dirname(childPath);
   if (!reference.includes('\\') && !/^[A-Za-z]:/.test(reference)) return [path.resolve(folder, reference)];
   const slashed = reference.replace(/\\/g, '/');
@@ -13,7 +16,15 @@ export function parentCandidates(childPath: string, reference: string): string[]
   return [path.resolve(folder, slashed)];
 }
 
+function remoteParentCandidates(childUrl: string, reference: string): string[] {
+  const slashed = reference.replace(/\\/g, '/');
+  const windows = /^[A-Za-z]:/.test(slashed) || slashed.startsWith('//');
+  return [new URL(windows ? path.posix.basename(slashed) : slashed, childUrl).href];
+}
+
 async function exists(p: string): Promise<boolean> {
+  // Asking a server would cost a request per candidate; the open that follows says if it is there.
+  if (isHttpUrl(p)) return true;
   return stat(p).then((st) => st.isFile() || st.isBlockDevice(), () => false);
 }
 

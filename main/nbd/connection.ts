@@ -188,8 +188,7 @@ export class Connection {
         if (!req) break;
         // DISC comes last: every request before it has started, and it sends no reply.
         if (req.type === CMD.DISC) {
-          this.disconnecting = true;
-          void this.whenIdle().then(() => this.finish());
+          this.hangUp();
           break;
         }
         if (!this.out.admits()) {
@@ -226,6 +225,13 @@ export class Connection {
     this.socket.end(() => this.socket.destroy());
   }
 
+  /** Start no more requests; close once those running have replied. */
+  private hangUp(): void {
+    if (this.disconnecting) return;
+    this.disconnecting = true;
+    void this.whenIdle().then(() => this.finish());
+  }
+
   private whenIdle(): Promise<void> {
     return this.inFlight === 0 ? Promise.resolve() : new Promise((r) => this.idleWaiters.push(r));
   }
@@ -245,6 +251,9 @@ export class Connection {
       const message = messageOf(err);
       this.host.log(`connection ${this.id}: ${commandName(req.type)} ${req.offset}+${req.length}: ${errno}: ${message}`);
       this.replyError(req, session, nbdErrorCode(errno, req), message);
+      // A layer that answers ESHUTDOWN wants this client gone (blocksize-write-disconnect,
+      // nbdkit_disconnect): take no more requests, and close once the replies have left.
+      if (errno === 'ESHUTDOWN') this.hangUp();
     }
     // What the request reserved and no reply took over: a WRITE's payload, a failed READ's buffer.
     this.out.cancel(ticket);

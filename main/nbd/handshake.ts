@@ -10,9 +10,9 @@ import { messageOf } from '../backend/errors.ts';
 import { availableContexts, transmissionFlags, type ExportLookup, type ServedExport } from './export.ts';
 import {
   CONTEXT_ALLOCATION_DEPTH, CONTEXT_BASE_ALLOCATION, FLAG_FIXED_NEWSTYLE, FLAG_NO_ZEROES, IHAVEOPT, INFO,
-  ADVERTISED_BLOCK_SIZE, MAX_OPTION_LENGTH, NBDMAGIC, OPT, optionName, REP,
+  MAX_OPTION_LENGTH, NBDMAGIC, OPT, optionName, REP,
 } from './protocol.ts';
-import { matchContexts, parseInfoOption, parseMetaContextOption } from './option-data.ts';
+import { advertisedBlockSize, matchContexts, parseInfoOption, parseMetaContextOption } from './option-data.ts';
 import { optionReply, writeU64 } from './replies.ts';
 import { ProtocolError } from './request-parser.ts';
 import type { TlsMode } from './tls-credentials.ts';
@@ -253,10 +253,11 @@ function infoReplies(option: number, exp: ServedExport, open: OpenChain, request
   if (requests.includes(INFO.NAME)) info(INFO.NAME, Buffer.from(exp.name, 'utf8'));
   if (requests.includes(INFO.DESCRIPTION) && exp.description) info(INFO.DESCRIPTION, Buffer.from(exp.description, 'utf8'));
   // Always sent, as qemu-nbd does.
+  const advertised = advertisedBlockSize(open.top);
   const sizes = Buffer.allocUnsafe(12);
-  sizes.writeUInt32BE(ADVERTISED_BLOCK_SIZE.minimum, 0);
-  sizes.writeUInt32BE(ADVERTISED_BLOCK_SIZE.preferred, 4);
-  sizes.writeUInt32BE(ADVERTISED_BLOCK_SIZE.maximum, 8);
+  sizes.writeUInt32BE(advertised.minimum, 0);
+  sizes.writeUInt32BE(advertised.preferred, 4);
+  sizes.writeUInt32BE(advertised.maximum, 8);
   info(INFO.BLOCK_SIZE, sizes);
   return out;
 }

@@ -1,7 +1,19 @@
 // The data of the options that carry some (INFO/GO, LIST/SET_META_CONTEXT), parsed into
 // what negotiate() acts on, and the meta context matching rules. A malformed option comes
 // back as a sentence (the ERR_INVALID message), never as an exception: the session goes on.
-import { MAX_NAME_LENGTH } from './protocol.ts';
+import type { BlockSizes } from '../backend/types.ts';
+import { ADVERTISED_BLOCK_SIZE, MAX_NAME_LENGTH, MAX_PAYLOAD } from './protocol.ts';
+
+/**
+ * NBD_INFO_BLOCK_SIZE for an open chain: its top layer's sizes, else the server's defaults.
+ * The maximum never exceeds what the request parser accepts, and the preferred size stays
+ * within it (the spec's rule), so a filter asking for more cannot make clients send too much.
+ */
+export function advertisedBlockSize(top: { blockSize(): BlockSizes | null }): BlockSizes {
+  const sizes = top.blockSize() ?? ADVERTISED_BLOCK_SIZE;
+  const maximum = Math.min(sizes.maximum, MAX_PAYLOAD);
+  return { minimum: sizes.minimum, preferred: Math.min(sizes.preferred, maximum), maximum };
+}
 
 /** INFO/GO data: u32 name length, name, u16 count, count x u16 info requests. */
 export function parseInfoOption(data: Buffer): { name: string; requests: number[] } | string {

@@ -3,9 +3,12 @@
 // its payload until the disk has it, and every reply holds its bytes until the socket has
 // taken them. The connection asks `admits()` before it starts
 // another request, so a client that never reads its replies stops being served instead of
-// making the server buffer for it (see ReplyBudget).
+// making the server buffer for it (see ReplyBudget). A READ whose payload lies in a file may
+// go out by sendfile (fast-read.ts); until the socket has taken all of such a reply, the
+// replies after it wait here in order, so no reply ever lands inside another.
 import type { Socket } from 'node:net';
 import type { BufferPool } from './buffer-pool.ts';
+import { kernelSendFor, type FileReply, type KernelSend } from './fast-read.ts';
 import { CMD, MAX_PAYLOAD } from './protocol.ts';
 import { OFFSET_DATA_HEADER_LENGTH } from './replies.ts';
 import type { ReplyBudget } from './reply-budget.ts';
@@ -17,7 +20,15 @@ const SEND_BUFFER_LIMIT = 8 * 1024 * 1024;
 /** Reply bytes a request holds from the moment it starts until its reply is written. */
 export interface Ticket {
   bytes: number;
+  /** Set on a READ when its reply may come straight from a file (sendFile). */
+  readonly fileReplies: ReplyWriter | null;
 }
+
+/** A reply waiting behind a file reply the socket has not taken yet. */
+type Queued = { bytes: Buffer; pooled: boolean } | { file: FileReply; done: () => void };
+
+/** Written with a callback, it completes once every write before it has. */
+const BARRIER = Buffer.alloc(0);
 
 export class ReplyWriter {
   private readonly socket: Socket;
@@ -27,6 +38,10 @@ export class ReplyWriter {
   private held = 0;
   private corked = false;
   private closed = false;
+  private readonly kernelSend: KernelSend | null;
+  private readonly queue: Queued[] = [];
+  /** The socket is busy with (the rest of) a file reply or earlier writes: queue, do not write. */
+  private gated = false;
   /** Replies pile up in the socket: take no request until 'drain'. */
   blocked = false;
 
@@ -36,6 +51,7 @@ export class ReplyWriter {
     this.budget = budget;
     this.pool = pool;
     this.released = released;
+    this.kernelSend = kernelSendFor(socket);
   }
 
   /** May this connection start another request? */
@@ -51,7 +67,7 @@ export class ReplyWriter {
     const read = req.type === CMD.READ && req.length <= MAX_PAYLOAD;
     const bytes = read ? OFFSET_DATA_HEADER_LENGTH + req.length : (req.payload?.length ?? 0);
     this.hold(bytes);
-    return { bytes };
+    return { bytes, fileReplies: read && this.kernelSend ? this : null };
   }
 
   /** The request ended without writing the reply it reserved for. */
@@ -78,8 +94,38 @@ export class ReplyWriter {
     // The reply takes over what its request reserved.
     const reserved = ticket?.bytes ?? 0;
     if (ticket) ticket.bytes = 0;
-    if (b.length >= reserved) this.hold(b.length - reserved);
-    else this.giveBack(reserved - b.length);
+    this.takeOver(reserved, b.length);
+    if (this.gated || this.queue.length > 0) this.queue.push({ bytes: b, pooled });
+    else this.put(b, pooled);
+  }
+
+  /**
+   * Send a READ reply from its file (fast-read.ts); resolves once the socket has taken all of
+   * it, so the file stays open until then.
+   */
+  sendFile(reply: FileReply, ticket: Ticket): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    const total = reply.header.length + reply.length;
+    this.takeOver(ticket.bytes, total);
+    ticket.bytes = 0;
+    return new Promise((resolve) => {
+      this.queue.push({ file: reply, done: () => { this.giveBack(total); resolve(); } });
+      this.flush();
+    });
+  }
+
+  /** The connection is gone: replies still queued will never be sent, so their bytes go back to the other clients. */
+  close(): void {
+    this.closed = true;
+    this.budget.give(this.held);
+    this.held = 0;
+    for (const q of this.queue.splice(0)) {
+      if ('file' in q) q.done();
+      else if (q.pooled) this.pool.release(q.bytes);
+    }
+  }
+
+  private put(b: Buffer, pooled: boolean): void {
     const sent = () => {
       if (pooled) this.pool.release(b);
       this.giveBack(b.length);
@@ -89,11 +135,68 @@ export class ReplyWriter {
     if (!this.socket.write(b, sent) && this.socket.writableLength > SEND_BUFFER_LIMIT) this.blocked = true;
   }
 
-  /** The connection is gone: replies still queued will never be sent, so their bytes go back to the other clients. */
-  close(): void {
-    this.closed = true;
-    this.budget.give(this.held);
-    this.held = 0;
+  /** Send what waits, in order, until a file reply must wait for the socket. */
+  private flush(): void {
+    while (!this.gated && !this.closed) {
+      const next = this.queue[0];
+      if (!next) return;
+      if ('bytes' in next) {
+        this.queue.shift();
+        this.put(next.bytes, next.pooled);
+        continue;
+      }
+      // sendfile writes to the socket directly: whatever Node still holds must leave first.
+      if (this.socket.writableLength > 0 && this.corked) {
+        this.corked = false;
+        this.socket.uncork();
+      }
+      if (this.socket.writableLength > 0) {
+        this.gated = true;
+        this.socket.write(BARRIER, () => {
+          this.gated = false;
+          this.flush();
+        });
+        return;
+      }
+      this.queue.shift();
+      this.sendFileNow(next.file, next.done);
+    }
+  }
+
+  private sendFileNow(reply: FileReply, done: () => void): void {
+    const took = this.kernelSend!(reply.header, reply.fd, reply.offset, reply.length);
+    if (took === reply.header.length + reply.length) return done();
+    // The send buffer filled (or sendfile failed): the rest goes the ordinary way, and
+    // nothing else may reach the socket before it.
+    this.gated = true;
+    void this.sendRest(reply, Math.max(took, 0), done);
+  }
+
+  private async sendRest(reply: FileReply, took: number, done: () => void): Promise<void> {
+    const { header, length } = reply;
+    const headerLeft = Math.max(0, header.length - took);
+    const skip = took - (header.length - headerLeft);
+    const rest = Buffer.allocUnsafeSlow(headerLeft + length - skip);
+    header.copy(rest, 0, header.length - headerLeft);
+    try {
+      await reply.readRest(rest.subarray(headerLeft), skip);
+    } catch (err) {
+      // Part of the reply has left: the stream cannot carry an error reply any more, so the
+      // client must see the connection end rather than a reply cut short.
+      this.socket.destroy(err as Error);
+      done();
+      return;
+    }
+    if (this.closed) return done();
+    this.socket.write(rest, done);
+    this.gated = false;
+    this.flush();
+  }
+
+  /** A reply takes over the bytes its request reserved. */
+  private takeOver(reserved: number, replyBytes: number): void {
+    if (replyBytes >= reserved) this.hold(replyBytes - reserved);
+    else this.giveBack(reserved - replyBytes);
   }
 
   private hold(n: number): void {

@@ -7,10 +7,10 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
+// The modes are part of the app's contract too (server.start): declared there once.
+import { TLS_MODES, type TlsMode } from '../../shared/ipc.ts';
 
-/** nbdkit's --tls: off (STARTTLS refused), on (offered), require (nothing else before it). */
-export type TlsMode = 'off' | 'on' | 'require';
-export const TLS_MODES: readonly TlsMode[] = ['off', 'on', 'require'];
+export { TLS_MODES, type TlsMode };
 
 export class TlsSetupError extends Error {}
 
@@ -108,7 +108,7 @@ function isLoopback(host: string): boolean {
   return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || h === '::ffff:127.0.0.1';
 }
 
-/** Said by the CLI (and later the app) when other machines could read the disk in clear. */
+/** Said by the CLI (and shown by the app's serving panel) when other machines could read the disk in clear. */
 export function exposureWarning(host: string, mode: TlsMode): string | null {
   if (mode === 'require' || isLoopback(host)) return null;
   return `listening on ${host} without --tls=require: anyone who can reach this address can read the export${mode === 'on' ? ' in clear text (TLS is only offered)' : ' in clear text'}, and write it if it is writable; use --tls=require with --tls-certificates DIR or --tls-psk FILE`;

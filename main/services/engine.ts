@@ -41,7 +41,7 @@ export function createSession(options: { stateDir?: string | null; demoImage?: S
     readPartitions: readPartitionTable,
     readFilesystem: detectFilesystem,
     demoImage: options.demoImage ?? builtInDemo,
-    createServer: ({ log }) => new NbdServer({ log }),
+    createServer: ({ log, tls }) => new NbdServer({ log, tls }),
     stateDir: options.stateDir === undefined ? defaultStateDir() : options.stateDir,
   });
 }

@@ -7,6 +7,7 @@ import {
 import { errnoOf, messageOf } from '../backend/errors.ts';
 import { ServiceError } from './errors.ts';
 import type { Session } from './session.ts';
+import { createCertificates, createPsk, credentialsIn } from './tls-setup.ts';
 
 export type Handlers = { [C in IpcChannel]: (request: IpcValidRequest<C>) => Promise<IpcResponse<C>> | IpcResponse<C> };
 
@@ -56,6 +57,17 @@ export function createHandlers(session: Session, host: HostInfo): Handlers {
     'overlay.status': (r) => session.overlayStatus(r.imageId),
     'overlay.commit': (r) => session.commitOverlay(r.imageId, { path: r.path, format: r.format, overwrite: r.overwrite ?? false }),
     'overlay.discard': (r) => session.discardOverlay(r.imageId),
+    'activity.bins': (r) => session.activity.bins(r.imageId, r.start, r.end, r.bins, r.op, r.windowSeconds),
+    'activity.partitions': (r) => session.activity.partitions(r.imageId, r.windowSeconds),
+    'activity.clear': (r) => {
+      session.activity.clear(r.imageId);
+      return { imageId: r.imageId };
+    },
+    'activity.export': (r) => session.activity.export(r.imageId, r.format, r.windowSeconds),
+    'compare.run': (r) => session.compare(r.imageId, r.other, r.strict ?? false),
+    'tls.credentials': () => credentialsIn(session.tlsRoot()),
+    'tls.createCertificates': (r) => createCertificates(session.tlsRoot(), r.listenHost),
+    'tls.createPsk': (r) => createPsk(session.tlsRoot(), r.user),
   };
 }
 

@@ -2,12 +2,14 @@
 // closed after the last; where it listens (any free port when the default one is taken);
 // which image is which export; the stats sampled from its request events; its client list.
 import type { EventEmitter } from 'node:events';
-import { DEFAULT_NBD_PORT, type ClientInfo, type ExportCapabilities, type ExportState, type IpcEventSink, type ServerStatus } from '../../shared/ipc.ts';
+import { DEFAULT_NBD_PORT, type ClientInfo, type ExportCapabilities, type ExportState, type IpcEventSink, type ServerStatus, type TlsServeSettings } from '../../shared/ipc.ts';
 import { exportUri, type NbdServer } from '../nbd/server.ts';
+import { exposureWarning, type TlsServerConfig } from '../nbd/tls-credentials.ts';
 import { ServiceError } from './errors.ts';
 import { exportCapabilities } from './export-capabilities.ts';
 import type { ImageChain } from './image-chain.ts';
 import { StatsSampler, type RequestEvent } from './stats.ts';
+import { describeTls, serverTlsConfig } from './tls-setup.ts';
 import { writeRefusal, type WriteRefusal } from './write-access.ts';
 
 /** The part of the NBD server that serving uses: its own methods, and its events (connect, disconnect, request). */
@@ -30,20 +32,25 @@ export interface ServeOptions {
   exportName?: string;
   writable?: boolean;
   socketPath?: string;
+  /** STARTTLS for the whole server: another setting than the running one restarts it. */
+  tls?: TlsServeSettings;
 }
 
 export interface ServingDeps {
-  createServer(options: { log: (line: string) => void }): ServerPort;
+  createServer(options: { log: (line: string) => void; tls?: TlsServerConfig }): ServerPort;
   /** The open images, in the order they were opened (lists follow it). */
   images(): Iterable<Servable>;
   emit: IpcEventSink;
   statsIntervalMs?: number;
+  /** Where each served image's request events are counted by place and time (activity-recorder.ts); absent: not recorded. */
+  activity?: { record(imageId: string, ev: RequestEvent): void };
 }
 
 interface Endpoint {
   host: string;
   port: number;
   socketPath?: string;
+  tls: TlsServeSettings;
 }
 
 interface ExportSlot {
@@ -66,6 +73,8 @@ const DIRTY_OPS = new Set(['write', 'trim', 'zero']);
 export class Serving {
   private server: ServerPort | null = null;
   private endpoint: Endpoint | null = null;
+  /** The running server's credentials, as loaded when it started. */
+  private tlsConfig: TlsServerConfig | undefined;
   private statsTimer: NodeJS.Timeout | null = null;
   private readonly stats = new StatsSampler();
   /** The export of each served image, by image id. */
@@ -144,6 +153,7 @@ export class Serving {
       uri: exportUri({ host: at.host, port: at.port }, slot.name),
       unixUri: at.socketPath ? exportUri({ path: at.socketPath }, slot.name) : undefined,
       ...(slot.capabilities ? { capabilities: slot.capabilities } : {}),
+      ...(at.tls.mode === 'off' ? {} : { tls: at.tls.mode }),
     };
   }
 
@@ -156,7 +166,9 @@ export class Serving {
     if (!at) return { running: false, exports };
     // The URI of the export with the empty name, less its '/'.
     const baseUri = exportUri({ host: at.host, port: at.port }, '').slice(0, -1);
-    return { running: true, host: at.host, port: at.port, socketPath: at.socketPath, baseUri, exports };
+    const warning = exposureWarning(at.host, at.tls.mode);
+    const tls = describeTls(at.tls, this.tlsConfig);
+    return { running: true, host: at.host, port: at.port, socketPath: at.socketPath, baseUri, exports, tls, ...(warning ? { exposureWarning: warning } : {}) };
   }
 
   clients(): ClientInfo[] {
@@ -219,15 +231,18 @@ export class Serving {
       host: options.host ?? at?.host ?? '127.0.0.1',
       port: options.port ?? at?.port ?? DEFAULT_NBD_PORT,
       socketPath: options.socketPath ?? at?.socketPath,
+      tls: options.tls ?? at?.tls ?? { mode: 'off' },
     };
     const moved = at && (wanted.host !== at.host || wanted.socketPath !== at.socketPath ||
-      (options.port !== undefined && options.port !== 0 && options.port !== at.port));
+      (options.port !== undefined && options.port !== 0 && options.port !== at.port) || JSON.stringify(wanted.tls) !== JSON.stringify(at.tls));
+    // Read before the running server goes: a missing or mismatched file leaves it serving.
+    const tls = moved || !at ? serverTlsConfig(wanted.tls) : this.tlsConfig;
     if (moved) await this.close();
-    return this.server ?? this.open(wanted, options.port === undefined);
+    return this.server ?? this.open(wanted, options.port === undefined, tls);
   }
 
-  private async open(at: Endpoint, portWasDefault: boolean): Promise<ServerPort> {
-    const server = this.deps.createServer({ log: (line) => this.log(line) });
+  private async open(at: Endpoint, portWasDefault: boolean, tls: TlsServerConfig | undefined): Promise<ServerPort> {
+    const server = this.deps.createServer({ log: (line) => this.log(line), tls });
     server.on('request', (ev: RequestEvent) => this.onRequest(ev));
     server.on('connect', () => this.sendClients(true));
     server.on('disconnect', () => this.sendClients(true));
@@ -249,7 +264,8 @@ export class Serving {
       }
     }
     this.server = server;
-    this.endpoint = { host: at.host, port, socketPath: at.socketPath };
+    this.endpoint = { ...at, port };
+    this.tlsConfig = tls;
     this.statsTimer = setInterval(() => this.sampleStats(), this.deps.statsIntervalMs ?? 250);
     this.statsTimer.unref();
     return server;
@@ -259,6 +275,7 @@ export class Serving {
     const img = this.imageServedAs(ev.exportName);
     if (!img) return;
     this.stats.record(img.id, ev);
+    this.deps.activity?.record(img.id, ev);
     if (!ev.error && DIRTY_OPS.has(ev.op)) img.markDirty(ev.offset, ev.length);
   }
 

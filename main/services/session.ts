@@ -2,22 +2,26 @@
 // opened, the events the UI listens to, and one method per call of the contract, each handed
 // to the image it names (open-image.ts) or to the NBD server (serving.ts). Plain Node, no
 // Electron: both hosts sit on one Session, and tests make as many as they like.
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ChainConfig } from '../../shared/chain-config.ts';
 import type {
-  ByteSearchResult, ChainState, ClientInfo, ComponentInfo, DemoLayoutInfo, ExtentAt, HexBytes, ImageSummary, IpcEventSink, MapBins, MapExport, MapExportFormat,
+  ByteSearchResult, ChainState, ClientInfo, CompareRun, ComponentInfo, DemoLayoutInfo, ExtentAt, HexBytes, ImageSummary, IpcEventSink, MapBins, MapExport, MapExportFormat,
   OverlayCommitResult, OverlayStatus, RecentImage, ServerStatus,
 } from '../../shared/ipc.ts';
 import type { Registry } from '../backend/registry.ts';
 import { isNbdUri } from '../nbd/uri.ts';
+import { isHttpUrl, redactUrl } from '../plugins/http/client.ts';
 import { searchChain } from './byte-search.ts';
 import { ServiceError } from './errors.ts';
 import type { FilesystemReader, PartitionReader } from './image-probe.ts';
-import { OpenImage, onDiskBytes, type ImageDescription, type ImageEnv } from './open-image.ts';
+import { compareChains } from './compare.ts';
+import { OpenImage, onDiskBytes, type ImageDescription, type ImageEnv, type ImageSource } from './open-image.ts';
 import { commitChain, discardOverlay, overlayStatus, type CommitRequest } from './overlay-commit.ts';
 import { RecentImages } from './recent.ts';
-import { Serving, type ServeOptions, type ServerPort } from './serving.ts';
+import { Serving, type ServeOptions, type ServingDeps } from './serving.ts';
+import { ActivityRecorder, activityEnabled } from './activity-recorder.ts';
 import { resolveTypedPath } from './typed-path.ts';
 
 export interface SessionDeps {
@@ -28,8 +32,8 @@ export interface SessionDeps {
   readFilesystem?: FilesystemReader;
   /** Makes (or finds) the built-in demo image. */
   demoImage?(): Promise<{ path: string; layout: DemoLayoutInfo }>;
-  createServer(options: { log: (line: string) => void }): ServerPort;
-  /** Where the recent list lives; null keeps it in memory. */
+  createServer: ServingDeps['createServer'];
+  /** Where the recent list and the TLS credentials the app makes (tls/) live; null keeps the list in memory. */
   stateDir: string | null;
   /** Re-query granularity and event throttling of the allocation trackers (tests shorten them). */
   allocation?: { throttleMs?: number; dirtyAlign?: number };
@@ -44,9 +48,12 @@ export class Session {
   private readonly listeners = new Set<SessionListener>();
   private readonly recent: RecentImages;
   private readonly serving: Serving;
+  /** What clients read and write where (the heat overlay); the handlers call it directly. */
+  readonly activity: ActivityRecorder;
   private readonly imageEnv: ImageEnv;
   private nextId = 1;
   private demoLayout: DemoLayoutInfo | null = null;
+  private tlsFolder: string | null = null;
 
   private readonly emit: IpcEventSink = (event, payload) => {
     for (const l of this.listeners) {
@@ -61,7 +68,15 @@ export class Session {
   constructor(deps: SessionDeps) {
     this.deps = deps;
     this.recent = new RecentImages(deps.stateDir);
+    this.activity = new ActivityRecorder({
+      geometry: (id) => {
+        const { size, title, partitions } = this.get(id);
+        return { size, title, partitions };
+      },
+      changed: (imageId) => this.emit('activity.changed', { imageId }),
+    });
     this.serving = new Serving({
+      activity: activityEnabled() ? this.activity : undefined,
       createServer: (options) => deps.createServer(options),
       images: () => this.images.values(),
       emit: this.emit,
@@ -96,7 +111,9 @@ export class Session {
 
   /** Every plugin and filter with its parameter specs (the sidebar forms). */
   components(): ComponentInfo[] {
-    return this.deps.registry.describe().map((c) => ({ ...c, params: [...c.params] }));
+    // CLI-only filters (exitlast) act when a server starts, which the app never asks of them.
+    const offered = this.deps.registry.describe().filter((c) => c.kind !== 'filter' || !this.deps.registry.filter(c.name).cliOnly);
+    return offered.map((c) => ({ ...c, params: [...c.params] }));
   }
 
   // ------------------------------------------------------------ images
@@ -106,8 +123,9 @@ export class Session {
     return isNbdUri(target) ? this.openUri(target) : this.openPath(target);
   }
 
-  /** A path as typed: relative, ~/…, or a file:// URI (typed-path.ts). */
+  /** A path as typed: relative, ~/…, or a file:// URI (typed-path.ts); an http(s):// URL opens as one. */
   async openPath(file: string, demo = false): Promise<ImageSummary> {
+    if (isHttpUrl(file)) return this.openUrl(file);
     const abs = resolveTypedPath(file, { home: os.homedir(), cwd: process.cwd() });
     const existing = [...this.images.values()].find((i) => 'path' in i.description.source && i.description.source.path === abs);
     if (existing) return this.summary(existing);
@@ -127,6 +145,21 @@ export class Session {
     if (existing) return this.summary(existing);
     const config: ChainConfig = { plugin: { name: 'nbd', params: { uri } }, filters: [] };
     return this.openImage({ title: titleOfUri(uri), source: { uri }, format: 'nbd', config, demo: false, onDiskSize: null });
+  }
+
+  /** An image at an http(s):// URL: its format probed over the network, read by range requests. */
+  async openUrl(url: string): Promise<ImageSummary> {
+    const existing = [...this.images.values()].find((i) => 'uri' in i.description.source && i.description.source.uri === url);
+    if (existing) return this.summary(existing);
+    let detected;
+    try {
+      detected = await this.deps.detectImage(url);
+    } catch (err) {
+      throw new ServiceError('failed', `cannot open ${redactUrl(url)}: ${(err as Error).message}`);
+    }
+    const key = this.deps.registry.plugin(detected.plugin).magicKey ?? 'file';
+    const config: ChainConfig = { plugin: { name: detected.plugin, params: { [key]: url } }, filters: [] };
+    return this.openImage({ title: titleOfUri(url), source: { uri: url }, format: detected.format, config, demo: false, onDiskSize: null });
   }
 
   async openDemo(): Promise<ImageSummary> {
@@ -154,6 +187,7 @@ export class Session {
     const img = this.image(id);
     if (this.serving.isServed(id)) await this.stopServing(id);
     this.images.delete(id);
+    this.activity.forget(id);
     await img.close();
     this.imagesChanged();
   }
@@ -176,6 +210,14 @@ export class Session {
 
   private summary(img: OpenImage): ImageSummary {
     return img.summary(this.serving.exportState(img.id));
+  }
+
+  /** Image `id` as its chain reads now against `other`, which opens as an image too (so it can be looked at). */
+  async compare(id: string, other: ImageSource, strict: boolean): Promise<CompareRun> {
+    const a = this.image(id);
+    const opened = 'path' in other ? await this.openPath(other.path) : await this.openUri(other.uri);
+    const result = await compareChains(a.chain.chain, this.image(opened.id).chain.chain, strict);
+    return { ...result, imageId: id, otherId: opened.id, otherTitle: opened.title };
   }
 
   // ------------------------------------------------------------ map and hex
@@ -229,6 +271,12 @@ export class Session {
     return this.serverChanged();
   }
 
+  /** Where the app keeps the TLS credentials it makes; without a state folder, a private temp folder. */
+  tlsRoot(): string {
+    this.tlsFolder ??= this.deps.stateDir ? path.join(this.deps.stateDir, 'tls') : mkdtempSync(path.join(os.tmpdir(), 'blockscope-tls-'));
+    return this.tlsFolder;
+  }
+
   serverStatus(): ServerStatus {
     return this.serving.status();
   }
@@ -279,6 +327,7 @@ export class Session {
   async dispose(): Promise<void> {
     await this.serving.close();
     for (const id of [...this.images.keys()]) await this.close(id);
+    this.activity.dispose();
     this.listeners.clear();
   }
 }

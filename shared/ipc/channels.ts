@@ -6,10 +6,10 @@ import { NBD_URI_PATTERN } from '../nbd-uri.ts';
 import { z } from 'zod';
 import { chainConfigSchema } from '../chain-config.ts';
 import type {
-  AppInfo, ByteSearchResult, ChainState, ClientInfo, ComponentInfo, DemoLayoutInfo, ExtentAt, HexBytes, ImageSummary, MapBins, MapExport, OverlayCommitResult,
-  OverlayStatus, RecentImage, ServerStatus,
+  ActivityBins, ActivityExport, ActivityPartitions, AppInfo, ByteSearchResult, ChainState, ClientInfo, ComponentInfo, DemoLayoutInfo, ExtentAt, HexBytes, ImageSummary, MapBins, MapExport, OverlayCommitResult,
+  OverlayStatus, RecentImage, ServerStatus, TlsCredentialsInfo, CompareRun,
 } from './payloads.ts';
-import { OVERLAY_COMMIT_FORMATS } from './payloads.ts';
+import { OVERLAY_COMMIT_FORMATS, TLS_MODES } from './payloads.ts';
 
 /** The largest hex.read: enough for a screenful of a hex view, small enough to be cheap. */
 export const HEX_READ_MAX = 64 * 1024;
@@ -32,6 +32,17 @@ const fileName = z.string().min(1).max(255).regex(/^[^/\\\0]+$/, 'a file name wi
 export const SAVE_FILE_MAX = 64 * 1024 * 1024;
 const empty = z.object({}).strict();
 const forImage = z.object({ imageId }).strict();
+/** "The last N seconds" of activity: up to the recorder's history (main/services/activity.ts). */
+export const ACTIVITY_WINDOW_MAX = 300;
+const activityWindow = z.number().int().min(1).max(ACTIVITY_WINDOW_MAX).optional();
+/** psktool's identities: no ':' (its separator), nothing a URI or a shell command would mangle. */
+export const PSK_USER_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+const tlsServeSettings = z.object({
+  mode: z.enum(TLS_MODES),
+  certificates: filePath.optional(),
+  pskFile: filePath.optional(),
+  verifyPeer: z.boolean().optional(),
+}).strict().refine((t) => !(t.certificates !== undefined && t.pskFile !== undefined), { message: 'a certificates folder or a PSK file, not both' });
 
 export const ipcRequestSchemas = {
   'app.info': empty,
@@ -84,6 +95,8 @@ export const ipcRequestSchemas = {
     exportName: z.string().max(4096).optional(),
     writable: z.boolean().optional(),
     socketPath: z.string().min(1).max(107).optional(),
+    /** Left out: the running server's TLS (off for a new one). Another setting restarts the server. */
+    tls: tlsServeSettings.optional(),
   }).strict(),
   /** Without imageId: stop serving everything. */
   'server.stop': z.object({ imageId: imageId.optional() }).strict(),
@@ -99,6 +112,35 @@ export const ipcRequestSchemas = {
   'overlay.commit': z.object({ imageId, path: filePath, format: z.enum(OVERLAY_COMMIT_FORMATS), overwrite: z.boolean().optional() }).strict(),
   /** Empty the cow overlay: the chain reads the image below again. */
   'overlay.discard': forImage,
+  /** Bytes clients read and/or wrote per map bin (cut as map.bins cuts them), over the last windowSeconds or since serving began. */
+  'activity.bins': z.object({
+    imageId,
+    start: byteOffset,
+    end: byteOffset,
+    bins: z.number().int().min(1).max(MAP_BINS_MAX),
+    op: z.enum(['reads', 'writes', 'both']),
+    windowSeconds: activityWindow,
+  }).strict().refine((r) => r.end > r.start, { message: 'end must be greater than start' }),
+  'activity.partitions': z.object({ imageId, windowSeconds: activityWindow }).strict(),
+  /** Forget the image's activity so far; recording goes on. */
+  'activity.clear': forImage,
+  /** CSV per touched bucket, or the touched ranges as nbdkit's extentlist filter reads them. */
+  'activity.export': z.object({ imageId, format: z.enum(['csv', 'extentlist']), windowSeconds: activityWindow }).strict(),
+  /**
+   * Compare the image (its chain as the map reads it) with another image file or nbd:// URI,
+   * which opens as an image too: every differing range, classed, with totals (qemu-img compare -s with strict).
+   */
+  'compare.run': z.object({
+    imageId,
+    other: z.union([z.object({ path: filePath }).strict(), z.object({ uri: nbdUri }).strict()]),
+    strict: z.boolean().optional(),
+  }).strict(),
+  /** The TLS credentials the app made in its state folder so far. */
+  'tls.credentials': empty,
+  /** A CA (kept if there is one), a server certificate for this host's names and listenHost, a client certificate. */
+  'tls.createCertificates': z.object({ listenHost: z.string().min(1).max(255).optional() }).strict(),
+  /** A new random PSK for user in the app's keys.psk (the other users keep theirs). */
+  'tls.createPsk': z.object({ user: z.string().regex(PSK_USER_PATTERN, "letters, digits, '.', '_' or '-' (1 to 64)") }).strict(),
 } as const;
 
 export type IpcChannel = keyof typeof ipcRequestSchemas;
@@ -137,6 +179,14 @@ export interface IpcResponses {
   'overlay.status': OverlayStatus;
   'overlay.commit': OverlayCommitResult;
   'overlay.discard': ChainState;
+  'activity.bins': ActivityBins;
+  'activity.partitions': ActivityPartitions;
+  'activity.clear': { imageId: string };
+  'activity.export': ActivityExport;
+  'compare.run': CompareRun;
+  'tls.credentials': TlsCredentialsInfo;
+  'tls.createCertificates': TlsCredentialsInfo;
+  'tls.createPsk': TlsCredentialsInfo;
 }
 export type IpcResponse<C extends IpcChannel> = IpcResponses[C];
 

@@ -18,6 +18,8 @@ export interface IpcEvents {
   'images.changed': ImageSummary[];
   /** An overlay commit's bytes read so far, of the disk's size. */
   'overlay.progress': { imageId: string; done: number; total: number };
+  /** Clients read or wrote (or the activity was cleared): ask activity.bins again. At most 4 per second per image. */
+  'activity.changed': { imageId: string };
   /** A menu item or accelerator the renderer acts on (Electron). */
   'app.command': { command: CommandId };
 }
@@ -28,7 +30,7 @@ export type IpcEventSink = <E extends IpcEventName>(event: E, payload: IpcEvents
 
 export const ipcEventNames = [
   'map.changed', 'map.scanProgress', 'stats.sample', 'server.clients', 'server.status', 'server.log', 'images.changed', 'app.command',
-  'overlay.progress',
+  'overlay.progress', 'activity.changed',
 ] as const satisfies readonly IpcEventName[];
 
 export function isIpcEventName(name: unknown): name is IpcEventName {

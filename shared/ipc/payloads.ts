@@ -104,6 +104,8 @@ export interface ExportState {
   unixUri?: string;
   /** What a client of the export is told it can do, as `blockscope info` prints it. */
   capabilities?: ExportCapabilities;
+  /** The server's TLS mode when it is not off (nbd:// then fails under require: clients need nbds://). */
+  tls?: Exclude<TlsMode, 'off'>;
 }
 
 /** The capability names `blockscope info` prints, in its order. */
@@ -277,6 +279,37 @@ export interface ServerStatus {
   /** nbd://host:port (no export) while listening on TCP. */
   baseUri?: string;
   exports: (ExportState & { imageId: string })[];
+  /** While running: STARTTLS and the credentials behind it. */
+  tls?: TlsServerInfo;
+  /** While running on a non-loopback address without TLS require: what the CLI warns too. */
+  exposureWarning?: string;
+}
+
+/** nbdkit's --tls: off (STARTTLS refused), on (offered), require (nothing else before it). */
+export const TLS_MODES = ['off', 'on', 'require'] as const;
+export type TlsMode = (typeof TLS_MODES)[number];
+
+/** What server.start asks for: a certificates folder in nbdkit's layout, or a psktool key file. */
+export interface TlsServeSettings {
+  mode: TlsMode;
+  certificates?: string;
+  pskFile?: string;
+  /** Also require a client certificate signed by the folder's ca-cert.pem. */
+  verifyPeer?: boolean;
+}
+
+/** The running server's TLS, with what a client needs: its files' folder (x509) or key file and identities (PSK). */
+export type TlsServerInfo =
+  | { mode: 'off' }
+  | { mode: Exclude<TlsMode, 'off'>; kind: 'x509'; certificates: string; clientDir: string; verifyPeer: boolean; caFingerprint?: string }
+  | { mode: Exclude<TlsMode, 'off'>; kind: 'psk'; pskFile: string; pskDir: string; pskUsers: string[] };
+
+/** Credentials the app made in its state folder (tls/): absent parts were not made yet. */
+export interface TlsCredentialsInfo {
+  /** serverDir for --tls-certificates; clientDir (ca-cert.pem, client-cert.pem, client-key.pem) for clients. */
+  certificates?: { serverDir: string; clientDir: string; caFingerprint: string };
+  /** file is dir/keys.psk (qemu's tls-creds-psk reads dir). */
+  psk?: { dir: string; file: string; users: string[] };
 }
 
 /** The operations a StatsSample reports (shared/ops.ts names them). */
@@ -338,4 +371,79 @@ export function decodeBase64(text: string): Uint8Array {
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
+}
+
+/**
+ * Compare (main/services/compare.ts): how a range of two images relates. `only-a`/`only-b`:
+ * the same bytes, allocated on one side only (a hole or past the end on the other).
+ */
+export type CompareClass = 'identical' | 'differ' | 'only-a' | 'only-b';
+
+export interface CompareRange {
+  offset: number;
+  length: number;
+  class: CompareClass;
+}
+
+export interface CompareResult {
+  sizeA: number;
+  sizeB: number;
+  /** --strict: allocation and size differences count as differences (qemu-img compare -s). */
+  strict: boolean;
+  /** The verdict qemu-img compare's exit code gives: true means exit 0. */
+  identical: boolean;
+  /** Where the first difference the verdict counts starts, or null. */
+  firstDifference: number | null;
+  /** Bytes of each class over [0, max(sizeA, sizeB)). */
+  totals: Record<CompareClass, number>;
+  /** Every range that is not identical, coalesced, in order. */
+  ranges: CompareRange[];
+}
+
+/** The operations the activity recorder counts, in the order of its counters. */
+export const ACTIVITY_OPS = ['read', 'write', 'zero', 'trim'] as const;
+/** What the heat overlay shows: reads, writes (written, zeroed and trimmed bytes), or both. */
+export type ActivitySelection = 'reads' | 'writes' | 'both';
+/** Bytes clients moved, per operation. */
+export interface ActivityCounts {
+  read: number;
+  written: number;
+  zeroed: number;
+  trimmed: number;
+}
+
+/** activity.bins: `selection`'s bytes per bin of [start, end), the bins cut as map.bins cuts them. */
+export interface ActivityBins {
+  imageId: string;
+  start: number;
+  end: number;
+  bins: number;
+  counts: number[];
+  /** The recorder's bucket size: bins whose edges are multiples of it get exact counts. */
+  granularity: number;
+  /** null: since the image was served (or last cleared). */
+  windowSeconds: number | null;
+}
+
+export interface ActivityPartitions {
+  imageId: string;
+  windowSeconds: number | null;
+  disk: ActivityCounts;
+  partitions: (ActivityCounts & { number: number; name: string })[];
+}
+
+export type ActivityExportFormat = 'csv' | 'extentlist';
+
+export interface ActivityExport {
+  format: ActivityExportFormat;
+  mimeType: string;
+  fileName: string;
+  text: string;
+}
+
+/** compare.run's answer: the comparison of image `imageId` (A) with `otherId` (B, opened for it). */
+export interface CompareRun extends CompareResult {
+  imageId: string;
+  otherId: string;
+  otherTitle: string;
 }

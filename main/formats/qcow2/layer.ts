@@ -33,6 +33,8 @@ function entryOffset(hi: number, lo: number): number {
  * image leaks clusters), so both report the same map.
  */
 async function looksMetadataPreallocated(file: ImageFile, clusterSize: number): Promise<boolean> {
+  // A server says nothing about holes in the file it serves: its clusters are all data.
+  if (file.remote) return false;
   const st = await stat(file.path);
   const realClusters = Math.floor((st.blocks * 512) / clusterSize);
   const threshold = Math.max(Math.floor((realClusters * 10) / 9), realClusters + 2);

@@ -26,4 +26,4 @@ test('mutated VDI images open, map and read, or fail with an error naming the im
   expect(result.violations).toEqual([]);
   expect(result.cases).toBe(1400);
   expect(result.opened).toBeGreaterThan(350);
-}, 60_000);
+}, 180_000);

@@ -7,6 +7,7 @@ import { BlockError } from '../../backend/errors.ts';
 import { walkBlocks } from '../block-walk.ts';
 import { HostAllocation } from '../host-allocation.ts';
 import { ImageFile } from '../image-file.ts';
+import { isHttpUrl } from '../../plugins/http/client.ts';
 import type { BackingReference, ImageLayer, LayerCaches, LayerRun } from '../layer.ts';
 import { appendMapped, readMapped, statusOf, type MappedRun } from '../mapped-runs.ts';
 import { PagedTable } from '../paged-table.ts';
@@ -155,6 +156,7 @@ export class VdiLayer implements ImageLayer {
  * registry), so the parent is the VDI beside it whose image UUID matches.
  */
 async function findVdiParent(childPath: string, wanted: Buffer): Promise<string> {
+  if (isHttpUrl(childPath)) throw new BlockError('ENOTSUP', `${childPath}: differencing image at a URL: its parent (UUID ${formatUuid(wanted)}) is found by listing the folder, which HTTP cannot do`);
   const folder = path.dirname(childPath);
   const names = (await readdir(folder)).filter((n) => n.toLowerCase().endsWith('.vdi')).sort();
   for (const name of names) {

@@ -68,4 +68,4 @@ test('mutated VHD images open, map and read, or fail with an error naming the im
   expect(result.cases).toBe(1500);
   expect(result.opened).toBeGreaterThan(500);
   expect(statSync(tmp.file('base.vhd')).size).toBeGreaterThan(0);
-}, 60_000);
+}, 180_000);

@@ -73,4 +73,4 @@ test('mutated VHDX images open, map and read, or fail with an error naming the i
   expect(result.violations).toEqual([]);
   expect(result.cases).toBe(800);
   expect(result.opened).toBeGreaterThan(200);
-}, 60_000);
+}, 180_000);

@@ -33,11 +33,11 @@ test('mutated VMDK images open, map and read, or fail with an error naming the i
   expect(result.violations).toEqual([]);
   expect(result.cases).toBe(1800);
   expect(result.opened).toBeGreaterThan(450);
-}, 60_000);
+}, 180_000);
 
 test('mutated VMDK descriptors fail cleanly too', async () => {
   const text = Buffer.from('# Disk DescriptorFile\nversion=1\nCID=12345678\nparentCID=ffffffff\ncreateType="monolithicFlat"\n\nRW 4096 FLAT "data.raw" 0\n');
   qemuImg('create', '-f', 'raw', tmp.file('data.raw'), '2M');
   const result = await fuzzLayered([{ name: 'descriptor', bytes: text, hot: [[0, text.length]] }], 400, tmp.file('case-desc.vmdk'), (p) => openImageChain(p, 'vmdk'));
   expect(result.violations).toEqual([]);
-}, 60_000);
+}, 180_000);

@@ -3,9 +3,11 @@
 // the plugin, and one bare word sets the plugin's magic key (`memory 1G` = size=1G).
 import { existsSync } from 'node:fs';
 import type { ChainConfig } from '../../../shared/chain-config.ts';
+import { REPEAT_SEPARATOR, type ParamSpec } from '../../../shared/params.ts';
 import { registry } from '../../catalog.ts';
 import { detectImage } from '../../formats/detect.ts';
 import { isNbdUri } from '../../nbd/uri.ts';
+import { isHttpUrl } from '../../plugins/http/client.ts';
 
 export class UsageError extends Error {}
 
@@ -35,11 +37,11 @@ export async function resolveChain({ filters, words }: ChainWords): Promise<Reso
   } else if (isNbdUri(first)) {
     plugin = 'nbd';
     pluginParams.uri = first;
-  } else if (existsSync(first)) {
+  } else if (existsSync(first) || isHttpUrl(first)) {
     const detected = await detectImage(first);
     plugin = detected.plugin;
     format = detected.format;
-    pluginParams.file = first;
+    pluginParams[registry.plugin(plugin).magicKey ?? 'file'] = first;
   } else if (first.includes('/') || first.includes('.')) {
     throw new UsageError(`${first}: no such file`);
   } else {
@@ -58,8 +60,8 @@ export async function resolveChain({ filters, words }: ChainWords): Promise<Reso
     const key = word.slice(0, eq);
     const value = word.slice(eq + 1);
     const owner = filters.findIndex((f) => registry.filter(f).params.some((p) => p.key === key));
-    if (owner >= 0) filterParams[owner]![key] = value;
-    else pluginParams[key] = value;
+    if (owner >= 0) setParam(filterParams[owner]!, registry.filter(filters[owner]!).params, key, value);
+    else setParam(pluginParams, pdef.params, key, value);
   }
   const config: ChainConfig = {
     plugin: { name: plugin, params: pluginParams },
@@ -67,4 +69,10 @@ export async function resolveChain({ filters, words }: ChainWords): Promise<Reso
   };
   registry.validate(config);
   return { config, format, target: first };
+}
+
+/** A later value replaces an earlier one, except for keys declared `repeat`, which collect them all. */
+function setParam(into: Record<string, string>, specs: readonly ParamSpec[], key: string, value: string): void {
+  const repeats = specs.some((p) => p.key === key && p.repeat);
+  into[key] = repeats && key in into ? `${into[key]}${REPEAT_SEPARATOR}${value}` : value;
 }

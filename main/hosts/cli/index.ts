@@ -3,6 +3,7 @@
 import { registry } from '../../catalog.ts';
 import { UsageError } from './chain-args.ts';
 import { TLS_OPTIONS } from './options.ts';
+import { compareCommand } from './compare.ts';
 import { infoCommand } from './info.ts';
 import { mapCommand } from './map.ts';
 import { serveCommand } from './serve.ts';
@@ -14,6 +15,7 @@ const USAGE = `usage:
   blockscope serve [OPTIONS] IMAGE|URI
   blockscope map IMAGE|URI [--json] [--totals]
   blockscope info IMAGE|URI [--json]
+  blockscope compare A B [--json] [--strict]   (exit 0 identical, 1 different, 2 error)
   blockscope ui [--port N] [--ip ADDR] [--demo] [IMAGE|URI]...   (browser UI; prints its URL)
   blockscope app [IMAGE|URI]...          (the desktop app; the browser UI where Electron is missing)
   blockscope --help | --version
@@ -63,7 +65,8 @@ function componentHelp(): string {
   for (const kind of ['plugin', 'filter'] as const) {
     lines.push('', `${kind}s:`);
     for (const c of registry.describe().filter((x) => x.kind === kind)) {
-      lines.push(`  ${c.name.padEnd(14)} ${c.summary}`);
+      const cliOnly = kind === 'filter' && registry.filter(c.name).cliOnly ? ' (CLI only)' : '';
+      lines.push(`  ${c.name.padEnd(14)} ${c.summary}${cliOnly}`);
       for (const p of c.params) {
         const dflt = p.default !== undefined ? ` (default ${p.default})` : p.required ? ' (required)' : '';
         lines.push(`      ${`${p.key}=`.padEnd(18)} ${p.description}${dflt}`);
@@ -85,6 +88,8 @@ export async function main(argv: string[]): Promise<number> {
         return await serveCommand(rest, demoImagePath);
       case 'map':
         return await mapCommand(rest);
+      case 'compare':
+        return await compareCommand(rest);
       case 'info':
         return await infoCommand(rest);
       case 'ui':
@@ -102,7 +107,7 @@ export async function main(argv: string[]): Promise<number> {
         console.log(`${USAGE}\n${tlsHelp()}\n${componentHelp()}`);
         return command === undefined ? 1 : 0;
       default:
-        throw new UsageError(`unknown command '${command}' (serve, map, info, ui, app)`);
+        throw new UsageError(`unknown command '${command}' (serve, map, info, compare, ui, app)`);
     }
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);

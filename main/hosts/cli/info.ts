@@ -4,7 +4,8 @@ import { capabilitiesOf } from '../../services/export-capabilities.ts';
 import { describeChain } from '../../../shared/chain-config.ts';
 import { detectFilesystem, type FilesystemSignature } from '../../formats/filesystems/index.ts';
 import { readPartitionTable, type PartitionTable } from '../../formats/partitions/index.ts';
-import { MAX_PAYLOAD, TFLAG } from '../../nbd/protocol.ts';
+import { advertisedBlockSize } from '../../nbd/option-data.ts';
+import { TFLAG } from '../../nbd/protocol.ts';
 import { scaleBytes } from '../../../shared/bytes.ts';
 import { openTarget, type Target } from './open-target.ts';
 import { parseOptions } from './options.ts';
@@ -79,7 +80,7 @@ function fsOf(layout: Layout, partition: number): FilesystemSignature | null {
 function blockSizesOf(target: Target): { minimum: number; preferred: number; maximum: number } {
   return target.remote
     ? { minimum: target.remote.minBlock, preferred: target.remote.preferredBlock, maximum: target.remote.maxPayload }
-    : { minimum: 1, preferred: 4096, maximum: MAX_PAYLOAD };
+    : advertisedBlockSize(target.top!);
 }
 
 type Info = ReturnType<typeof describeTarget>;

@@ -8,6 +8,7 @@ import type { Chain } from '../../backend/chain.ts';
 import { registry } from '../../catalog.ts';
 import { NbdServer, exportUri, type ListenTarget } from '../../nbd/server.ts';
 import { exposureWarning } from '../../nbd/tls-credentials.ts';
+import { recordServerActivity } from '../../services/activity-server.ts';
 import { UsageError, resolveChain, type ResolvedChain } from './chain-args.ts';
 import { TLS_OPTIONS, oneValue, parseOptions, tlsFromOptions, type OptionSpec, type ParsedOptions } from './options.ts';
 
@@ -25,6 +26,7 @@ export const SERVE_OPTIONS: OptionSpec[] = [
   { long: 'run', value: true },
   { long: 'verbose', short: 'v' },
   { long: 'demo' },
+  { long: 'activity', value: true },
   { long: 'help', short: 'h' },
   ...TLS_OPTIONS,
 ];
@@ -70,25 +72,38 @@ export async function serveCommand(argv: string[], demoImage: () => Promise<stri
   if (exposed) console.error(`blockscope: warning: ${exposed}`);
   const chain = await registry.build(resolved.config);
   const server = new NbdServer({ verbose: opts.flags.has('verbose'), log: (l) => console.error(`blockscope: ${l}`), tls });
-  if (settings.writable) await warnIfReadOnly(chain, resolved, settings.exportName);
+  // What the log says is what clients get: a chain that cannot write is served read-only.
+  const writable = settings.writable && (await writableOrWarn(chain, resolved, settings.exportName));
   server.addExport({
     name: settings.exportName,
     description: oneValue(opts, 'description') ?? `${resolved.target}${resolved.format ? ` (${resolved.format})` : ''}`,
     chain,
-    writable: settings.writable,
+    writable,
     chainLabel: describeChain(resolved.config),
   });
+  // --activity FILE: what clients read and wrote, written out when the server stops.
+  const activity = await recordServerActivity(server, chain, { exportName: settings.exportName, title: resolved.target, file: oneValue(opts, 'activity') });
   const listening = await server.listen(settings.target);
   const uri = exportUri('path' in settings.target ? settings.target : { host: settings.target.host, port: listening.port! }, settings.exportName);
   if (settings.pidfile) writeFileSync(settings.pidfile, `${process.pid}\n`);
   const stop = once(async () => {
     await server.close();
+    await activity?.save();
     await chain.unload();
     if (settings.pidfile) rmSync(settings.pidfile, { force: true });
     if (settings.tmpDir) rmSync(settings.tmpDir, { recursive: true, force: true });
   });
-  console.error(`blockscope: serving ${describeChain(resolved.config)} ${settings.writable ? 'read-write' : 'read-only'}${tls ? ` (TLS ${tls.mode})` : ''} at ${uri}`);
-  const status = run !== undefined ? await runCommand(run, uri, settings, listening.port) : await announceAndWait(uri);
+  console.error(`blockscope: serving ${describeChain(resolved.config)} ${writable ? 'read-write' : 'read-only'}${tls ? ` (TLS ${tls.mode})` : ''} at ${uri}`);
+  // exitlast, exitwhen: a filter may end the server before the command or a signal does.
+  let stopWatching = () => {};
+  const told = new Promise<number>((resolve) => {
+    stopWatching = chain.watchServer((reason) => {
+      console.error(`blockscope: exiting: ${reason}`);
+      resolve(0);
+    });
+  });
+  const status = await Promise.race([run !== undefined ? runCommand(run, uri, settings, listening.port) : announceAndWait(uri), told]);
+  stopWatching();
   await stop();
   return status;
 }
@@ -98,14 +113,15 @@ function once(f: () => Promise<void>): () => Promise<void> {
   return () => (done ??= f());
 }
 
-/** Opening the chain once also reports a broken image or filter before anyone connects. */
-async function warnIfReadOnly(chain: Chain, resolved: ResolvedChain, exportName: string): Promise<void> {
+/** Whether the chain can be written, saying so when it cannot; opening it once also reports a broken image or filter before anyone connects. */
+async function writableOrWarn(chain: Chain, resolved: ResolvedChain, exportName: string): Promise<boolean> {
   const probe = await chain.open({ readonly: false, exportName });
   const canWrite = probe.top.canWrite();
   await probe.close();
   if (!canWrite) {
     console.error(`blockscope: ${describeChain(resolved.config)} cannot be written (read-only ${resolved.format ?? 'plugin'}); serving it read-only. Add --filter=cow for a writable overlay.`);
   }
+  return canWrite;
 }
 
 /** --run: the command's exit status is ours. */

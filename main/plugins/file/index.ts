@@ -7,7 +7,7 @@ import { EXTENT_DATA, type Extent } from '../../../shared/extents.ts';
 import { BlockError, errnoOf } from '../../backend/errors.ts';
 import { MAX_EXTENTS } from '../../backend/extents.ts';
 import { FLAG_MAY_TRIM, FLAG_REQ_ONE } from '../../backend/flags.ts';
-import { definePlugin, type OpenOptions, type PluginHandle } from '../../backend/types.ts';
+import { definePlugin, type FileRange, type OpenOptions, type PluginHandle } from '../../backend/types.ts';
 import { allocationExtents, gapSpan } from './allocation.ts';
 import { sizeOf } from './device-size.ts';
 import { closeFd, openFd, readFully, syncFd, writeFully } from './fd-io.ts';
@@ -55,6 +55,11 @@ class FileConnection implements PluginHandle {
       if (r < 0 && isUnsupported(r)) this.unsupported.add('nowait');
     }
     return readFully(this.fd, buf, offset);
+  }
+
+  /** The file's bytes are the disk's bytes at the same offsets: the server may sendfile them. */
+  fileRange(_count: number, offset: number): FileRange {
+    return { fd: this.fd, offset };
   }
 
   pwrite(buf: Buffer, offset: number): Promise<void> {

@@ -75,7 +75,16 @@ describe('startServing', () => {
     const calls = fake({ 'server.start': () => ({ running: true, exports: [] }) });
     useApp.getState().editSettings('a', { port: '', exportName: 'disk', writable: true, socketPath: '' });
     await startServing('a');
-    expect(calls[0]).toEqual(['server.start', { imageId: 'a', host: '127.0.0.1', port: 0, exportName: 'disk', writable: true }]);
+    expect(calls[0]).toEqual(['server.start', { imageId: 'a', host: '127.0.0.1', port: 0, exportName: 'disk', writable: true, tls: { mode: 'off' } }]);
+  });
+
+  it('sends the TLS mode with the credentials of the kind chosen, an empty file left for the engine to name', async () => {
+    const calls = fake({ 'server.start': () => ({ running: true, exports: [] }) });
+    useApp.getState().editSettings('a', { tlsMode: 'require', tlsKind: 'psk', pskFile: ' /s/keys.psk ', certificates: '/s/server' });
+    await startServing('a');
+    useApp.getState().editSettings('a', { tlsMode: 'on', tlsKind: 'x509', certificates: '', verifyPeer: true });
+    await startServing('a');
+    expect(calls.map((c) => (c[1] as { tls: unknown }).tls)).toEqual([{ mode: 'require', pskFile: '/s/keys.psk' }, { mode: 'on', verifyPeer: true }]);
   });
 
   it('reports a bad port without calling the engine', async () => {
@@ -90,7 +99,7 @@ describe('startServing', () => {
     const calls = fake({ 'server.start': () => ({ running: true, exports: [] }) });
     useApp.getState().editSettings('a', { writable: true, exportName: 'first' });
     await startServing('b');
-    expect(calls[0]).toEqual(['server.start', { imageId: 'b', host: '127.0.0.1', port: 10809, writable: false }]);
+    expect(calls[0]).toEqual(['server.start', { imageId: 'b', host: '127.0.0.1', port: 10809, writable: false, tls: { mode: 'off' } }]);
   });
 
   it('joins the running server where it listens instead of moving it', async () => {

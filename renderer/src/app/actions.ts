@@ -3,11 +3,11 @@
 // every error ends up in the same banner.
 import { isNbdUri } from '../../../shared/nbd-uri.ts';
 import type { ChainConfig } from '../../../shared/chain-config.ts';
-import { IpcError, type MapExportFormat, type OverlayCommitFormat, type OverlayCommitResult } from '../../../shared/ipc.ts';
+import { IpcError, type MapExportFormat, type OverlayCommitFormat, type OverlayCommitResult, type TlsServeSettings } from '../../../shared/ipc.ts';
 import { recordSample, forgetSeries } from '../stats/series.ts';
 import { withFilterEnabled } from '../store/chain-slice.ts';
 import { imageById, selectClientsOf, selectServeForm } from '../store/selectors.ts';
-import { exportOf, parsePort } from '../store/server-slice.ts';
+import { exportOf, parsePort, type ServeSettings } from '../store/server-slice.ts';
 import { useApp } from '../store/store.ts';
 import { transport } from '../transport/index.ts';
 import { activeMapPicture } from './active-map.ts';
@@ -86,6 +86,8 @@ export async function reload(): Promise<void> {
     store().setStatus(status);
     store().setClients(clients);
   });
+  // What the app made before fills the TLS fields; without it they start empty.
+  await transport().invoke('tls.credentials', {}).then((made) => store().setTlsMade(made), () => {});
 }
 
 async function afterOpen(p: Promise<import('../../../shared/ipc.ts').ImageSummary>): Promise<void> {
@@ -185,11 +187,37 @@ export const startServing = (imageId: string) =>
         ...(s.exportName ? { exportName: s.exportName } : {}),
         writable: s.writable,
         ...(s.socketPath.trim() ? { socketPath: s.socketPath.trim() } : {}),
+        tls: tlsRequest(s),
       });
       store().setStatus(status);
     } finally {
       store().setBusy(false);
     }
+  });
+
+/** The form's TLS as server.start takes it; an empty file field is left for the engine to name. */
+function tlsRequest(s: ServeSettings): TlsServeSettings {
+  if (s.tlsMode === 'off') return { mode: 'off' };
+  if (s.tlsKind === 'psk') return { mode: s.tlsMode, ...(s.pskFile.trim() ? { pskFile: s.pskFile.trim() } : {}) };
+  return { mode: s.tlsMode, ...(s.certificates.trim() ? { certificates: s.certificates.trim() } : {}), verifyPeer: s.verifyPeer };
+}
+
+/** A CA (kept if the app has one), a server certificate for this host and the bind address, a client certificate. */
+export const createCertificates = (imageId: string) =>
+  guarded('tls', 'Creating certificates', async () => {
+    const host = selectServeForm(store(), imageId).host.trim();
+    const made = await transport().invoke('tls.createCertificates', host ? { listenHost: host } : {});
+    store().setTlsMade(made);
+    store().editSettings(imageId, { tlsKind: 'x509', certificates: made.certificates!.serverDir });
+  });
+
+/** A new random key for the form's PSK user in the app's keys.psk. */
+export const createPskKey = (imageId: string) =>
+  guarded('tls', 'Generating a PSK', async () => {
+    const user = selectServeForm(store(), imageId).pskUser.trim();
+    const made = await transport().invoke('tls.createPsk', { user });
+    store().setTlsMade(made);
+    store().editSettings(imageId, { tlsKind: 'psk', pskFile: made.psk!.file, pskUser: user });
   });
 
 /** Stops serving `imageId` (every image when none): asked first when clients are connected. */

@@ -9,6 +9,7 @@ import { baseName, layerLabel } from '../format/layers.ts';
 import { PALETTES, backingColour, cssColour } from '../map/palette.ts';
 import { selectImageFacts, type ImageFacts } from '../store/selectors.ts';
 import { useApp } from '../store/store.ts';
+import { ActivityTotals } from './ActivityTotals.tsx';
 import { BackingSwatch } from './Legend.tsx';
 
 /** A row of the allocation totals: swatch class (or backing file number), name, bytes. */
@@ -56,6 +57,7 @@ export function InfoPanel({ imageId }: { imageId: string }) {
       )}
       {image.layers && image.layers.length > 0 && <LayerTable image={image} topData={topData} backing={backing} />}
       {image.partitions.length > 0 && <PartitionTable imageId={imageId} partitions={image.partitions} />}
+      <ActivityTotals imageId={imageId} />
     </section>
   );
 }

@@ -10,6 +10,8 @@ import { parseGoTo, viewAround } from '../map/goto.ts';
 import { bytesPerPixel, type View } from '../map/viewport.ts';
 import { selectScan, selectSize } from '../store/selectors.ts';
 import { useApp } from '../store/store.ts';
+import { ActivityControls } from './ActivityControls.tsx';
+import { ComparePanel } from './ComparePanel.tsx';
 import { HoverReadout } from './HoverReadout.tsx';
 import { Legend } from './Legend.tsx';
 import { MapCanvas } from './MapCanvas.tsx';
@@ -19,6 +21,7 @@ export function MapPanel({ imageId }: { imageId: string }) {
   const stored = useApp((s) => s.views[imageId]);
   // Null until the detail map has measured itself: a guessed width would show a wrong figure.
   const [deviceWidth, setDeviceWidth] = useState<number | null>(null);
+  const [comparing, setComparing] = useState(false);
   const view = stored ?? { start: 0, end: size };
   return (
     <section className="card" aria-label="Allocation map">
@@ -29,6 +32,9 @@ export function MapPanel({ imageId }: { imageId: string }) {
         <GoToOffset imageId={imageId} size={size} view={view} />
         <ZoomButtons imageId={imageId} whole={view.start === 0 && view.end === size} />
         <ExportMenu imageId={imageId} />
+        <button className="btn small" aria-pressed={comparing} onClick={() => setComparing(!comparing)} data-testid="compare-open">
+          Compare with…
+        </button>
       </div>
       <MapCanvas imageId={imageId} mode="overview" />
       <MapCanvas imageId={imageId} mode="detail" onDeviceWidth={setDeviceWidth} />
@@ -39,6 +45,8 @@ export function MapPanel({ imageId }: { imageId: string }) {
       </div>
       <HoverReadout imageId={imageId} />
       <Legend imageId={imageId} />
+      <ActivityControls imageId={imageId} />
+      {comparing && <ComparePanel key={imageId} imageId={imageId} />}
     </section>
   );
 }

@@ -5,7 +5,10 @@
 import { useShallow } from 'zustand/react/shallow';
 import type { ClientInfo, ExportState } from '../../../shared/ipc.ts';
 import { disconnectClient, enableCow, startServing, stopServing } from '../app/actions.ts';
+import { ClientCommands } from './ClientCommands.tsx';
 import { ClientCountCells, ClientCountHeads } from './ClientCounts.tsx';
+import { TlsSettings } from './TlsSettings.tsx';
+import { ClientTlsNote, ExposureWarning } from './TlsNotes.tsx';
 import { blockSizeLine, capabilityRows } from '../format/capabilities.ts';
 import { selectClientsOf, selectExport, selectServeForm } from '../store/selectors.ts';
 import { exportOf } from '../store/server-slice.ts';
@@ -22,6 +25,8 @@ export function ServePanel({ imageId }: { imageId: string }) {
   const running = useApp((s) => exportOf(s.status, imageId));
   const stale = useApp((s) => selectExport(s, imageId));
   const busy = useApp((s) => s.busy);
+  const status = useApp((s) => s.status);
+  const pskUser = useApp((s) => selectServeForm(s, imageId).pskUser);
   const served = running ?? stale;
   const state = (
     <span className={`pill${running ? ' live' : ''}${running?.readOnlyReason ? ' warn' : ''}`} data-testid="serve-state">
@@ -57,7 +62,9 @@ export function ServePanel({ imageId }: { imageId: string }) {
           </button>
         )}
       </div>
+      {running && <ExposureWarning warning={status.exposureWarning} />}
       {running && served && <ServedUris served={served} />}
+      {running && <ClientCommands status={status} exportName={running.exportName} pskUser={pskUser} />}
       {running?.capabilities && <Capabilities caps={running.capabilities} />}
       <Clients imageId={imageId} />
     </div>
@@ -86,6 +93,7 @@ function ServeSettingsForm({ imageId, disabled }: { imageId: string; disabled: b
         <label htmlFor="serve-socket">Unix socket</label>
         <input id="serve-socket" className="input mono" value={settings.socketPath} placeholder="optional, e.g. /tmp/bs.sock" onChange={(e) => edit({ socketPath: e.target.value })} />
       </div>
+      <TlsSettings imageId={imageId} settings={settings} edit={edit} />
       <div className="field">
         <span />
         <label className="check">
@@ -102,9 +110,12 @@ function ServedUris({ served }: { served: ExportState }) {
     <>
       <Uri label="TCP" uri={served.uri} testId="serve-uri" />
       {served.unixUri && <Uri label="Unix" uri={served.unixUri} testId="serve-unix-uri" />}
-      <div className="faint" style={{ fontSize: 11, margin: '2px 0 8px' }}>
-        Try <code>nbdinfo --map {served.uri}</code>
-      </div>
+      {/* Under require nbd:// is refused: the TLS commands below are the ones to try. */}
+      {served.tls !== 'require' && (
+        <div className="faint" style={{ fontSize: 11, margin: '2px 0 8px' }}>
+          Try <code>nbdinfo --map {served.uri}</code>
+        </div>
+      )}
     </>
   );
 }
@@ -156,6 +167,7 @@ function ClientTable({ clients }: { clients: ClientInfo[] }) {
           <tr key={c.id} title={`connected ${new Date(c.since).toLocaleTimeString()}`}>
             <td className="mono" title={c.chainLabel}>
               {c.remote}
+              <ClientTlsNote client={c} />
               <div className="faint" style={{ fontSize: 10.5 }}>{c.chainLabel}</div>
             </td>
             <ClientCountCells client={c} />

@@ -9,6 +9,7 @@ import type { PartitionInfo } from '../../../shared/ipc.ts';
 import { imageById } from '../store/selectors.ts';
 import type { AppState } from '../store/store.ts';
 import type { Transport } from '../transport/transport.ts';
+import { ActivityFeed, type ActivityHeat } from './activity-overlay.ts';
 import { BinsLoader, touches } from './bins-loader.ts';
 import { binsFromReply, type BinCounts, type BinSummary } from './bins.ts';
 import { binsFor, centreOn, type View } from './viewport.ts';
@@ -24,6 +25,8 @@ export interface MapSurface {
   setWindow(window: View | null): void;
   setBins(bins: BinCounts): void;
   setPartitions(partitions: readonly PartitionInfo[]): void;
+  /** The heat overlay for the bins last set (activity-overlay.ts); null: allocation only. */
+  setActivity?(heat: ActivityHeat | null): void;
   dispose(): void;
 }
 
@@ -50,6 +53,7 @@ export interface MapControllerOptions<S extends MapSurface> {
 export class MapController<S extends MapSurface = MapSurface> {
   readonly surface: S;
   private readonly loader: BinsLoader;
+  private readonly activity: ActivityFeed;
   private readonly disposers: (() => void)[] = [];
 
   constructor(private readonly options: MapControllerOptions<S>) {
@@ -62,6 +66,12 @@ export class MapController<S extends MapSurface = MapSurface> {
       },
       (e) => this.app().setError(`Reading the map: ${e.message}`, 'map'),
     );
+    this.activity = new ActivityFeed(
+      (wanted) => options.transport.invoke('activity.bins', wanted),
+      () => this.app().activity,
+      (heat) => this.surface.setActivity?.(heat),
+      (e) => this.app().setError(`Reading the activity: ${e.message}`, 'map'),
+    );
     this.surface = options.createSurface(this.input());
     this.surface.setPartitions(this.image()?.partitions ?? []);
     this.want();
@@ -72,6 +82,7 @@ export class MapController<S extends MapSurface = MapSurface> {
   dispose(): void {
     for (const d of this.disposers.splice(0)) d();
     this.loader.dispose();
+    this.activity.dispose();
     this.surface.dispose();
   }
 
@@ -95,7 +106,9 @@ export class MapController<S extends MapSurface = MapSurface> {
     const view = this.shown();
     this.surface.setView(view);
     if (this.options.mode === 'overview') this.surface.setWindow(this.app().viewOf(id));
-    this.loader.want({ imageId: id, start: view.start, end: view.end, bins: binsFor(view, this.surface.deviceWidth) });
+    const wanted = { imageId: id, start: view.start, end: view.end, bins: binsFor(view, this.surface.deviceWidth) };
+    this.loader.want(wanted);
+    this.activity.want(wanted);
   }
 
   private onStoreChange(s: AppState, prev: AppState): void {
@@ -106,6 +119,7 @@ export class MapController<S extends MapSurface = MapSurface> {
     const before = imageById(prev, id);
     if (s.views[id] !== prev.views[id] || image.size !== before?.size) this.want();
     if (image.partitions !== before?.partitions) this.surface.setPartitions(image.partitions);
+    if (s.activity !== prev.activity) this.activity.refresh();
   }
 
   private listen(): (() => void)[] {
@@ -119,6 +133,9 @@ export class MapController<S extends MapSurface = MapSurface> {
         if (e.imageId === imageId) this.loader.refresh();
       }),
       transport.on('images.changed', () => this.loader.refresh()),
+      transport.on('activity.changed', (e) => {
+        if (e.imageId === imageId) this.activity.refresh();
+      }),
     ];
   }
 

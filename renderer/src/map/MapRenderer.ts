@@ -4,6 +4,7 @@
 // terms (anchor fractions, byte offsets), so the store decides what a gesture means.
 import type { PartitionInfo } from '../../../shared/ipc.ts';
 import { binOf } from '../../../shared/bins.ts';
+import { paintActivity, type ActivityHeat } from './activity-overlay.ts';
 import { summariseBin, type BinCounts, type BinSummary } from './bins.ts';
 import { listenToMapInput } from './map-input.ts';
 import { drawHoverLine, drawPartitionBand, drawViewportWindow, type OverlayFrame } from './map-overlays.ts';
@@ -43,6 +44,7 @@ export class MapRenderer {
   private readonly painted: HTMLCanvasElement;
   private image: ImageData | null = null;
   private bins: BinCounts | null = null;
+  private heat: ActivityHeat | null = null;
   private view: View = { start: 0, end: 1 };
   private window: View | null = null;
   private partitions: readonly PartitionInfo[] = [];
@@ -123,6 +125,12 @@ export class MapRenderer {
     if (this.hoverX !== null) this.hoverAt(this.hoverX);
   }
 
+  /** The heat overlay, painted over the bins it was counted for (null: allocation only). */
+  setActivity(heat: ActivityHeat | null): void {
+    this.heat = heat;
+    this.repaintBins();
+  }
+
   dispose(): void {
     cancelAnimationFrame(this.frame);
     this.resizeObserver.disconnect();
@@ -164,6 +172,9 @@ export class MapRenderer {
       this.painted.height = height;
     }
     paintBins(this.image, bins, this.options.palette, Infinity);
+    // For the e2e suite: the range whose heat the pixels show ('' when none).
+    const lit = this.heat !== null && paintActivity(this.image, bins, this.heat, this.options.palette);
+    this.canvas.dataset.activity = lit ? `${bins.start}-${bins.end}` : '';
     this.painted.getContext('2d')!.putImageData(this.image, 0, 0);
     this.schedule();
   }

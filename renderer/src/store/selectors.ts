@@ -57,7 +57,7 @@ export function selectTabLabel(s: AppState, id: string): { title: string; tip: s
 }
 
 /** The serving form of an image (for useShallow): what the server runs, or what will be asked for. */
-export const selectServeForm = (s: AppState, id: string): ServeSettings => serveFormOf(s.status, s.settingsEdits[id], id);
+export const selectServeForm = (s: AppState, id: string): ServeSettings => serveFormOf(s.status, s.settingsEdits[id], id, s.tlsMade);
 
 /**
  * The clients of an image's export (for useShallow). The one list both the serving panel and

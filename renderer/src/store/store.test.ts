@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ChainConfig } from '../../../shared/chain-config.ts';
 import type { ComponentInfo, ImageSummary } from '../../../shared/ipc.ts';
 import { sidebarOrder, withFilterEnabled, withFilterMoved, withFilterParams } from './chain-slice.ts';
-import { exportOf, parsePort, serveFormOf } from './server-slice.ts';
+import { DEFAULT_SERVE_SETTINGS, exportOf, parsePort, serveFormOf } from './server-slice.ts';
 import { createAppStore } from './store.ts';
 
 const MiB = 2 ** 20;
@@ -134,12 +134,25 @@ describe('serve settings', () => {
   it('are each image’s own: what was typed for one does not reach another', () => {
     const s = createAppStore();
     s.getState().editSettings('a', { writable: true, exportName: 'disk-a', port: '7000' });
-    expect(serveFormOf(s.getState().status, s.getState().settingsEdits.b, 'b')).toEqual({ host: '127.0.0.1', port: '10809', exportName: '', writable: false, socketPath: '' });
+    expect(serveFormOf(s.getState().status, s.getState().settingsEdits.b, 'b')).toEqual(DEFAULT_SERVE_SETTINGS);
     expect(serveFormOf(s.getState().status, s.getState().settingsEdits.a, 'a')).toMatchObject({ writable: true, exportName: 'disk-a', port: '7000' });
   });
 
   it('show what the server runs for a served image (after a reload too), writes asked for included', () => {
-    expect(serveFormOf(running, undefined, 'a')).toEqual({ host: '127.0.0.1', port: '41234', exportName: '', writable: true, socketPath: '' });
+    expect(serveFormOf(running, undefined, 'a')).toEqual({ ...DEFAULT_SERVE_SETTINGS, host: '127.0.0.1', port: '41234', exportName: '', writable: true, socketPath: '' });
+  });
+
+  it('show the running server’s TLS, and the user named for the client commands', () => {
+    const tls = { mode: 'require' as const, kind: 'psk' as const, pskFile: '/s/tls/psk/keys.psk', pskDir: '/s/tls/psk', pskUsers: ['alice', 'bob'] };
+    expect(serveFormOf({ ...running, tls }, undefined, 'a')).toMatchObject({ tlsMode: 'require', tlsKind: 'psk', pskFile: '/s/tls/psk/keys.psk', pskUser: 'alice' });
+    expect(serveFormOf({ ...running, tls }, { pskUser: 'bob' }, 'a')).toMatchObject({ pskUser: 'bob' });
+    // An image joining the server keeps its TLS (another setting would restart the server).
+    expect(serveFormOf({ ...running, tls }, undefined, 'b')).toMatchObject({ tlsMode: 'require', tlsKind: 'psk' });
+  });
+
+  it('start from the credentials the app made', () => {
+    const made = { certificates: { serverDir: '/s/tls/server', clientDir: '/s/tls/client', caFingerprint: 'AB' }, psk: { dir: '/s/tls/psk', file: '/s/tls/psk/keys.psk', users: ['carol'] } };
+    expect(serveFormOf({ running: false, exports: [] }, undefined, 'a', made)).toMatchObject({ tlsMode: 'off', certificates: '/s/tls/server', pskFile: '/s/tls/psk/keys.psk', pskUser: 'carol' });
   });
 
   it('start an image that is not served on the running server’s address', () => {

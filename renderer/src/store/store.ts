@@ -1,12 +1,13 @@
 // The one app store, built from slices (images, map view, server, chain, stats).
 import { create } from 'zustand';
+import { createActivitySlice, type ActivitySlice } from './activity-slice.ts';
 import { createChainSlice, type ChainSlice } from './chain-slice.ts';
 import { createImagesSlice, type ImagesSlice } from './images-slice.ts';
 import { createMapSlice, type MapSlice } from './map-slice.ts';
 import { createServerSlice, type ServerSlice } from './server-slice.ts';
 import { createStatsSlice, type StatsSlice } from './stats-slice.ts';
 
-export type AppState = ImagesSlice & MapSlice & ServerSlice & ChainSlice & StatsSlice;
+export type AppState = ImagesSlice & MapSlice & ServerSlice & ChainSlice & StatsSlice & ActivitySlice;
 
 export function createAppStore() {
   return create<AppState>()((...a) => ({
@@ -15,6 +16,7 @@ export function createAppStore() {
     ...createServerSlice(...a),
     ...createChainSlice(...a),
     ...createStatsSlice(...a),
+    ...createActivitySlice(...a),
   }));
 }
 

@@ -70,7 +70,16 @@ export class DevFakeTransport implements Transport {
         { kind: 'filter', name: 'cow', summary: 'copy-on-write overlay in memory', params: [] },
         { kind: 'filter', name: 'noextents', summary: 'hide extents: everything is data', params: [] },
         { kind: 'filter', name: 'delay', summary: 'add latency', params: [{ key: 'rdelay', kind: 'duration', description: 'read delay' }] },
+        // As the engine's catalogue describes them (main/filters/ip, main/filters/limit).
+        {
+          kind: 'filter', name: 'ip', summary: 'admit or refuse clients by address, or by uid/gid on a Unix socket', params: [
+            { key: 'allow', kind: 'string', description: 'clients to admit, checked first' },
+            { key: 'deny', kind: 'string', description: 'clients to refuse unless allowed (same syntax; e.g. all)' },
+          ],
+        },
+        { kind: 'filter', name: 'limit', summary: 'serve at most N clients at once', params: [{ key: 'limit', kind: 'int', min: 0, default: '1', noop: '0 = no limit', description: 'most clients connected at once' }] },
       ],
+      'tls.credentials': () => ({}),
       'images.list': () => [image],
       'images.demo': () => image,
       'images.get': () => image,

@@ -1,0 +1,86 @@
+// nbdkit's toolbox in the sidebar: the request-shaping filters with nbdkit's parameter names,
+// a bad value refused beside its field in the CLI's words, the CLI-only filters (exitlast,
+// exitwhen) left out, and a served image with nozero zeromode=emulate still served (nbdinfo).
+import { test, expect, type Page } from '@playwright/test';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { waitForCompleteMap } from './flows.ts';
+import { ROOT, nbdTool, startHost, type Host } from './host.ts';
+import { MiB, makeSparseRaw, openTyped, shot } from './state-page.ts';
+
+test.describe.configure({ mode: 'serial' });
+
+let dir: string;
+let host: Host;
+let page: Page;
+
+test.beforeAll(async ({ browser }) => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'blockscope-e2e-toolbox-'));
+  host = await startHost();
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
+  await page.goto(host.url);
+  await openTyped(page, makeSparseRaw(path.join(dir, 'small.img'), 16 * MiB, [[0, 65536]]));
+  await waitForCompleteMap(page);
+});
+
+test.afterAll(async () => {
+  await page?.close();
+  await host?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const card = (name: string) => page.getByTestId(`filter-${name}`);
+
+async function openParams(name: string): Promise<void> {
+  if ((await card(name).locator('.filter-body').count()) === 0) await card(name).getByTitle('Parameters').click();
+}
+
+test('the request-shaping filters are listed with nbdkit parameter names; exitlast and exitwhen are not', async () => {
+  const fields: Record<string, string[]> = {
+    nozero: ['zeromode', 'fastzeromode'], fua: ['fuamode'], blocksize: ['minblock', 'maxdata', 'maxlen'],
+    'blocksize-policy': ['blocksize-minimum', 'blocksize-preferred', 'blocksize-maximum', 'blocksize-error-policy'],
+    protect: ['protect'], swab: ['swab-bits'], nocache: ['cachemode'], noparallel: ['serialize'], 'multi-conn': ['multi-conn-mode'],
+  };
+  for (const [name, keys] of Object.entries(fields)) {
+    await openParams(name);
+    for (const key of keys) await expect(card(name).locator(`#${name}-${key}`)).toBeAttached();
+  }
+  await expect(card('checkwrite')).toBeVisible();
+  await expect(card('exitlast')).toHaveCount(0);
+  await expect(card('exitwhen')).toHaveCount(0);
+  await card('swab').scrollIntoViewIfNeeded();
+  await shot(page, 'toolbox-01-filters-listed');
+});
+
+test('a bad value is refused beside its field with the words the CLI prints', async () => {
+  const cli = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'blockscope.mjs'), 'serve', '-U', '-', '--filter=blocksize', 'memory', 'size=1M', 'minblock=3', '--run', 'true'], { encoding: 'utf8' });
+  const said = /blocksize: minblock: (.*)/.exec(cli.stderr)?.[1];
+  expect(said).toBe('3 is not a power of 2');
+  await openParams('blocksize');
+  await card('blocksize').locator('#blocksize-minblock').fill('3');
+  await card('blocksize').getByRole('button', { name: /^Apply/ }).click();
+  await expect(card('blocksize').locator('[data-testid="param-error"][data-key="minblock"]')).toHaveText(said!);
+  await expect(page.getByTestId('chain-label')).not.toContainText('blocksize');
+  await shot(page, 'toolbox-02-error-beside-field');
+  await card('blocksize').getByRole('button', { name: 'Reset' }).click();
+});
+
+test('nozero zeromode=emulate on a served image: nbdinfo still reads it and sees zeroing offered', async () => {
+  await openParams('nozero');
+  await card('nozero').locator('#nozero-zeromode').selectOption('emulate');
+  await card('nozero').getByRole('button', { name: /^Apply/ }).click();
+  await expect(page.getByTestId('chain-label')).toContainText('nozero');
+  await page.locator('#serve-port').fill('0');
+  await page.getByTestId('serve-writable').check();
+  await page.getByTestId('serve-start').click();
+  await expect(page.getByTestId('serve-state')).toHaveText(/serving/);
+  const uri = (await page.getByTestId('serve-uri').textContent())!.trim();
+  const info = nbdTool('nbdinfo', [uri]);
+  expect(info).toMatch(/export-size: 16777216/);
+  expect(info).toMatch(/can_zero: true/);
+  await shot(page, 'toolbox-03-nozero-served');
+  await page.getByTestId('serve-stop').click();
+});

@@ -1,0 +1,84 @@
+// Property: random edits to a copy of a sparse image (writes, written zeroes, trims) are
+// exactly the ranges compare calls "differ"; the model is a byte-wise diff of the two files.
+// Every other byte is classed by allocation alone, and the totals add up to the size.
+import fc from 'fast-check';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { pushRun } from '../../shared/extents.ts';
+import { openTestChain } from '../testing/chains.ts';
+import { propertyParams, propertyTimeout } from '../testing/property-params.ts';
+import { writeSparseFile } from '../testing/sparse-file.ts';
+import { tempDir } from '../temp-dir.ts';
+import { compareImages, layerSide } from './compare.ts';
+
+const KiB = 1024;
+const SIZE = 512 * KiB;
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+
+type Edit = { op: 'write' | 'zero' | 'trim'; offset: number; length: number; seed: number };
+
+const editArb: fc.Arbitrary<Edit> = fc
+  .record({ op: fc.constantFrom('write', 'zero', 'trim'), offset: fc.nat(SIZE - 1), length: fc.integer({ min: 1, max: 40 * KiB }), seed: fc.nat(255) })
+  .map((e) => ({ ...e, length: Math.min(e.length, SIZE - e.offset) })) as fc.Arbitrary<Edit>;
+
+const runArb = fc.record({ offset: fc.nat(SIZE / 4096 - 1).map((b) => b * 4096), length: fc.integer({ min: 1, max: 16 }).map((n) => n * 4096) })
+  .map((r) => ({ ...r, length: Math.min(r.length, SIZE - r.offset) }));
+
+/** The model: [offset, length] runs where the two buffers differ, byte by byte, coalesced. */
+function byteDiff(a: Buffer, b: Buffer): [number, number][] {
+  const runs: { offset: number; length: number }[] = [];
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) pushRun(runs, { offset: i, length: 1 }, () => true);
+  return runs.map((r) => [r.offset, r.length]);
+}
+
+async function applyEdits(file: string, edits: Edit[]): Promise<void> {
+  const chain = await openTestChain('file', { file }, [], { readonly: false });
+  try {
+    for (const e of edits) {
+      if (e.op === 'write') await chain.top.pwrite(Buffer.alloc(e.length, e.seed), e.offset);
+      else if (e.op === 'zero') await chain.top.zero(e.length, e.offset);
+      else await chain.top.trim(e.length, e.offset);
+    }
+  } finally {
+    await chain.close();
+  }
+}
+
+describe('compare property', () => {
+  it('the ranges compare reports as "differ" are exactly the bytes that differ', async () => {
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(runArb, { maxLength: 6 }),
+        fc.array(editArb, { minLength: 1, maxLength: 6 }),
+        fc.constantFrom(4 * KiB, 16 * KiB, 256 * KiB),
+        fc.integer({ min: 1, max: 4 }),
+        fc.boolean(),
+        async (runs, edits, chunk, parallel, keepHoles) => {
+          const a = path.join(tmp.dir, `a${n}.img`);
+          const b = path.join(tmp.dir, `b${n++}.img`);
+          writeSparseFile(a, SIZE, runs);
+          // A dense copy turns A's holes into written zeroes: "only-b", never "differ".
+          if (keepHoles) execFileSync('cp', ['--sparse=always', a, b]);
+          else copyFileSync(a, b);
+          await applyEdits(b, edits);
+          const [ca, cb] = await Promise.all([openTestChain('file', { file: a }, [], { readonly: true }), openTestChain('file', { file: b }, [], { readonly: true })]);
+          try {
+            const r = await compareImages(layerSide(ca.top), layerSide(cb.top), { chunk, parallel });
+            const expected = byteDiff(readFileSync(a), readFileSync(b));
+            expect(r.ranges.filter((x) => x.class === 'differ').map((x) => [x.offset, x.length])).toEqual(expected);
+            expect(r.identical).toBe(expected.length === 0);
+            expect(r.firstDifference).toBe(expected[0]?.[0] ?? null);
+            expect(Object.values(r.totals).reduce((s, x) => s + x, 0)).toBe(SIZE);
+          } finally {
+            await Promise.all([ca.close(), cb.close()]);
+          }
+        },
+      ),
+      propertyParams(40),
+    );
+  }, propertyTimeout(120_000));
+});
