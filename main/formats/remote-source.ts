@@ -2,7 +2,9 @@
 // (headers, grain tables, BAT entries, bitmaps) near each other: small reads are served from
 // aligned blocks kept in a bounded cache, so mapping a remote image fetches each block of its
 // metadata once. Large reads (guest data, whole tables the format caches itself) go straight
-// to the server, in parallel ranges, and do not push metadata out of the cache.
+// to the server, in parallel ranges, and do not push metadata out of the cache. Neither uses
+// the client's read-ahead windows: a format reads its tables in order, and 4 MiB windows
+// around them would fetch far more of a sparse image than its map needs.
 import { HttpResource } from '../plugins/http/client.ts';
 import { BoundedCache } from './cache.ts';
 import type { ByteSource } from './image-file.ts';
@@ -27,7 +29,7 @@ export class RemoteSource implements ByteSource {
   async readAt(buf: Buffer, offset: number): Promise<number> {
     const length = Math.max(0, Math.min(buf.length, this.size - offset));
     if (length >= REMOTE_BLOCK) {
-      await this.resource.read(buf.subarray(0, length), offset);
+      await this.resource.readExact(buf.subarray(0, length), offset);
       return length;
     }
     let pos = offset;
@@ -48,7 +50,7 @@ export class RemoteSource implements ByteSource {
   private async fetchBlock(index: number): Promise<Buffer> {
     const start = index * REMOTE_BLOCK;
     const block = Buffer.allocUnsafe(Math.min(REMOTE_BLOCK, this.size - start));
-    await this.resource.read(block, start);
+    await this.resource.readExact(block, start);
     return block;
   }
 }

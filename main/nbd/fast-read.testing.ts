@@ -108,6 +108,17 @@ export class RawNbdClient {
       await new Promise((r) => setTimeout(r, stallMs));
       this.sock.resume();
     }
+    // Replies out of step with their headers would leave this waiting for bytes that never
+    // come: end it instead, so a broken stream fails the test rather than hanging it.
+    const deadline = setTimeout(() => this.sock.destroy(), 20_000);
+    try {
+      return await this.collect(requests);
+    } finally {
+      clearTimeout(deadline);
+    }
+  }
+
+  private async collect(requests: readonly WireRequest[]): Promise<Map<number, Buffer>> {
     const replies = new Map<number, Buffer[]>();
     let open = requests.length;
     while (open > 0) {
@@ -161,7 +172,8 @@ export interface KernelSendCall {
 
 /** Count the addon's sendFileReply calls until the returned function undoes it. */
 export function countKernelSends(calls: KernelSendCall[]): () => void {
-  const io = nativeIo() as unknown as { sendFileReply?: (s: number, h: Buffer, fd: number, o: number, n: number) => number } | null;
+  type Send = (s: number, h: Buffer, fd: number, o: number, n: number) => number;
+  const io = nativeIo() as unknown as { sendFileReply?: Send } | null;
   const real = io?.sendFileReply;
   if (!io || !real) throw new Error('the native addon with sendFileReply is not built (npm run build:native)');
   io.sendFileReply = (s, h, fd, o, n) => {

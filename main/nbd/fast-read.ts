@@ -5,6 +5,7 @@
 // go that way and on which sockets. Everything else (TLS, sparse reads, filters that change
 // data, no addon, BLOCKSCOPE_FAST_READ=0) takes the ordinary path through pread.
 import type { Socket } from 'node:net';
+import { constants } from 'node:os';
 import { nativeIo } from '../native-io.ts';
 import type { Negotiated } from './handshake.ts';
 import { CMD_FLAG } from './protocol.ts';
@@ -22,7 +23,7 @@ export interface FileReply {
   readRest(into: Buffer, skip: number): Promise<void>;
 }
 
-/** Sends header then payload; returns the bytes the socket took (maybe fewer), or -errno if none. */
+/** Sends header then payload; returns the bytes the socket took (fewer when it filled), or -errno if none. */
 export type KernelSend = (header: Buffer, fd: number, offset: number, length: number) => number;
 
 /**
@@ -31,8 +32,12 @@ export type KernelSend = (header: Buffer, fd: number, offset: number, length: nu
  */
 export const FILE_REPLY_MIN = 64 * 1024;
 
+const EBADF = constants.errno.EBADF;
+
 interface SendFileAddon {
   sendFileReply?(socketFd: number, header: Buffer, fd: number, offset: number, length: number): number;
+  /** 1: all of the range is in the page cache; 0: not; -errno: the kernel cannot tell. */
+  allCached?(fd: number, offset: number, length: number): number;
 }
 
 /** Is the fast path switched on? BLOCKSCOPE_FAST_READ=0 turns it off (checked per connection). */
@@ -47,9 +52,13 @@ export function fastReadEnabled(): boolean {
 export function kernelSendFor(socket: Socket): KernelSend | null {
   if (!fastReadEnabled() || (socket as { encrypted?: boolean }).encrypted) return null;
   const send = (nativeIo() as SendFileAddon | null)?.sendFileReply;
-  const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
-  if (!send || typeof fd !== 'number' || fd < 0) return null;
-  return (header, file, offset, length) => send(fd, header, file, offset, length);
+  const fdOf = () => (socket as unknown as { _handle?: { fd?: number } | null })._handle?.fd ?? -1;
+  if (!send || fdOf() < 0) return null;
+  return (header, file, offset, length) => {
+    // Asked at every send: a destroyed socket's number may already belong to another file.
+    const fd = socket.destroyed ? -1 : fdOf();
+    return fd < 0 ? -EBADF : send(fd, header, file, offset, length);
+  };
 }
 
 /** The READ as a FileReply, or null when its payload must be read (sparse replies, filters that change data, short reads). */
@@ -60,7 +69,8 @@ export function fileReadReply(req: NbdRequest, session: Negotiated): FileReply |
   const structured = session.structuredReplies;
   if (structured && shouldLookForHoles(top, length, (req.flags & CMD_FLAG.DF) !== 0, session.contexts.size)) return null;
   const range = top.fileRange(length, offset);
-  if (!range) return null;
+  // sendfile reads on the event loop: data still on the disk is read on a pool thread instead.
+  if (!range || (nativeIo() as SendFileAddon | null)?.allCached?.(range.fd, range.offset, length) === 0) return null;
   let header: Buffer;
   if (structured) {
     header = Buffer.allocUnsafe(OFFSET_DATA_HEADER_LENGTH);

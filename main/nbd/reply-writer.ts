@@ -166,12 +166,12 @@ export class ReplyWriter {
   private sendFileNow(reply: FileReply, done: () => void): void {
     const took = this.kernelSend!(reply.header, reply.fd, reply.offset, reply.length);
     if (took === reply.header.length + reply.length) return done();
-    // The send buffer filled (or sendfile failed): the rest goes the ordinary way, and
-    // nothing else may reach the socket before it.
+    // Nothing else may reach the socket before the rest of this reply.
     this.gated = true;
     void this.sendRest(reply, Math.max(took, 0), done);
   }
 
+  /** The socket filled (or sendfile failed): the rest goes the ordinary way. */
   private async sendRest(reply: FileReply, took: number, done: () => void): Promise<void> {
     const { header, length } = reply;
     const headerLeft = Math.max(0, header.length - took);

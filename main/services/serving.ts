@@ -1,10 +1,11 @@
 // Serving open images over NBD: the session's one server, opened with the first export and
-// closed after the last; where it listens (any free port when the default one is taken);
+// closed after the last; when it moves (endpoint.ts says where and how it listens);
 // which image is which export; the stats sampled from its request events; its client list.
 import type { EventEmitter } from 'node:events';
-import { DEFAULT_NBD_PORT, type ClientInfo, type ExportCapabilities, type ExportState, type IpcEventSink, type ServerStatus, type TlsServeSettings } from '../../shared/ipc.ts';
+import { type ClientInfo, type ExportCapabilities, type ExportState, type IpcEventSink, type ServerStatus, type TlsServeSettings } from '../../shared/ipc.ts';
 import { exportUri, type NbdServer } from '../nbd/server.ts';
 import { exposureWarning, type TlsServerConfig } from '../nbd/tls-credentials.ts';
+import { endpointMoved, listenAt, wantedEndpoint, type Endpoint } from './endpoint.ts';
 import { ServiceError } from './errors.ts';
 import { exportCapabilities } from './export-capabilities.ts';
 import type { ImageChain } from './image-chain.ts';
@@ -44,13 +45,6 @@ export interface ServingDeps {
   statsIntervalMs?: number;
   /** Where each served image's request events are counted by place and time (activity-recorder.ts); absent: not recorded. */
   activity?: { record(imageId: string, ev: RequestEvent): void };
-}
-
-interface Endpoint {
-  host: string;
-  port: number;
-  socketPath?: string;
-  tls: TlsServeSettings;
 }
 
 interface ExportSlot {
@@ -227,14 +221,8 @@ export class Serving {
   /** The server, listening where `options` ask: it moves when they name another place. */
   private async listen(options: ServeOptions): Promise<ServerPort> {
     const at = this.endpoint;
-    const wanted: Endpoint = {
-      host: options.host ?? at?.host ?? '127.0.0.1',
-      port: options.port ?? at?.port ?? DEFAULT_NBD_PORT,
-      socketPath: options.socketPath ?? at?.socketPath,
-      tls: options.tls ?? at?.tls ?? { mode: 'off' },
-    };
-    const moved = at && (wanted.host !== at.host || wanted.socketPath !== at.socketPath ||
-      (options.port !== undefined && options.port !== 0 && options.port !== at.port) || JSON.stringify(wanted.tls) !== JSON.stringify(at.tls));
+    const wanted = wantedEndpoint(options, at);
+    const moved = at !== null && endpointMoved(at, wanted, options.port);
     // Read before the running server goes: a missing or mismatched file leaves it serving.
     const tls = moved || !at ? serverTlsConfig(wanted.tls) : this.tlsConfig;
     if (moved) await this.close();
@@ -246,23 +234,7 @@ export class Serving {
     server.on('request', (ev: RequestEvent) => this.onRequest(ev));
     server.on('connect', () => this.sendClients(true));
     server.on('disconnect', () => this.sendClients(true));
-    let port = at.port;
-    try {
-      port = (await server.listen({ host: at.host, port })).port ?? port;
-    } catch (err) {
-      // The standard port is often taken (another server, another test): any free port will do.
-      if (!portWasDefault) throw new ServiceError('failed', (err as Error).message);
-      port = (await server.listen({ host: at.host, port: 0 })).port!;
-      this.log(`port ${at.port} is in use; listening on ${port} instead`);
-    }
-    if (at.socketPath) {
-      try {
-        await server.listen({ path: at.socketPath });
-      } catch (err) {
-        await server.close();
-        throw new ServiceError('failed', (err as Error).message);
-      }
-    }
+    const port = await listenAt(server, at, portWasDefault, (line) => this.log(line));
     this.server = server;
     this.endpoint = { ...at, port };
     this.tlsConfig = tls;

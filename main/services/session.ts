@@ -2,6 +2,8 @@
 // opened, the events the UI listens to, and one method per call of the contract, each handed
 // to the image it names (open-image.ts) or to the NBD server (serving.ts). Plain Node, no
 // Electron: both hosts sit on one Session, and tests make as many as they like.
+// It is a little over 300 lines because it is the contract's one facade: a few lines per
+// channel, each handing the work to the module that does it.
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,17 +14,17 @@ import type {
 } from '../../shared/ipc.ts';
 import type { Registry } from '../backend/registry.ts';
 import { isNbdUri } from '../nbd/uri.ts';
-import { isHttpUrl, redactUrl } from '../plugins/http/client.ts';
+import { isHttpUrl } from '../plugins/http/client.ts';
 import { searchChain } from './byte-search.ts';
 import { ServiceError } from './errors.ts';
 import type { FilesystemReader, PartitionReader } from './image-probe.ts';
 import { compareChains } from './compare.ts';
-import { OpenImage, onDiskBytes, type ImageDescription, type ImageEnv, type ImageSource } from './open-image.ts';
+import { absolutePath, describeFile, describeNbdUri, describeUrl, sameSource } from './image-targets.ts';
+import { OpenImage, type ImageDescription, type ImageEnv, type ImageSource } from './open-image.ts';
 import { commitChain, discardOverlay, overlayStatus, type CommitRequest } from './overlay-commit.ts';
 import { RecentImages } from './recent.ts';
 import { Serving, type ServeOptions, type ServingDeps } from './serving.ts';
 import { ActivityRecorder, activityEnabled } from './activity-recorder.ts';
-import { resolveTypedPath } from './typed-path.ts';
 
 export interface SessionDeps {
   registry: Registry;
@@ -126,40 +128,21 @@ export class Session {
   /** A path as typed: relative, ~/…, or a file:// URI (typed-path.ts); an http(s):// URL opens as one. */
   async openPath(file: string, demo = false): Promise<ImageSummary> {
     if (isHttpUrl(file)) return this.openUrl(file);
-    const abs = resolveTypedPath(file, { home: os.homedir(), cwd: process.cwd() });
-    const existing = [...this.images.values()].find((i) => 'path' in i.description.source && i.description.source.path === abs);
-    if (existing) return this.summary(existing);
-    let detected;
-    try {
-      detected = await this.deps.detectImage(abs);
-    } catch (err) {
-      throw new ServiceError('failed', `cannot open ${abs}: ${(err as Error).message}`);
-    }
-    const config: ChainConfig = { plugin: { name: detected.plugin, params: { file: abs } }, filters: [] };
-    const onDiskSize = await onDiskBytes(abs);
-    return this.openImage({ title: path.basename(abs), source: { path: abs }, format: detected.format, config, demo, onDiskSize });
+    const abs = absolutePath(file);
+    return this.openedAlready({ path: abs }) ?? this.openImage(await describeFile(abs, demo, this.deps));
   }
 
   async openUri(uri: string): Promise<ImageSummary> {
-    const existing = [...this.images.values()].find((i) => 'uri' in i.description.source && i.description.source.uri === uri);
-    if (existing) return this.summary(existing);
-    const config: ChainConfig = { plugin: { name: 'nbd', params: { uri } }, filters: [] };
-    return this.openImage({ title: titleOfUri(uri), source: { uri }, format: 'nbd', config, demo: false, onDiskSize: null });
+    return this.openedAlready({ uri }) ?? this.openImage(describeNbdUri(uri));
   }
 
-  /** An image at an http(s):// URL: its format probed over the network, read by range requests. */
   async openUrl(url: string): Promise<ImageSummary> {
-    const existing = [...this.images.values()].find((i) => 'uri' in i.description.source && i.description.source.uri === url);
-    if (existing) return this.summary(existing);
-    let detected;
-    try {
-      detected = await this.deps.detectImage(url);
-    } catch (err) {
-      throw new ServiceError('failed', `cannot open ${redactUrl(url)}: ${(err as Error).message}`);
-    }
-    const key = this.deps.registry.plugin(detected.plugin).magicKey ?? 'file';
-    const config: ChainConfig = { plugin: { name: detected.plugin, params: { [key]: url } }, filters: [] };
-    return this.openImage({ title: titleOfUri(url), source: { uri: url }, format: detected.format, config, demo: false, onDiskSize: null });
+    return this.openedAlready({ uri: url }) ?? this.openImage(await describeUrl(url, this.deps));
+  }
+
+  private openedAlready(source: ImageSource): ImageSummary | null {
+    const img = [...this.images.values()].find((i) => sameSource(i.description.source, source));
+    return img ? this.summary(img) : null;
   }
 
   async openDemo(): Promise<ImageSummary> {
@@ -329,15 +312,5 @@ export class Session {
     for (const id of [...this.images.keys()]) await this.close(id);
     this.activity.dispose();
     this.listeners.clear();
-  }
-}
-
-function titleOfUri(uri: string): string {
-  try {
-    const u = new URL(uri);
-    const name = decodeURIComponent(u.pathname.replace(/^\//, ''));
-    return name ? `${name} @ ${u.host || u.searchParams.get('socket') || 'nbd'}` : uri;
-  } catch {
-    return uri;
   }
 }

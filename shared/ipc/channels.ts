@@ -5,11 +5,14 @@
 import { NBD_URI_PATTERN } from '../nbd-uri.ts';
 import { z } from 'zod';
 import { chainConfigSchema } from '../chain-config.ts';
+import type { ActivityBins, ActivityExport, ActivityPartitions } from './activity-payloads.ts';
+import type { CompareRun } from './compare-payloads.ts';
 import type {
-  ActivityBins, ActivityExport, ActivityPartitions, AppInfo, ByteSearchResult, ChainState, ClientInfo, ComponentInfo, DemoLayoutInfo, ExtentAt, HexBytes, ImageSummary, MapBins, MapExport, OverlayCommitResult,
-  OverlayStatus, RecentImage, ServerStatus, TlsCredentialsInfo, CompareRun,
+  AppInfo, ByteSearchResult, ChainState, ComponentInfo, DemoLayoutInfo, ExtentAt, HexBytes, ImageSummary, MapBins, MapExport, OverlayCommitResult,
+  OverlayStatus, RecentImage,
 } from './payloads.ts';
-import { OVERLAY_COMMIT_FORMATS, TLS_MODES } from './payloads.ts';
+import { OVERLAY_COMMIT_FORMATS } from './payloads.ts';
+import { TLS_MODES, type ClientInfo, type ServerStatus, type TlsCredentialsInfo } from './serving-payloads.ts';
 
 /** The largest hex.read: enough for a screenful of a hex view, small enough to be cheap. */
 export const HEX_READ_MAX = 64 * 1024;

@@ -2,7 +2,9 @@
 // stats, clients, the image list). Each has a payload type; ipcEventNames lists them for the
 // hosts and the preload, which forward nothing else.
 import type { CommandId } from '../commands.ts';
-import type { ClientInfo, ImageSummary, ServerStatus, StatsSample } from './payloads.ts';
+import type { ImageSummary } from './payloads.ts';
+import type { ClientInfo, ServerStatus } from './serving-payloads.ts';
+import type { StatsSample } from './stats-payloads.ts';
 
 export interface IpcEvents {
   /** Ranges ([start, end) pairs) whose allocation changed; sent at most a few times a second. */

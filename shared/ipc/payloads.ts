@@ -4,7 +4,7 @@
 import type { ChainConfig } from '../chain-config.ts';
 import type { ExtentKind } from '../extents.ts';
 import type { ParamSpec } from '../params.ts';
-import type { StatsOp } from '../ops.ts';
+import type { ExportState } from './serving-payloads.ts';
 
 /** The port an NBD server listens on unless told otherwise (IANA's registration for NBD). */
 export const DEFAULT_NBD_PORT = 10809;
@@ -85,39 +85,6 @@ export interface ScanState {
   complete: boolean;
   /** Set when the scan stopped on an error (the map then shows the rest as unknown). */
   error?: string;
-}
-
-export interface ExportState {
-  exportName: string;
-  /** Whether clients may write: asked for, and the chain can write. */
-  writable: boolean;
-  /**
-   * Present when writes were asked for but the chain refuses them (a read-only format, the
-   * readonly filter): why, and what would make it writable. Clients get a read-only export.
-   */
-  readOnlyReason?: string;
-  /** With readOnlyReason: switching the cow filter on would make the export writable. */
-  offerCow?: boolean;
-  /** nbd://host:port/export */
-  uri: string;
-  /** nbd+unix:///export?socket=... when a socket path was given. */
-  unixUri?: string;
-  /** What a client of the export is told it can do, as `blockscope info` prints it. */
-  capabilities?: ExportCapabilities;
-  /** The server's TLS mode when it is not off (nbd:// then fails under require: clients need nbds://). */
-  tls?: Exclude<TlsMode, 'off'>;
-}
-
-/** The capability names `blockscope info` prints, in its order. */
-export const CAPABILITY_NAMES = [
-  'is_read_only', 'can_flush', 'can_fua', 'is_rotational', 'can_trim', 'can_zero', 'can_fast_zero', 'can_multi_conn', 'can_cache', 'can_extents',
-] as const;
-export type CapabilityName = (typeof CAPABILITY_NAMES)[number];
-
-export interface ExportCapabilities {
-  flags: Record<CapabilityName, boolean>;
-  /** The block sizes the server advertises (NBD_INFO_BLOCK_SIZE), in bytes. */
-  blockSize: { minimum: number; preferred: number; maximum: number };
 }
 
 export interface ImageSummary {
@@ -255,98 +222,6 @@ export interface OverlayCommitResult {
   bytesWritten: number;
 }
 
-export interface ClientInfo {
-  id: number;
-  remote: string;
-  exportName: string;
-  imageId: string | null;
-  /** The chain this connection runs (open connections keep theirs across toggles). */
-  chainLabel: string;
-  /** ms since the epoch */
-  since: number;
-  requests: number;
-  bytesRead: number;
-  bytesWritten: number;
-  /** Present when the client is on TLS (STARTTLS), with its PSK identity or verified certificate subject. */
-  tls?: { pskIdentity?: string; certificateSubject?: string };
-}
-
-export interface ServerStatus {
-  running: boolean;
-  host?: string;
-  port?: number;
-  socketPath?: string;
-  /** nbd://host:port (no export) while listening on TCP. */
-  baseUri?: string;
-  exports: (ExportState & { imageId: string })[];
-  /** While running: STARTTLS and the credentials behind it. */
-  tls?: TlsServerInfo;
-  /** While running on a non-loopback address without TLS require: what the CLI warns too. */
-  exposureWarning?: string;
-}
-
-/** nbdkit's --tls: off (STARTTLS refused), on (offered), require (nothing else before it). */
-export const TLS_MODES = ['off', 'on', 'require'] as const;
-export type TlsMode = (typeof TLS_MODES)[number];
-
-/** What server.start asks for: a certificates folder in nbdkit's layout, or a psktool key file. */
-export interface TlsServeSettings {
-  mode: TlsMode;
-  certificates?: string;
-  pskFile?: string;
-  /** Also require a client certificate signed by the folder's ca-cert.pem. */
-  verifyPeer?: boolean;
-}
-
-/** The running server's TLS, with what a client needs: its files' folder (x509) or key file and identities (PSK). */
-export type TlsServerInfo =
-  | { mode: 'off' }
-  | { mode: Exclude<TlsMode, 'off'>; kind: 'x509'; certificates: string; clientDir: string; verifyPeer: boolean; caFingerprint?: string }
-  | { mode: Exclude<TlsMode, 'off'>; kind: 'psk'; pskFile: string; pskDir: string; pskUsers: string[] };
-
-/** Credentials the app made in its state folder (tls/): absent parts were not made yet. */
-export interface TlsCredentialsInfo {
-  /** serverDir for --tls-certificates; clientDir (ca-cert.pem, client-cert.pem, client-key.pem) for clients. */
-  certificates?: { serverDir: string; clientDir: string; caFingerprint: string };
-  /** file is dir/keys.psk (qemu's tls-creds-psk reads dir). */
-  psk?: { dir: string; file: string; users: string[] };
-}
-
-/** The operations a StatsSample reports (shared/ops.ts names them). */
-export { STATS_OPS, type StatsOp } from '../ops.ts';
-
-/** One operation's part of a StatsSample: rates over a sliding window, errors and latency of the interval. */
-export interface OpStats {
-  /** Requests per second over the last two seconds, divided by the time they span (exact for a steady stream). */
-  ops: number;
-  /** Bytes per second over the same window (payload bytes; block-status counts its range). */
-  bytes: number;
-  /** Failed requests in the last interval. */
-  errors: number;
-  /** Latency percentiles in ms over the last interval; null when there were no requests. */
-  p50: number | null;
-  p99: number | null;
-}
-
-export interface ClientStats {
-  id: number;
-  remote: string;
-  requests: number;
-  bytesRead: number;
-  bytesWritten: number;
-  /** Requests per second, over the same window as OpStats.ops. */
-  ops: number;
-}
-
-export interface StatsSample {
-  imageId: string;
-  /** ms since the epoch at the end of the interval */
-  t: number;
-  intervalMs: number;
-  perOp: Record<StatsOp, OpStats>;
-  clients: ClientStats[];
-}
-
 export interface AppInfo {
   version: string;
   host: 'electron' | 'web';
@@ -371,79 +246,4 @@ export function decodeBase64(text: string): Uint8Array {
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
-}
-
-/**
- * Compare (main/services/compare.ts): how a range of two images relates. `only-a`/`only-b`:
- * the same bytes, allocated on one side only (a hole or past the end on the other).
- */
-export type CompareClass = 'identical' | 'differ' | 'only-a' | 'only-b';
-
-export interface CompareRange {
-  offset: number;
-  length: number;
-  class: CompareClass;
-}
-
-export interface CompareResult {
-  sizeA: number;
-  sizeB: number;
-  /** --strict: allocation and size differences count as differences (qemu-img compare -s). */
-  strict: boolean;
-  /** The verdict qemu-img compare's exit code gives: true means exit 0. */
-  identical: boolean;
-  /** Where the first difference the verdict counts starts, or null. */
-  firstDifference: number | null;
-  /** Bytes of each class over [0, max(sizeA, sizeB)). */
-  totals: Record<CompareClass, number>;
-  /** Every range that is not identical, coalesced, in order. */
-  ranges: CompareRange[];
-}
-
-/** The operations the activity recorder counts, in the order of its counters. */
-export const ACTIVITY_OPS = ['read', 'write', 'zero', 'trim'] as const;
-/** What the heat overlay shows: reads, writes (written, zeroed and trimmed bytes), or both. */
-export type ActivitySelection = 'reads' | 'writes' | 'both';
-/** Bytes clients moved, per operation. */
-export interface ActivityCounts {
-  read: number;
-  written: number;
-  zeroed: number;
-  trimmed: number;
-}
-
-/** activity.bins: `selection`'s bytes per bin of [start, end), the bins cut as map.bins cuts them. */
-export interface ActivityBins {
-  imageId: string;
-  start: number;
-  end: number;
-  bins: number;
-  counts: number[];
-  /** The recorder's bucket size: bins whose edges are multiples of it get exact counts. */
-  granularity: number;
-  /** null: since the image was served (or last cleared). */
-  windowSeconds: number | null;
-}
-
-export interface ActivityPartitions {
-  imageId: string;
-  windowSeconds: number | null;
-  disk: ActivityCounts;
-  partitions: (ActivityCounts & { number: number; name: string })[];
-}
-
-export type ActivityExportFormat = 'csv' | 'extentlist';
-
-export interface ActivityExport {
-  format: ActivityExportFormat;
-  mimeType: string;
-  fileName: string;
-  text: string;
-}
-
-/** compare.run's answer: the comparison of image `imageId` (A) with `otherId` (B, opened for it). */
-export interface CompareRun extends CompareResult {
-  imageId: string;
-  otherId: string;
-  otherTitle: string;
 }

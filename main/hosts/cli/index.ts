@@ -32,6 +32,7 @@ serve options:
   -P, --pidfile FILE     write the server's PID to FILE
       --run CMD          run CMD with $uri set, stop when it exits, exit with its status
   -v, --verbose          log every request
+      --activity FILE    on stop, save what clients read and wrote (CSV for *.csv, else an extent list)
       --demo             serve the built-in demo image`;
 
 /** What each of nbdkit's TLS flags (TLS_OPTIONS, which `serve` parses) means, and its value. */

@@ -1,12 +1,18 @@
-// A remote object read by HTTP range requests (nbdkit-curl-plugin's model, Node's own HTTP
-// client): keep-alive sockets up to `connections`, a large read split into that many ranges
-// fetched side by side, connection errors and 5xx answers retried with exponential backoff.
+// A remote object read by HTTP range requests (nbdkit-curl-plugin's model): keep-alive
+// sockets up to `connections`, a large read split into that many ranges fetched side by side,
+// sequential reads served from windows fetched ahead (read-ahead.ts), plain http:// bodies
+// read straight into their buffers (range-connection.ts), the rest through Node's own client;
+// connection errors and 5xx answers retried with exponential backoff.
 // A server that answers a range request with the whole body (200) is refused, as nbdkit
 // does: reading a disk image that way would download all of it for every request.
 import http from 'node:http';
 import https from 'node:https';
 import { BlockError } from '../../backend/errors.ts';
+import { RangeConnectionPool } from './range-connection.ts';
 import { ReadAhead, type ReadAheadOptions } from './read-ahead.ts';
+import { redactUrl } from './urls.ts';
+
+export { isHttpUrl, redactUrl } from './urls.ts';
 
 export interface HttpOptions {
   /** Request headers sent with every request (Cookie and Authorization included). */
@@ -50,18 +56,6 @@ interface RangeReply {
 
 class RetryableError extends Error {}
 
-/** `url` with its password hidden, for messages. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    for (const key of [...u.searchParams.keys()]) if (/signature|token|credential|sig$/i.test(key)) u.searchParams.set(key, '***');
-    return u.href;
-  } catch {
-    return url;
-  }
-}
-
 export class HttpResource {
   readonly url: string;
   readonly size: number;
@@ -69,6 +63,8 @@ export class HttpResource {
   private location: URL;
   private readonly agent: http.Agent;
   private readonly readAhead: ReadAhead;
+  /** Range bodies over plain http:// straight into their buffers (range-connection.ts); null for https. */
+  private readonly fastPath: RangeConnectionPool | null;
 
   private constructor(url: string, location: URL, size: number, agent: http.Agent, private readonly options: HttpOptions) {
     this.url = url;
@@ -77,6 +73,9 @@ export class HttpResource {
     this.agent = agent;
     const fetch = (buf: Buffer, offset: number, progress: (filled: number) => void) => this.readRange(buf, offset, progress);
     this.readAhead = new ReadAhead(size, fetch, options.readAhead ?? defaultReadAhead(options.connections));
+    // Removed headers and line breaks in values are Node's client's business: it validates them.
+    const plain = location.protocol === 'http:' && !options.removeHeaders?.length && !Object.values(options.headers).some((v) => /[\r\n]/.test(v));
+    this.fastPath = plain ? new RangeConnectionPool(location.hostname.replace(/^\[|\]$/g, ''), Number(location.port || 80), options.connections, options.timeoutMs) : null;
   }
 
   /** Opens `url`: one range request for its first byte tells the size and proves Range works. */
@@ -102,9 +101,15 @@ export class HttpResource {
 
   /** Fill `buf` from `offset`: from read-ahead windows for a stream, else in up to `connections` ranges fetched at once. */
   async read(buf: Buffer, offset: number): Promise<void> {
+    const inside = buf.length > 0 && offset + buf.length <= this.size;
+    if (inside && this.readAhead.continuesStream(offset, buf.length)) return this.readAhead.read(buf, offset);
+    return this.readExact(buf, offset);
+  }
+
+  /** Fill `buf` from `offset` with exactly the ranges it covers (never a read-ahead window), up to `connections` at once. */
+  async readExact(buf: Buffer, offset: number): Promise<void> {
     if (buf.length === 0) return;
     if (offset + buf.length > this.size) throw new BlockError('EIO', `${redactUrl(this.url)}: read of ${buf.length} bytes at ${offset} is past the end (${this.size} bytes)`);
-    if (this.readAhead.continuesStream(offset, buf.length)) return this.readAhead.read(buf, offset);
     const parts = Math.max(1, Math.min(this.options.connections, Math.floor(buf.length / MIN_PART)));
     const step = Math.ceil(buf.length / parts / 4096) * 4096;
     const reads: Promise<void>[] = [];
@@ -114,6 +119,7 @@ export class HttpResource {
 
   close(): void {
     this.agent.destroy();
+    this.fastPath?.close();
   }
 
   private async probeSize(): Promise<number> {
@@ -150,7 +156,9 @@ export class HttpResource {
   private async readRangeOnce(buf: Buffer, offset: number, from: number, arrived: (filled: number) => void): Promise<void> {
     offset += from;
     buf = buf.subarray(from);
-    const reply = await this.follow(`bytes=${offset}-${offset + buf.length - 1}`);
+    const range = `bytes=${offset}-${offset + buf.length - 1}`;
+    if (await this.readRangeFast(buf, offset, range, (n) => arrived(from + n))) return;
+    const reply = await this.follow(range);
     if (reply.status !== 206) {
       reply.body.destroy();
       throw reply.status === 200 ? this.noRanges() : this.statusError(reply.status, `reading ${buf.length} bytes at ${offset}`);
@@ -181,6 +189,17 @@ export class HttpResource {
     if (filled !== buf.length) throw new BlockError('EIO', `${redactUrl(this.url)}: the server sent ${filled} of ${buf.length} bytes at ${offset}`);
   }
 
+  /** The range over the fast path: true when the body is in `buf`, false to ask through Node's client. */
+  private async readRangeFast(buf: Buffer, offset: number, range: string, arrived: (filled: number) => void): Promise<boolean> {
+    if (!this.fastPath?.serves(this.location)) return false;
+    const job = { head: this.requestHead(this.location, range), offset, target: buf, arrived };
+    const outcome = await this.fastPath.run(job).catch((err: Error) => {
+      throw new RetryableError(err.message);
+    });
+    if (outcome === 'done' || outcome === 'declined') return outcome === 'done';
+    throw outcome.status === 200 ? this.noRanges() : outcome.status >= 500 ? serverError(outcome.status) : this.statusError(outcome.status, `reading ${buf.length} bytes at ${offset}`);
+  }
+
   /** `fn` again after connection errors and 5xx answers, waiting twice as long each time. */
   private async retrying<T>(fn: () => Promise<T>): Promise<T> {
     const retries = this.options.retries ?? DEFAULT_RETRIES;
@@ -208,7 +227,7 @@ export class HttpResource {
         this.location = target;
         if (reply.status >= 500) {
           reply.body.resume();
-          throw new RetryableError(`HTTP ${reply.status} ${http.STATUS_CODES[reply.status] ?? ''}`.trimEnd());
+          throw serverError(reply.status);
         }
         return reply;
       }
@@ -220,11 +239,23 @@ export class HttpResource {
     }
   }
 
-  private send(target: URL, range: string): Promise<RangeReply> {
+  private requestHeaders(target: URL, range: string): Record<string, string> {
     const headers: Record<string, string> = { ...this.options.headers, range };
     if (target.username && !('authorization' in lowerKeys(headers))) {
       headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`).toString('base64')}`;
     }
+    return headers;
+  }
+
+  /** The request line and headers the fast path writes, as Node's client would send them. */
+  private requestHead(target: URL, range: string): string {
+    const headers = this.requestHeaders(target, range);
+    const host = 'host' in lowerKeys(headers) ? [] : [`Host: ${target.host}`];
+    return [`GET ${target.pathname}${target.search} HTTP/1.1`, ...host, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`), '', ''].join('\r\n');
+  }
+
+  private send(target: URL, range: string): Promise<RangeReply> {
+    const headers = this.requestHeaders(target, range);
     const mod = target.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
       const req = mod.request(target, { method: 'GET', agent: this.agent, headers, auth: undefined }, (res) => {
@@ -236,6 +267,11 @@ export class HttpResource {
       req.end();
     });
   }
+}
+
+/** A 5xx: worth asking again. */
+function serverError(status: number): RetryableError {
+  return new RetryableError(`HTTP ${status} ${http.STATUS_CODES[status] ?? ''}`.trimEnd());
 }
 
 function lowerKeys(headers: Record<string, string>): Record<string, string> {
@@ -253,9 +289,4 @@ function totalOf(contentRange: string | undefined, url: string, fallback?: numbe
   if (m) return Number(m[1]);
   if (fallback !== undefined) return fallback;
   throw new BlockError('EIO', `${redactUrl(url)}: the server's range reply has no total size (Content-Range: ${contentRange ?? 'missing'})`);
-}
-
-/** http:// or https://: what the http plugin and the image formats read over the network. */
-export function isHttpUrl(text: string): boolean {
-  return /^https?:\/\//i.test(text);
 }

@@ -1,7 +1,9 @@
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OpenChain } from '../../backend/chain.ts';
 import { mapOf, readAll } from '../../backend/testing.ts';
 import { openTestChain } from '../../testing/chains.ts';
+import { propertyParams } from '../../testing/property-params.ts';
 import { HTTP_DEFAULTS, HttpResource } from './client.ts';
 import { startTestServer, type TestServer } from './test-server.ts';
 
@@ -87,6 +89,55 @@ describe('http plugin', () => {
   it('is refused without the credentials the server wants', async () => {
     server = await startTestServer({ 'disk.img': DISK }, { authorization: 'Basic YWxpY2U6czNjcmV0' });
     await expect(openTestChain('http', { url: server.url('disk.img'), user: 'alice', password: 'wrong' })).rejects.toMatchObject({ code: 'EACCES' });
+  });
+});
+
+describe('HttpResource streams', () => {
+  it('reads a stream of 256 KiB pieces, 8 in flight, with one request per 1 MiB window', async () => {
+    server = await startTestServer({ 'disk.img': DISK });
+    resource = await HttpResource.open(server.url('disk.img'), { ...HTTP_DEFAULTS, readAhead: { window: 1024 * 1024, ahead: 2, maxWindows: 8 } });
+    const got = Buffer.alloc(DISK.length);
+    const piece = 256 * 1024;
+    for (let batch = 0; batch < DISK.length; batch += 8 * piece) {
+      const offsets = Array.from({ length: 8 }, (_, k) => batch + k * piece).filter((at) => at < DISK.length);
+      await Promise.all(offsets.map((at) => resource!.read(got.subarray(at, Math.min(DISK.length, at + piece)), at)));
+    }
+    expect(got.equals(DISK)).toBe(true);
+    expect(ranges(server).slice(1).sort()).toEqual(['bytes=0-1048575', 'bytes=0-262143', 'bytes=1048576-2097151', 'bytes=2097152-3145727', 'bytes=3145728-4194303', 'bytes=4194304-4195303']);
+  });
+
+  it('asks again for only the bytes that had not arrived when a connection broke mid-body', async () => {
+    server = await startTestServer({ 'disk.img': DISK });
+    resource = await HttpResource.open(server.url('disk.img'), FAST_RETRY);
+    server.options.cutBodies = 1;
+    const buf = Buffer.alloc(100000);
+    await resource.read(buf, 3000);
+    expect(buf.equals(DISK.subarray(3000, 103000))).toBe(true);
+    expect(ranges(server).slice(1)).toEqual(['bytes=3000-102999', 'bytes=53000-102999']);
+  });
+
+  it('opens a new connection when the server closes one after its last keep-alive request', async () => {
+    server = await startTestServer({ 'disk.img': DISK }, { maxRequestsPerSocket: 2 });
+    resource = await HttpResource.open(server.url('disk.img'), { ...FAST_RETRY, retries: 0 });
+    for (const at of [0, 70000, 140000, 210000, 280000]) {
+      const buf = Buffer.alloc(5000);
+      await resource.read(buf, at);
+      expect(buf.equals(DISK.subarray(at, at + 5000))).toBe(true);
+    }
+    expect(server.requests.length).toBe(6);
+  });
+
+  it('reads any piece at any offset with the right bytes', async () => {
+    server = await startTestServer({ 'disk.img': DISK });
+    resource = await HttpResource.open(server.url('disk.img'));
+    await fc.assert(
+      fc.asyncProperty(fc.nat({ max: DISK.length - 1 }), fc.integer({ min: 1, max: 300 * 1024 }), async (offset, wanted) => {
+        const buf = Buffer.alloc(Math.min(wanted, DISK.length - offset));
+        await resource!.read(buf, offset);
+        expect(buf.equals(DISK.subarray(offset, offset + buf.length))).toBe(true);
+      }),
+      propertyParams(30),
+    );
   });
 });
 

@@ -13,7 +13,7 @@ export const httpPlugin = definePlugin({
   magicKey: 'url',
   params: [
     { key: 'url', kind: 'string', required: true, description: 'http:// or https:// URL of the image (http://user:password@host/… works too)' },
-    { key: 'header', kind: 'string', description: "extra request header 'Name: value' (repeatable; 'Name:' removes one, 'Name;' sends it empty)" },
+    { key: 'header', kind: 'string', repeat: true, description: "extra request header 'Name: value' (repeatable; 'Name:' removes one, 'Name;' sends it empty)" },
     { key: 'cookie', kind: 'string', description: "Cookie header 'name=value; name2=value2', or +FILE to read it from a file" },
     { key: 'user', kind: 'string', description: 'user name for HTTP Basic authentication' },
     { key: 'password', kind: 'string', description: 'password for HTTP Basic authentication; +FILE reads it from a file, -FD from an inherited fd' },

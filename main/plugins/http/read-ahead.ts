@@ -140,7 +140,8 @@ export class ReadAhead {
   /** A dropped window's buffer is reused once its request has ended and its readers have copied. */
   private recycle(w: Window): void {
     if (!w.dropped || w.fetching || w.readers > 0 || w.data.length !== this.options.window) return;
-    if (this.spare.length < this.options.maxWindows) this.spare.push(w.data);
+    // Steady streaming drops about one window for each one it fetches: a few spares suffice.
+    if (this.spare.length < Math.ceil(this.options.maxWindows / 2)) this.spare.push(w.data);
     // Recycled once: a late call must not hand the same buffer out twice.
     w.readers = Number.POSITIVE_INFINITY;
   }

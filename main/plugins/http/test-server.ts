@@ -23,6 +23,10 @@ export interface TestServerOptions {
   authorization?: string;
   /** Hold every answer this long, so requests sent at once overlap at the server. */
   delayMs?: number;
+  /** The next this-many range answers send half their body, then close the connection. */
+  cutBodies?: number;
+  /** Answer `Connection: close` after this many requests on one connection (nginx's keepalive_requests). */
+  maxRequestsPerSocket?: number;
 }
 
 export interface TestServer {
@@ -55,6 +59,7 @@ export async function startTestServer(files: Record<string, Buffer> | string, op
     if (state.options.delayMs) setTimeout(reply, state.options.delayMs);
     else reply();
   });
+  if (options.maxRequestsPerSocket) server.maxRequestsPerSocket = options.maxRequestsPerSocket;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   state.url = (name) => `http://127.0.0.1:${port}/${name}`;
@@ -84,5 +89,9 @@ function answer(options: TestServerOptions, req: http.IncomingMessage, res: http
   if (start >= data.length) return void res.writeHead(416, { 'content-range': `bytes */${data.length}` }).end();
   const end = Math.min(Number(m[2]), data.length - 1);
   res.writeHead(206, { 'content-range': `bytes ${start}-${end}/${data.length}`, 'content-length': end - start + 1, 'accept-ranges': 'bytes' });
+  if (options.cutBodies) {
+    options.cutBodies--;
+    return void res.write(data.subarray(start, start + Math.floor((end - start + 1) / 2)), () => req.socket.destroy());
+  }
   res.end(data.subarray(start, end + 1));
 }
