@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { MBR_EXAMPLE } from '../../main/plugins/data/examples.testing.ts';
 import { tempDir } from '../../main/temp-dir.ts';
 import { PY_HELPERS, underBlockscope, underBoth, underNbdkit, type ParityArgs, type ParityOutput } from './parity.ts';
 
@@ -46,21 +47,10 @@ describe('parity with nbdkit: plugins', { timeout: 120_000 }, () => {
       writeFileSync(f, Buffer.alloc(100 + 300 * i, 0x41 + i));
       return f;
     });
-    const mbr = `
-  @0x1be    # MBR first partition entry
-    0           # Partition status
-    0 2 0       # CHS start
-    0x83        # Partition type (Linux)
-    0x20 0x20 0 # CHS last sector
-    le32:1      # LBA first sector
-    le32:0x7ff  # LBA number of sectors
-  @0x1fe    # Boot signature
-    0x55 0xaa
-  `;
     const examples: string[][] = [
       ['data', ' ( 0x55 0xAA )*2048 '],
       ['data', ' ( "Hello" )*2000 ', 'size=8192'],
-      ['data', mbr, 'size=1M'],
+      ['data', MBR_EXAMPLE, 'size=1M'],
       ['data', `data= <${files[0]} @^512 <${files[1]} @^512 <${files[2]} @^512 `],
       ['data', 'base64=MTIz', 'size=1M'],
       ['data', 'raw=Hello, world!'],

@@ -104,14 +104,17 @@ for off in [0, 511, 512, 4000, 4096, 8191, 8192]:
       const { exited } = await startOnSocket(serverCommand(server, sock, ['--filter=exitwhen', 'memory', 'size=1M', `exit-when-file-created=${stop}`, 'exit-when-poll=1']), sock);
       const uri = `nbd+unix:///?socket=${sock}`;
       const out = await nbdsh(uri, `${PY_HELPERS}
+import time
 open("${stop}", "w").close()
+time.sleep(2.5)  # longer than exit-when-poll=1: both servers have seen the file
 def second():
     h2 = nbd.NBD()
     h2.connect_uri("${uri}")
-show("second client", attempt(second))
+# How libnbd words a server that hangs up in the handshake varies (EINVAL, no errno): refused is refused.
+show("second client", "ok" if attempt(second) == "ok" else "refused")
 show("first client reads", len(h.pread(512, 0)))
 `);
-      expect(out.trim().split('\n')).toEqual(['second client: error', 'first client reads: 512']);
+      expect(out.trim().split('\n')).toEqual(['second client: refused', 'first client reads: 512']);
       expect(await exitWithin(exited, 10_000)).toBe(0);
     });
   }

@@ -12,20 +12,11 @@ import path from 'node:path';
 import { binEdge } from '../../shared/bins.ts';
 import { serveWritableThroughCow, waitForCompleteMap } from './flows.ts';
 import { ROOT, nbdTool, startHost, type Host } from './host.ts';
-import { DETAIL, waitForSettledMap } from './map-page.ts';
+import { litColumns, waitForActivityOnMap } from './map-page.ts';
 import { MiB, makeSparseRaw, openTyped, shot } from './state-page.ts';
 
 test.describe.configure({ mode: 'serial' });
 
-// The page-side callbacks run in Chromium; the Node-side compile has no DOM library (map-page.ts does the same).
-interface CanvasLike {
-  width: number;
-  height: number;
-  dataset: Record<string, string | undefined>;
-  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null;
-}
-declare const document: { querySelector(selector: string): CanvasLike | null };
-declare function requestAnimationFrame(callback: () => void): number;
 
 const SIZE = 64 * MiB;
 const A: [number, number] = [8 * MiB, MiB];
@@ -68,19 +59,6 @@ test.afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Per pixel column of the detail map: is it lit (a heat colour), and which bin it shows. */
-async function litColumns(page: Page): Promise<{ lit: boolean[]; start: number; end: number; bins: number }> {
-  return page.evaluate((sel) => {
-    const c = document.querySelector(sel)!;
-    const y = Number(c.dataset.mapTop) + Math.floor((c.height - Number(c.dataset.mapTop)) / 2);
-    const d = c.getContext('2d')!.getImageData(0, y, c.width, 1).data;
-    const lit: boolean[] = [];
-    // Heat colours run from (176, 36, 36) to (255, 226, 84); quiet columns are dimmed toward the background.
-    for (let x = 0; x < c.width; x++) lit.push(d[x * 4]! > 150 && d[x * 4]! > d[x * 4 + 2]! + 60);
-    return { lit, start: Number(c.dataset.binsStart), end: Number(c.dataset.binsEnd), bins: Number(c.dataset.bins) };
-  }, DETAIL);
-}
-
 /** Whether a bin overlaps any of the ranges. */
 function binTouches(start: number, end: number, bins: number, i: number, ranges: [number, number][]): boolean {
   const lo = binEdge(start, end, bins, i);
@@ -90,13 +68,7 @@ function binTouches(start: number, end: number, bins: number, i: number, ranges:
 
 async function expectLit(mode: 'reads' | 'writes' | 'both', ranges: [number, number][], screenshot: string) {
   await page.getByTestId(`activity-mode-${mode}`).click();
-  await waitForSettledMap(page);
-  await page.waitForFunction((sel) => {
-    const c = document.querySelector(sel)!;
-    return c.dataset.activity !== '' && c.dataset.activity === `${c.dataset.viewStart}-${c.dataset.viewEnd}`;
-  }, DETAIL);
-  // The heat is painted into the bins' picture; one more frame puts it on the canvas.
-  await page.evaluate(() => new Promise<void>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))));
+  await waitForActivityOnMap(page);
   const { lit, start, end, bins } = await litColumns(page);
   expect(bins).toBe(lit.length);
   const expected = lit.map((_, x) => binTouches(start, end, bins, x, ranges));

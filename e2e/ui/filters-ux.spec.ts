@@ -9,7 +9,7 @@ import path from 'node:path';
 import { waitForCompleteMap } from './flows.ts';
 import { ROOT, startHost, type Host } from './host.ts';
 import { viewOf } from './map-page.ts';
-import { MiB, makeSparseRaw, openTyped, shot } from './state-page.ts';
+import { MiB, makeSparseRaw, openFilterParams, openTyped, shot } from './state-page.ts';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -36,9 +36,7 @@ test.afterAll(async () => {
 
 const card = (name: string) => page.getByTestId(`filter-${name}`);
 
-async function openParams(name: string): Promise<void> {
-  if ((await card(name).locator('.filter-body').count()) === 0) await card(name).getByTitle('Parameters').click();
-}
+const openParams = (name: string) => openFilterParams(page, name);
 
 test('a value past the end of the disk is refused beside its field, in words', async () => {
   await openParams('offset');

@@ -15,6 +15,7 @@ interface CanvasLike {
   getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null;
 }
 declare const document: { querySelector(selector: string): CanvasLike | null };
+declare function requestAnimationFrame(callback: () => void): number;
 export const DETAIL = '[data-testid="map-detail"]';
 
 /** Waits until the detail map shows bins fetched for exactly its current view. */
@@ -77,4 +78,28 @@ export async function sampleRow(page: Page, n: number): Promise<Rgb[]> {
 export function middleOfWidest(ranges: [number, number][]): number {
   const [start, length] = [...ranges].sort((a, b) => b[1] - a[1])[0]!;
   return start + Math.floor(length / 2);
+}
+
+/** Waits until the activity overlay is drawn for the settled view and is on the canvas. */
+export async function waitForActivityOnMap(page: Page): Promise<void> {
+  await waitForSettledMap(page);
+  await page.waitForFunction((sel) => {
+    const c = document.querySelector(sel)!;
+    return c.dataset.activity !== '' && c.dataset.activity === `${c.dataset.viewStart}-${c.dataset.viewEnd}`;
+  }, DETAIL);
+  // The heat is painted into the bins' picture; one more frame puts it on the canvas.
+  await page.evaluate(() => new Promise<void>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))));
+}
+
+/** Per pixel column of the detail map: is it lit (a heat colour), and which bin it shows. */
+export async function litColumns(page: Page): Promise<{ lit: boolean[]; start: number; end: number; bins: number }> {
+  return page.evaluate((sel) => {
+    const c = document.querySelector(sel)!;
+    const y = Number(c.dataset.mapTop) + Math.floor((c.height - Number(c.dataset.mapTop)) / 2);
+    const d = c.getContext('2d')!.getImageData(0, y, c.width, 1).data;
+    const lit: boolean[] = [];
+    // Heat colours run from (176, 36, 36) to (255, 226, 84); quiet columns are dimmed toward the background.
+    for (let x = 0; x < c.width; x++) lit.push(d[x * 4]! > 150 && d[x * 4]! > d[x * 4 + 2]! + 60);
+    return { lit, start: Number(c.dataset.binsStart), end: Number(c.dataset.binsEnd), bins: Number(c.dataset.bins) };
+  }, DETAIL);
 }

@@ -71,10 +71,16 @@ export async function panelTotals(page: Page): Promise<Partial<Record<TotalKind,
   return out;
 }
 
-/** Opens a filter's parameter form, fills it and applies it (enabling the filter). */
-export async function applyFilterParams(page: Page, filter: string, params: Record<string, string>): Promise<void> {
+/** Opens a filter's parameter form in its sidebar card, unless it is open already. */
+export async function openFilterParams(page: Page, filter: string): Promise<void> {
   const card = page.getByTestId(`filter-${filter}`);
   if ((await card.locator('.filter-body').count()) === 0) await card.getByTitle('Parameters').click();
+}
+
+/** Opens a filter's parameter form, fills it and applies it (enabling the filter). */
+export async function applyFilterParams(page: Page, filter: string, params: Record<string, string>): Promise<void> {
+  await openFilterParams(page, filter);
+  const card = page.getByTestId(`filter-${filter}`);
   for (const [key, value] of Object.entries(params)) await card.locator(`#${filter}-${key}`).fill(value);
   await card.getByRole('button', { name: /^Apply/ }).click();
 }

@@ -94,6 +94,8 @@ test('certificates created in the panel: serve with require, the copied nbdinfo 
   const clientDir = (await page.getByTestId('client-files').textContent())!.trim();
   const ca = new X509Certificate(readFileSync(path.join(clientDir, 'ca-cert.pem')));
   await expect(page.getByTestId('ca-fingerprint')).toHaveText(`CA SHA-256 ${ca.fingerprint256}`);
+  // The export's own URI is the TLS one: nbd:// would not start TLS.
+  await expect(page.getByTestId('serve-uri')).toHaveText(/^nbds:\/\/127\.0\.0\.1:\d+\/$/);
   await shot(page, 'tls-03-serving-require');
 
   const nbdinfo = await copied('nbdinfo');

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { waitForCompleteMap } from './flows.ts';
 import { ROOT, nbdTool, startHost, type Host } from './host.ts';
-import { MiB, makeSparseRaw, openTyped, shot } from './state-page.ts';
+import { MiB, makeSparseRaw, openFilterParams, openTyped, shot } from './state-page.ts';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -34,9 +34,7 @@ test.afterAll(async () => {
 
 const card = (name: string) => page.getByTestId(`filter-${name}`);
 
-async function openParams(name: string): Promise<void> {
-  if ((await card(name).locator('.filter-body').count()) === 0) await card(name).getByTitle('Parameters').click();
-}
+const openParams = (name: string) => openFilterParams(page, name);
 
 test('the request-shaping filters are listed with nbdkit parameter names; exitlast and exitwhen are not', async () => {
   const fields: Record<string, string[]> = {

@@ -4,6 +4,7 @@
 // connection holds too many reply bytes (see ReplyBudget), so a client cannot make the
 // server buffer without bound, even one that never reads its replies.
 import type { Socket } from 'node:net';
+import type { ConnectionInfo } from '../../shared/ipc.ts';
 import { errnoOf, messageOf } from '../backend/errors.ts';
 import { BufferPool } from './buffer-pool.ts';
 import { nbdErrorCode } from './errors.ts';
@@ -26,18 +27,7 @@ const POOL_BYTES = 16 * 1024 * 1024;
 
 export type { RequestEvent };
 
-export interface ConnectionInfo {
-  id: number;
-  remote: string;
-  exportName: string;
-  chainLabel: string;
-  since: number;
-  requests: number;
-  bytesRead: number;
-  bytesWritten: number;
-  /** Set once the client completed STARTTLS, with what TLS says about who it is. */
-  tls?: { pskIdentity?: string; certificateSubject?: string };
-}
+export type { ConnectionInfo };
 
 export interface ConnectionHost extends ExportLookup {
   /** STARTTLS policy and credentials (absent: TLS off). */

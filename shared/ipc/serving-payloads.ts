@@ -33,11 +33,11 @@ export interface ExportCapabilities {
   blockSize: { minimum: number; preferred: number; maximum: number };
 }
 
-export interface ClientInfo {
+/** One client connection as the NBD server counts it. */
+export interface ConnectionInfo {
   id: number;
   remote: string;
   exportName: string;
-  imageId: string | null;
   /** The chain this connection runs (open connections keep theirs across toggles). */
   chainLabel: string;
   /** ms since the epoch */
@@ -47,6 +47,11 @@ export interface ClientInfo {
   bytesWritten: number;
   /** Present when the client is on TLS (STARTTLS), with its PSK identity or verified certificate subject. */
   tls?: { pskIdentity?: string; certificateSubject?: string };
+}
+
+/** A connection as the serving panel lists it: with the image its export shows. */
+export interface ClientInfo extends ConnectionInfo {
+  imageId: string | null;
 }
 
 export interface ServerStatus {

@@ -3,6 +3,7 @@
 // blocksize filter to advertise a limit and still serve clients that ignore it.
 import { BlockError } from '../../backend/errors.ts';
 import { defineFilter, type BlockSizes, type FilterHandle, type Next } from '../../backend/types.ts';
+import { interceptDataOps } from '../intercept.ts';
 import { isPowerOfTwo } from '../power-of-two.ts';
 
 const U32_MAX = 0xffffffff;
@@ -82,32 +83,12 @@ function policyHandle(next: Next, sizes: BlockSizes | null, refuse: boolean, dis
     if (why) throw new BlockError('EINVAL', `blocksize-policy: ${op} request refused: ${why}`);
   };
   return {
-    blockSize: () => sizes,
-    pread(buf, offset, flags) {
-      check('pread', true, buf.length, offset);
-      return next.pread(buf, offset, flags);
-    },
-    pwrite(buf, offset, flags) {
+    ...interceptDataOps(next, (req, run) => {
       // ESHUTDOWN: the connection closes after this reply, as nbdkit drops it.
-      if (disconnect && buf.length > disconnect) throw new BlockError('ESHUTDOWN', `blocksize-policy: a write of ${buf.length} bytes is over the ${disconnect}-byte limit`);
-      check('pwrite', true, buf.length, offset);
-      return next.pwrite(buf, offset, flags);
-    },
-    zero(count, offset, flags) {
-      check('zero', false, count, offset);
-      return next.zero(count, offset, flags);
-    },
-    trim(count, offset, flags) {
-      check('trim', false, count, offset);
-      return next.trim(count, offset, flags);
-    },
-    cache(count, offset, flags) {
-      check('cache', false, count, offset);
-      return next.cache(count, offset, flags);
-    },
-    extents(count, offset, flags) {
-      check('extents', false, count, offset);
-      return next.extents(count, offset, flags);
-    },
+      if (req.op === 'pwrite' && disconnect && req.count > disconnect) throw new BlockError('ESHUTDOWN', `blocksize-policy: a write of ${req.count} bytes is over the ${disconnect}-byte limit`);
+      if (req.op !== 'flush') check(req.op, req.op === 'pread' || req.op === 'pwrite', req.count, req.offset);
+      return run();
+    }),
+    blockSize: () => sizes,
   };
 }

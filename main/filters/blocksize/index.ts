@@ -55,19 +55,19 @@ export const blocksizeFilter = defineFilter({
 });
 
 function blocksizeHandle(next: Next, limits: Limits, lock: RwLock): FilterHandle {
-  const { minblock, maxdata, maxlen } = limits;
-  const down = (n: number) => n - (n % minblock);
-  /** Read a partial piece's block, let `change` edit it, write it back: alone, so no write is lost. */
-  const modify = (p: Piece, flags: number, change: (block: Buffer, at: number) => void) => lock.exclusive(async () => {
-    const whole = Buffer.allocUnsafe(minblock);
-    await next.pread(whole, p.block!, 0);
-    change(whole, p.offset - p.block!);
-    await next.pwrite(whole, p.block!, flags & FLAG_FUA);
-  });
+  const down = (n: number) => n - (n % limits.minblock);
   return {
     getSize: () => down(next.getSize()),
     // Any request is fine from above: the filter makes it fit below.
-    blockSize: () => ({ minimum: 1, preferred: Math.max(next.blockSize()?.preferred ?? 0, 4096, minblock), maximum: U32_MAX }),
+    blockSize: () => ({ minimum: 1, preferred: Math.max(next.blockSize()?.preferred ?? 0, 4096, limits.minblock), maximum: U32_MAX }),
+    ...readSide(next, limits),
+    ...writeSide(next, limits, lock),
+  };
+}
+
+/** Reads, cache and extents: whole blocks below, the asked-for bytes above. */
+function readSide(next: Next, { minblock, maxdata, maxlen }: Limits): Pick<FilterHandle, 'pread' | 'cache' | 'extents'> {
+  return {
     async pread(buf, offset, flags) {
       for (const p of pieces(offset, buf.length, minblock, maxdata)) {
         const part = buf.subarray(p.offset - offset, p.offset - offset + p.length);
@@ -80,6 +80,38 @@ function blocksizeHandle(next: Next, limits: Limits, lock: RwLock): FilterHandle
         }
       }
     },
+    async cache(count, offset, flags) {
+      const from = offset - (offset % minblock);
+      const to = Math.ceil((offset + count) / minblock) * minblock;
+      for (let pos = from; pos < to; pos += maxdata) await next.cache(Math.min(maxdata, to - pos), pos, flags);
+    },
+    // Whole blocks are asked for; the backend clips the answer back to the request.
+    async extents(count, offset, flags) {
+      let from = offset - (offset % minblock);
+      const to = Math.ceil((offset + count) / minblock) * minblock;
+      // The answer for the widened range may stop short before `offset` (REQ_ONE or a reply
+      // cap below): ask on from where it stopped, as nbdkit_extents_full does, until it covers
+      // something of what was asked.
+      for (;;) {
+        const list = await next.extents(Math.min(to - from, maxlen), from, flags);
+        const end = extentsEnd(list, from);
+        if (end > offset || end === from) return list;
+        from = end;
+      }
+    },
+  };
+}
+
+/** Writes, trims and zeroes: whole blocks go down as they are, partial ones by read-modify-write. */
+function writeSide(next: Next, { minblock, maxdata, maxlen }: Limits, lock: RwLock): Pick<FilterHandle, 'pwrite' | 'trim' | 'zero'> {
+  /** Read a partial piece's block, let `change` edit it, write it back: alone, so no write is lost. */
+  const modify = (p: Piece, flags: number, change: (block: Buffer, at: number) => void) => lock.exclusive(async () => {
+    const whole = Buffer.allocUnsafe(minblock);
+    await next.pread(whole, p.block!, 0);
+    change(whole, p.offset - p.block!);
+    await next.pwrite(whole, p.block!, flags & FLAG_FUA);
+  });
+  return {
     pwrite: (buf, offset, flags) => withOneFlush(next, flags, async (f) => {
       for (const p of pieces(offset, buf.length, minblock, maxdata)) {
         const part = buf.subarray(p.offset - offset, p.offset - offset + p.length);
@@ -104,25 +136,6 @@ function blocksizeHandle(next: Next, limits: Limits, lock: RwLock): FilterHandle
           else await modify(p, f, (whole, at) => whole.fill(0, at, at + p.length));
         }
       });
-    },
-    async cache(count, offset, flags) {
-      const from = offset - (offset % minblock);
-      const to = Math.ceil((offset + count) / minblock) * minblock;
-      for (let pos = from; pos < to; pos += maxdata) await next.cache(Math.min(maxdata, to - pos), pos, flags);
-    },
-    // Whole blocks are asked for; the backend clips the answer back to the request.
-    async extents(count, offset, flags) {
-      let from = offset - (offset % minblock);
-      const to = Math.ceil((offset + count) / minblock) * minblock;
-      // The answer for the widened range may stop short before `offset` (REQ_ONE or a reply
-      // cap below): ask on from where it stopped, as nbdkit_extents_full does, until it covers
-      // something of what was asked.
-      for (;;) {
-        const list = await next.extents(Math.min(to - from, maxlen), from, flags);
-        const end = extentsEnd(list, from);
-        if (end > offset || end === from) return list;
-        from = end;
-      }
     },
   };
 }

@@ -52,9 +52,14 @@ export async function resolveChain({ filters, words }: ChainWords): Promise<Reso
   const pdef = registry.plugin(plugin);
   for (const word of rest) {
     const eq = word.indexOf('=');
-    if (eq <= 0) {
-      if (!pdef.magicKey || pdef.magicKey in pluginParams) throw new UsageError(`'${word}' is not KEY=VALUE (plugin ${plugin} takes: ${pdef.params.map((p) => p.key).join(', ')})`);
-      pluginParams[pdef.magicKey] = word;
+    // As nbdkit: a word is KEY=VALUE only when what comes before '=' could be a key, so a data
+    // string like `"a=b"` still goes to the magic key; a repeatable magic key (split's file)
+    // takes several bare words.
+    if (eq <= 0 || !CONFIG_KEY.test(word.slice(0, eq))) {
+      const magic = pdef.magicKey;
+      const repeats = pdef.params.some((p) => p.key === magic && p.repeat);
+      if (!magic || (magic in pluginParams && !repeats)) throw new UsageError(`'${word}' is not KEY=VALUE (plugin ${plugin} takes: ${pdef.params.map((p) => p.key).join(', ')})`);
+      setParam(pluginParams, pdef.params, magic, word);
       continue;
     }
     const key = word.slice(0, eq);
@@ -70,6 +75,9 @@ export async function resolveChain({ filters, words }: ChainWords): Promise<Reso
   registry.validate(config);
   return { config, format, target: first };
 }
+
+/** What nbdkit accepts as a parameter name (is_config_key): a letter, then letters, digits, '_', '-' or '.'. */
+const CONFIG_KEY = /^[A-Za-z][A-Za-z0-9_.-]*$/;
 
 /** A later value replaces an earlier one, except for keys declared `repeat`, which collect them all. */
 function setParam(into: Record<string, string>, specs: readonly ParamSpec[], key: string, value: string): void {

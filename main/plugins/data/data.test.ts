@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { OpenChain } from '../../backend/chain.ts';
 import { mapOf, readAll } from '../../backend/testing.ts';
 import { openTestChain } from '../../testing/chains.ts';
+import { MBR_EXAMPLE } from './examples.testing.ts';
 
 let open: OpenChain | null = null;
 afterEach(async () => {
@@ -9,21 +10,9 @@ afterEach(async () => {
   open = null;
 });
 
-const MBR = `
-  @0x1be    # MBR first partition entry
-    0           # Partition status
-    0 2 0       # CHS start
-    0x83        # Partition type (Linux)
-    0x20 0x20 0 # CHS last sector
-    le32:1      # LBA first sector
-    le32:0x7ff  # LBA number of sectors
-  @0x1fe    # Boot signature
-    0x55 0xaa
-`;
-
 describe('data plugin', () => {
   it("serves the man page's MBR example padded to size=1M", async () => {
-    open = await openTestChain('data', { data: MBR, size: '1M' });
+    open = await openTestChain('data', { data: MBR_EXAMPLE, size: '1M' });
     expect(open.top.getSize()).toBe(2 ** 20);
     expect((await readAll(open, 0x1be, 16)).toString('hex')).toBe('000002008320200001000000ff070000');
     expect((await readAll(open, 0x1fe, 2)).toString('hex')).toBe('55aa');

@@ -2,9 +2,8 @@
 // format, as raw text or as base64. The bytes go into a sparse RAM store shared by every
 // connection, so the disk is writable and writes last until the export closes.
 import { BlockError } from '../../backend/errors.ts';
-import { FLAG_REQ_ONE } from '../../backend/flags.ts';
 import { definePlugin } from '../../backend/types.ts';
-import { SparsePages } from '../memory/sparse-pages.ts';
+import { SparsePages, sparsePagesHandle } from '../memory/sparse-pages.ts';
 import { evaluateData, type Image } from './evaluate.ts';
 
 const BASE64 = /^[A-Za-z0-9+/\s]*={0,2}\s*$/;
@@ -47,19 +46,7 @@ export const dataPlugin = definePlugin({
     const pages = store(image, size);
     return {
       description: `data disk of ${size} bytes`,
-      open: () => ({
-        getSize: () => size,
-        canMultiConn: () => true,
-        canFua: () => 'native',
-        canCache: () => 'native',
-        pread: (buf, offset) => pages.read(buf, offset),
-        pwrite: (buf, offset) => pages.write(buf, offset),
-        flush: () => {},
-        trim: (count, offset) => pages.zero(offset, count),
-        zero: (count, offset) => pages.zero(offset, count),
-        cache: () => {},
-        extents: (count, offset, flags) => pages.extents(offset, count, (flags & FLAG_REQ_ONE) !== 0),
-      }),
+      open: () => sparsePagesHandle(pages, size),
     };
   },
 });

@@ -41,7 +41,8 @@ describe('http plugin', () => {
   });
 
   it('splits a large read into one range per connection, fetched at once', async () => {
-    server = await startTestServer({ 'disk.img': DISK }, { delayMs: 50 });
+    // Each answer waits long enough that all four are in flight together even on a loaded machine.
+    server = await startTestServer({ 'disk.img': DISK }, { delayMs: 400 });
     open = await openTestChain('http', { url: server.url('disk.img'), connections: '4' });
     const got = await readAll(open, 0, 4 * 1024 * 1024);
     expect(got.equals(DISK.subarray(0, 4 * 1024 * 1024))).toBe(true);

@@ -2,6 +2,8 @@
 // chunks that exist (kept sorted), never every page of a huge, empty disk.
 import { EXTENT_DATA, pushExtent, type Extent } from '../../../shared/extents.ts';
 import { lowerBound } from '../../../shared/sorted.ts';
+import { FLAG_REQ_ONE } from '../../backend/flags.ts';
+import type { PluginHandle } from '../../backend/types.ts';
 
 export const PAGE_SIZE = 4096;
 const PAGES_PER_CHUNK = 256;
@@ -104,4 +106,21 @@ export class SparsePages {
     for (const chunk of this.chunks.values()) for (const p of chunk) if (p) pages++;
     return pages * PAGE_SIZE;
   }
+}
+
+/** A writable disk of `size` bytes kept in `pages`, shared by every connection that opens it. */
+export function sparsePagesHandle(pages: SparsePages, size: number): PluginHandle {
+  return {
+    getSize: () => size,
+    canMultiConn: () => true,
+    canFua: () => 'native',
+    canCache: () => 'native',
+    pread: (buf, offset) => pages.read(buf, offset),
+    pwrite: (buf, offset) => pages.write(buf, offset),
+    flush: () => {},
+    trim: (count, offset) => pages.zero(offset, count),
+    zero: (count, offset) => pages.zero(offset, count),
+    cache: () => {},
+    extents: (count, offset, flags) => pages.extents(offset, count, (flags & FLAG_REQ_ONE) !== 0),
+  };
 }

@@ -6,6 +6,12 @@ import { saveExport } from '../app/download.ts';
 import { ACTIVITY_MODES, ACTIVITY_WINDOWS, heatGradientCss, windowLabel, type ActivityMode } from '../map/activity-overlay.ts';
 import { useApp } from '../store/store.ts';
 import { transport } from '../transport/index.ts';
+import { ActionMenu } from './ActionMenu.tsx';
+
+const ACTIVITY_EXPORTS = [
+  ['csv', 'CSV'],
+  ['extentlist', 'Extent list (nbdkit extentlist)'],
+] as const satisfies readonly (readonly [ActivityExportFormat, string])[];
 
 const MODE_LABELS: Record<ActivityMode, string> = { allocation: 'Allocation', reads: 'Reads', writes: 'Writes', both: 'Both' };
 
@@ -64,23 +70,13 @@ export function ActivityControls({ imageId }: { imageId: string }) {
       <button className="btn small" data-testid="activity-clear" onClick={() => void run('Clearing the activity', () => transport().invoke('activity.clear', { imageId }))}>
         Clear
       </button>
-      <select
-        className="btn small"
-        value=""
-        aria-label="Export activity"
-        data-testid="activity-export"
-        onChange={(e) => {
-          const v = e.target.value;
-          e.target.value = '';
-          if (v === 'csv' || v === 'extentlist') void exportActivity(imageId, v, windowSeconds);
-        }}
-      >
-        <option value="" disabled>
-          Export activity…
-        </option>
-        <option value="csv">CSV</option>
-        <option value="extentlist">Extent list (nbdkit extentlist)</option>
-      </select>
+      <ActionMenu
+        label="Export activity"
+        placeholder="Export activity…"
+        testId="activity-export"
+        entries={ACTIVITY_EXPORTS}
+        onChoose={(format) => void exportActivity(imageId, format, windowSeconds)}
+      />
       {mode !== 'allocation' && <HeatLegend />}
     </div>
   );

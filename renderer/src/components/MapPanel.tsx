@@ -10,6 +10,7 @@ import { parseGoTo, viewAround } from '../map/goto.ts';
 import { bytesPerPixel, type View } from '../map/viewport.ts';
 import { selectScan, selectSize } from '../store/selectors.ts';
 import { useApp } from '../store/store.ts';
+import { ActionMenu } from './ActionMenu.tsx';
 import { ActivityControls } from './ActivityControls.tsx';
 import { ComparePanel } from './ComparePanel.tsx';
 import { HoverReadout } from './HoverReadout.tsx';
@@ -138,27 +139,21 @@ function ZoomButtons({ imageId, whole }: { imageId: string; whole: boolean }) {
   );
 }
 
+const MAP_EXPORTS = [
+  ['nbdinfo-json', 'JSON (nbdinfo --map)'],
+  ['qemu-img-json', 'JSON (qemu-img map)'],
+  ['csv', 'CSV'],
+  ['png', 'PNG picture'],
+] as const;
+
 function ExportMenu({ imageId }: { imageId: string }) {
   return (
-    <select
-      className="btn small"
-      value=""
-      aria-label="Export map"
-      data-testid="export-map"
-      onChange={(e) => {
-        const v = e.target.value;
-        e.target.value = '';
-        if (v === 'png') void exportPng(imageId);
-        else if (v === 'nbdinfo-json' || v === 'qemu-img-json' || v === 'csv') void exportMap(imageId, v);
-      }}
-    >
-      <option value="" disabled>
-        Export…
-      </option>
-      <option value="nbdinfo-json">JSON (nbdinfo --map)</option>
-      <option value="qemu-img-json">JSON (qemu-img map)</option>
-      <option value="csv">CSV</option>
-      <option value="png">PNG picture</option>
-    </select>
+    <ActionMenu
+      label="Export map"
+      placeholder="Export…"
+      testId="export-map"
+      entries={MAP_EXPORTS}
+      onChoose={(format) => void (format === 'png' ? exportPng(imageId) : exportMap(imageId, format))}
+    />
   );
 }

@@ -106,10 +106,12 @@ function ServeSettingsForm({ imageId, disabled }: { imageId: string; disabled: b
 }
 
 function ServedUris({ served }: { served: ExportState }) {
+  // Over TLS a client names the export nbds:// (libnbd's convention); nbd:// would not start TLS.
+  const scheme = (uri: string) => (served.tls ? uri.replace(/^nbd(\+unix)?:/, 'nbds$1:') : uri);
   return (
     <>
-      <Uri label="TCP" uri={served.uri} testId="serve-uri" />
-      {served.unixUri && <Uri label="Unix" uri={served.unixUri} testId="serve-unix-uri" />}
+      <Uri label="TCP" uri={scheme(served.uri)} testId="serve-uri" />
+      {served.unixUri && <Uri label="Unix" uri={scheme(served.unixUri)} testId="serve-unix-uri" />}
       {/* Under require nbd:// is refused: the TLS commands below are the ones to try. */}
       {served.tls !== 'require' && (
         <div className="faint" style={{ fontSize: 11, margin: '2px 0 8px' }}>
