@@ -26,7 +26,7 @@ export function HexGrid({ bytes, focus, range, onPick, onKeyDown }: Props) {
     const o = offsetOf(e);
     if (o === null || e.button !== 0) return;
     e.preventDefault(); // no text selection of the spans; the grid keeps the keyboard
-    (e.currentTarget as HTMLElement).focus();
+    (e.currentTarget as HTMLElement).focus({ preventScroll: true }); // a press must not move what is under the pointer
     dragging.current = true;
     onPick(o, e.shiftKey);
   };
