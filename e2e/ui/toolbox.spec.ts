@@ -41,12 +41,15 @@ test('the request-shaping filters are listed with nbdkit parameter names; exitla
     nozero: ['zeromode', 'fastzeromode'], fua: ['fuamode'], blocksize: ['minblock', 'maxdata', 'maxlen'],
     'blocksize-policy': ['blocksize-minimum', 'blocksize-preferred', 'blocksize-maximum', 'blocksize-error-policy'],
     protect: ['protect'], swab: ['swab-bits'], nocache: ['cachemode'], noparallel: ['serialize'], 'multi-conn': ['multi-conn-mode'],
+    cache: ['cache', 'cache-on-read', 'cache-max-size'], retry: ['retries', 'retry-delay', 'retry-exponential', 'retry-readonly'],
+    rate: ['rate', 'connection-rate', 'rate-file'], log: ['logfile', 'logappend'], pause: ['pause-control'],
+    scan: ['scan-ahead', 'scan-clock', 'scan-forever'], extentlist: ['extentlist'], xz: ['xz-max-block', 'xz-max-depth'],
   };
   for (const [name, keys] of Object.entries(fields)) {
     await openParams(name);
     for (const key of keys) await expect(card(name).locator(`#${name}-${key}`)).toBeAttached();
   }
-  await expect(card('checkwrite')).toBeVisible();
+  for (const name of ['checkwrite', 'cacheextents', 'readahead', 'gzip']) await expect(card(name)).toBeAttached();
   await expect(card('exitlast')).toHaveCount(0);
   await expect(card('exitwhen')).toHaveCount(0);
   await card('swab').scrollIntoViewIfNeeded();
