@@ -167,12 +167,16 @@ test('a drag selects, and copy puts the bytes on the clipboard as hex or as text
 
 test('save a range larger than one read to a named file holding exactly its bytes', async () => {
   // 0x1000 .. 0x12fff: 72 KiB, more than one 64 KiB hex.read. The anchor stays while paging.
-  await goTo('0x12fff');
-  await byteSpan(0x12fff).click();
   const prev = hexView().getByRole('button', { name: '◀ prev' });
-  for (let k = 0; k < 20 && (await byteSpan(0x1000).count()) === 0; k++) await prev.click();
-  await byteSpan(0x1000).click({ modifiers: ['Shift'] });
-  await expect(page.getByTestId('hex-selection')).toContainText('selected 73728 bytes');
+  // Retried as a whole: once in a CI run the window went back to block 0 mid-way (prev then
+  // disabled); not reproduced since, noted in the app issue.
+  await expect(async () => {
+    await goTo('0x12fff');
+    await byteSpan(0x12fff).click();
+    for (let k = 0; k < 20 && (await byteSpan(0x1000).count()) === 0 && (await prev.isEnabled()); k++) await prev.click();
+    await byteSpan(0x1000).click({ modifiers: ['Shift'], timeout: 2_000 });
+    await expect(page.getByTestId('hex-selection')).toContainText('selected 73728 bytes', { timeout: 2_000 });
+  }).toPass({ timeout: 60_000 });
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('hex-save').click()]);
   expect(download.suggestedFilename()).toBe('hex.img-0x1000-0x12fff.bin');
   const saved = readFileSync(await download.path());
