@@ -37,6 +37,12 @@ export class ReplyWriter {
   private readonly released: () => void;
   private held = 0;
   private corked = false;
+  /**
+   * A TLS socket takes one reply at a time: handed several buffers at once (a cork, or the
+   * writes Node's stream queues while one is being encrypted) it copies them into one before
+   * encrypting, which cost a fifth of the server's CPU on sequential reads over TLS.
+   */
+  private readonly oneAtATime: boolean;
   private closed = false;
   private readonly kernelSend: KernelSend | null;
   private readonly queue: Queued[] = [];
@@ -52,6 +58,7 @@ export class ReplyWriter {
     this.pool = pool;
     this.released = released;
     this.kernelSend = kernelSendFor(socket);
+    this.oneAtATime = (socket as { encrypted?: boolean }).encrypted === true;
   }
 
   /** May this connection start another request? */
@@ -83,7 +90,7 @@ export class ReplyWriter {
    */
   write(b: Buffer, others: boolean, pooled = false, ticket?: Ticket): void {
     if (this.closed) return;
-    if (!this.corked && others) {
+    if (!this.corked && others && !this.oneAtATime) {
       this.corked = true;
       this.socket.cork();
       setImmediate(() => {
@@ -129,7 +136,12 @@ export class ReplyWriter {
     const sent = () => {
       if (pooled) this.pool.release(b);
       this.giveBack(b.length);
+      if (this.oneAtATime) {
+        this.gated = false;
+        this.flush();
+      }
     };
+    this.gated = this.oneAtATime;
     // The socket's own high-water mark (16 KiB) is below one READ reply; stopping at it would
     // serialise reads. Stop taking requests only when replies really pile up.
     if (!this.socket.write(b, sent) && this.socket.writableLength > SEND_BUFFER_LIMIT) this.blocked = true;
