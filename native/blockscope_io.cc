@@ -234,6 +234,15 @@ Napi::Value PeerCredentials(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// dupFd(fd) -> a second descriptor for the same socket (close-on-exec), or -errno. STARTTLS
+// hands a connection to a TLS worker thread this way: the main thread closes its own handle
+// and the connection lives on in the worker.
+Napi::Value DupFd(const Napi::CallbackInfo& info) {
+  int fd = static_cast<int>(ArgInt(info, 0));
+  int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  return Napi::Number::New(info.Env(), copy >= 0 ? copy : -static_cast<double>(errno));
+}
+
 // peerSecurity(fd) -> the peer's security label (SO_PEERSEC), or -errno (ENOPROTOOPT when
 // no security module labels sockets).
 Napi::Value PeerSecurity(const Napi::CallbackInfo& info) {
@@ -256,6 +265,7 @@ Napi::Value PeerSecurity(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("peerCredentials", Napi::Function::New(env, PeerCredentials));
   exports.Set("peerSecurity", Napi::Function::New(env, PeerSecurity));
+  exports.Set("dupFd", Napi::Function::New(env, DupFd));
   exports.Set("seek", Napi::Function::New(env, Seek));
   exports.Set("dataRuns", Napi::Function::New(env, DataRuns));
   exports.Set("fallocate", Napi::Function::New(env, Fallocate));

@@ -21,7 +21,8 @@ export class BufferPool {
   }
 
   release(b: Buffer): void {
-    if (this.held + b.length > this.limit) return;
+    // Empty: a buffer another thread took (a TLS worker, tls-offload.ts) is nothing to keep.
+    if (b.length === 0 || this.held + b.length > this.limit) return;
     let list = this.free.get(b.length);
     if (!list) {
       list = [];

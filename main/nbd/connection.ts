@@ -99,7 +99,10 @@ export class Connection {
       this.pump();
     });
     socket.on('error', (err) => this.host.log(`connection ${this.id} (${this.remote}): ${err.message}`));
-    socket.on('close', () => void this.teardown());
+    // A socket replaced after STARTTLS closes while the session goes on over its successor.
+    socket.on('close', () => {
+      if (socket === this.socket) void this.teardown();
+    });
     return out;
   }
 

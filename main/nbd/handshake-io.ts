@@ -6,10 +6,10 @@
 // one option's worth is buffered. After STARTTLS the same holds for the TLS socket, which
 // takes the place of the accepted one for the rest of the connection.
 import type { Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
 import type { HandshakeIO } from './handshake.ts';
 import { ProtocolError } from './request-parser.ts';
 import type { TlsCredentials } from './tls-credentials.ts';
+import { offloadTls } from './tls-offload.ts';
 import { upgradeToTls, type TlsPeer } from './tls-upgrade.ts';
 
 /** Bytes buffered beyond what negotiate() waits for before we stop reading the socket. */
@@ -63,8 +63,8 @@ interface Waiter<T> {
 
 export interface HandshakeTls {
   credentials: TlsCredentials;
-  /** The TLS socket now carries the connection: its data must come to receive(). */
-  upgraded: (socket: TLSSocket) => void;
+  /** The TLS socket (or a worker's plaintext stream) now carries the connection: its data must come to receive(). */
+  upgraded: (socket: Socket) => void;
 }
 
 export class SocketHandshakeIO implements HandshakeIO {
@@ -95,12 +95,15 @@ export class SocketHandshakeIO implements HandshakeIO {
     if (this.queue.length > 0) throw new ProtocolError('client sent data after STARTTLS before the TLS handshake');
     const plain = this.socket;
     plain.off('drain', this.onDrain);
-    if (plain.isPaused()) plain.resume();
-    const { socket, peer } = await upgradeToTls(plain, tls.credentials);
+    // On a worker thread where this machine allows it (tls-offload.ts), else right here.
+    const offloaded = await offloadTls(plain, tls.credentials);
+    if (!offloaded && plain.isPaused()) plain.resume();
+    const { socket, peer } = offloaded ?? (await upgradeToTls(plain, tls.credentials));
     this.socket = socket;
     this.peer = peer;
     socket.on('drain', this.onDrain);
     tls.upgraded(socket);
+    offloaded?.retire();
   }
 
   /**

@@ -133,9 +133,11 @@ export class ReplyWriter {
   }
 
   private put(b: Buffer, pooled: boolean): void {
+    // Counted now: a TLS worker's stream may take the buffer itself, leaving it empty here.
+    const length = b.length;
     const sent = () => {
       if (pooled) this.pool.release(b);
-      this.giveBack(b.length);
+      this.giveBack(length);
       if (this.oneAtATime) {
         this.gated = false;
         this.flush();

@@ -16,8 +16,11 @@ export class TlsSetupError extends Error {}
 
 /** How each connection's TLSSocket is set up. */
 export type TlsCredentials =
-  /** verifyPeer: the CA client certificates must be signed by (--tls-verify-peer), else null. */
-  | { kind: 'x509'; context: tls.SecureContext; verifyPeer: X509Certificate | null }
+  /**
+   * verifyPeer: the CA client certificates must be signed by (--tls-verify-peer), else null.
+   * pem: the files' text, from which a TLS worker thread makes its own context (tls-offload.ts).
+   */
+  | { kind: 'x509'; context: tls.SecureContext; verifyPeer: X509Certificate | null; pem?: { cert: string; key: string; ca?: string } }
   | { kind: 'psk'; keys: Map<string, Buffer> };
 
 export interface TlsServerConfig {
@@ -69,7 +72,8 @@ export function loadCertificates(dir: string, verifyPeer: boolean): TlsCredentia
   const ca = verifyPeer ? readPem(dir, 'ca-cert.pem') : undefined;
   const caCert = ca ? parseCertificate(path.join(dir, 'ca-cert.pem'), ca) : null;
   try {
-    return { kind: 'x509', context: tls.createSecureContext({ cert: certPem, key: keyPem, ca }), verifyPeer: caCert };
+    const context = tls.createSecureContext({ cert: certPem, key: keyPem, ca });
+    return { kind: 'x509', context, verifyPeer: caCert, pem: { cert: certPem, key: keyPem, ...(ca ? { ca } : {}) } };
   } catch (err) {
     throw new TlsSetupError(`TLS: the certificates in ${dir} cannot be used: ${(err as Error).message}`);
   }

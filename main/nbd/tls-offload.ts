@@ -1,0 +1,302 @@
+// TLS on worker threads. Node encrypts on the thread that owns the socket, so with every
+// connection's TLS on the main thread, one core did all the encryption while nbdkit spreads
+// it over its threads (w1tls ran at 0.6-0.7x nbdkit). After STARTTLS's ACK the connection's
+// socket moves to a worker (tls-worker.mjs) by a second descriptor from the native addon;
+// the worker runs the TLS handshake and the encryption, and the main thread keeps the whole
+// NBD session, talking plaintext to the worker through a Duplex. Without the addon, or with
+// BLOCKSCOPE_TLS_WORKERS=0, TLS stays on the main thread (tls-upgrade.ts).
+import { X509Certificate, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import type { Socket } from 'node:net';
+import { availableParallelism } from 'node:os';
+import { Duplex } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { nativeIo, type NativeIo } from '../native-io.ts';
+import type { TlsCredentials } from './tls-credentials.ts';
+import { HANDSHAKE_TIMEOUT_MS, PSK_CIPHERS, TlsHandshakeError, checkClientCertificate, handshakeFailure, type TlsPeer } from './tls-upgrade.ts';
+
+interface DupIo extends NativeIo {
+  dupFd?(fd: number): number;
+}
+
+/** Chunks from this size on move to the worker without a copy (see OffloadedTls._write). */
+const TRANSFER_MIN = 64 * 1024;
+
+/** Plaintext a connection may have posted to its worker and not yet seen written. */
+const OUTSTANDING_LIMIT = 8 * 1024 * 1024;
+
+/** What the worker needs to make the connection's TLS socket (structured-cloneable). */
+type WorkerCredentials =
+  | { id: string; kind: 'x509'; cert: string; key: string; ca?: string; requestCert: boolean }
+  | { id: string; kind: 'psk'; keys: Map<string, Buffer>; ciphers: string };
+
+type FromWorker =
+  | { t: 'secure'; id: number; pskIdentity?: string; certificate?: Uint8Array }
+  | { t: 'failed'; id: number; message: string; reason?: string; timeout: boolean; pskIdentity?: string }
+  | { t: 'data'; id: number; data: Uint8Array }
+  | { t: 'written'; id: number; bytes: number }
+  | { t: 'finished' | 'closed'; id: number }
+  | { t: 'error'; id: number; message: string };
+
+/** A connection's plaintext end on the main thread: what the NBD session reads and writes. */
+class OffloadedTls extends Duplex {
+  readonly encrypted = true;
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
+  private outstanding = 0;
+  private waitingWrite: (() => void) | null = null;
+  private finishing: (() => void) | null = null;
+  private pausedWorker = false;
+  private workerGone = false;
+
+  constructor(private readonly slot: WorkerSlot, readonly id: number, plain: Socket) {
+    super({ allowHalfOpen: false });
+    this.remoteAddress = plain.remoteAddress;
+    this.remotePort = plain.remotePort;
+  }
+
+  /**
+   * A large chunk that is a whole ArrayBuffer (a READ reply) moves to the worker as it is and
+   * is empty here afterwards: whoever wrote it is done with it (the reply writer counted its
+   * length before, and its pool drops empty buffers). Anything else is copied: a small buffer
+   * shares its memory with others.
+   */
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (err?: Error | null) => void): void {
+    const whole = chunk.length >= TRANSFER_MIN && chunk.byteOffset === 0 && chunk.buffer.byteLength === chunk.length && chunk.buffer instanceof ArrayBuffer;
+    const data = whole ? new Uint8Array(chunk.buffer) : new Uint8Array(chunk);
+    this.slot.post({ t: 'write', id: this.id, data }, [data.buffer as ArrayBuffer]);
+    this.outstanding += data.length;
+    if (this.outstanding <= OUTSTANDING_LIMIT) done();
+    else this.waitingWrite = () => done();
+  }
+
+  override _final(done: (err?: Error | null) => void): void {
+    if (this.workerGone) return done();
+    this.finishing = () => done();
+    this.slot.post({ t: 'end', id: this.id });
+  }
+
+  override _read(): void {
+    if (!this.pausedWorker) return;
+    this.pausedWorker = false;
+    this.slot.post({ t: 'resume', id: this.id });
+  }
+
+  override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
+    if (!this.workerGone) this.slot.post({ t: 'destroy', id: this.id });
+    this.slot.forget(this.id);
+    done(err);
+  }
+
+  fromWorker(m: FromWorker): void {
+    switch (m.t) {
+      case 'data':
+        if (!this.push(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength)) && !this.pausedWorker) {
+          this.pausedWorker = true;
+          this.slot.post({ t: 'pause', id: this.id });
+        }
+        return;
+      case 'written':
+        this.outstanding -= m.bytes;
+        if (this.waitingWrite && this.outstanding <= OUTSTANDING_LIMIT) {
+          const go = this.waitingWrite;
+          this.waitingWrite = null;
+          go();
+        }
+        return;
+      case 'finished':
+        this.finishing?.();
+        this.finishing = null;
+        return;
+      case 'error':
+        this.workerGone = true;
+        this.destroy(new Error(m.message));
+        return;
+      case 'closed':
+        this.workerGone = true;
+        this.push(null);
+        this.destroy();
+        return;
+    }
+  }
+}
+
+type Pending = { resolve: (m: Extract<FromWorker, { t: 'secure' }>) => void; reject: (m: Extract<FromWorker, { t: 'failed' }>) => void };
+
+/** One worker thread and the connections it carries. */
+class WorkerSlot {
+  private readonly worker: Worker;
+  private readonly sockets = new Map<number, OffloadedTls>();
+  private readonly pending = new Map<number, Pending>();
+
+  constructor(file: URL, private readonly onExit: (slot: WorkerSlot) => void) {
+    this.worker = new Worker(file);
+    this.worker.on('message', (m: FromWorker) => this.route(m));
+    this.worker.on('error', (err) => this.fail(err));
+    this.worker.on('exit', () => this.fail(new Error('the TLS worker thread stopped')));
+    // The server's listening socket keeps the process alive, not an idle worker. (After the
+    // listeners: a 'message' listener refs the worker's port again.)
+    this.worker.unref();
+  }
+
+  get load(): number {
+    return this.sockets.size + this.pending.size;
+  }
+
+  post(message: object, transfer?: ArrayBuffer[]): void {
+    this.worker.postMessage(message, transfer);
+  }
+
+  forget(id: number): void {
+    this.sockets.delete(id);
+  }
+
+  handshake(id: number, fd: number, creds: WorkerCredentials): Promise<Extract<FromWorker, { t: 'secure' }>> {
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.post({ t: 'open', id, fd, creds, timeoutMs: HANDSHAKE_TIMEOUT_MS });
+    });
+  }
+
+  attach(socket: OffloadedTls): void {
+    this.sockets.set(socket.id, socket);
+  }
+
+  private route(m: FromWorker): void {
+    const waiting = this.pending.get(m.id);
+    if (waiting && (m.t === 'secure' || m.t === 'failed')) {
+      this.pending.delete(m.id);
+      if (m.t === 'secure') waiting.resolve(m);
+      else waiting.reject(m);
+      return;
+    }
+    this.sockets.get(m.id)?.fromWorker(m);
+  }
+
+  /** The thread died: its connections are gone (each closes, its client sees the socket end). */
+  private fail(err: Error): void {
+    this.onExit(this);
+    for (const [id, p] of this.pending) p.reject({ t: 'failed', id, message: err.message, timeout: false });
+    this.pending.clear();
+    for (const s of this.sockets.values()) s.fromWorker({ t: 'error', id: s.id, message: err.message });
+  }
+}
+
+/** Where tls-worker.mjs is: beside this module in the sources and in each bundle. */
+function workerFile(): URL | null {
+  try {
+    const file = new URL('./tls-worker.mjs', import.meta.url);
+    return existsSync(fileURLToPath(file)) ? file : null;
+  } catch {
+    return null; // a bundle without import.meta.url: TLS stays on the main thread
+  }
+}
+
+const slots: WorkerSlot[] = [];
+let nextConnection = 1;
+let handedOver = 0;
+
+/** Worker threads now, the connections they carry now, and connections handed to them since start. */
+export function tlsWorkerLoad(): { threads: number; connections: number; handedOver: number } {
+  return { threads: slots.length, connections: slots.reduce((n, s) => n + s.load, 0), handedOver };
+}
+const credentialIds = new WeakMap<TlsCredentials, string>();
+
+/** An idle worker, a new one while there are fewer than cores, else the least loaded. */
+function pickSlot(file: URL): WorkerSlot {
+  const idle = slots.find((s) => s.load === 0);
+  if (idle) return idle;
+  if (slots.length < availableParallelism()) {
+    const slot = new WorkerSlot(file, (gone) => {
+      const at = slots.indexOf(gone);
+      if (at >= 0) slots.splice(at, 1);
+    });
+    slots.push(slot);
+    return slot;
+  }
+  return slots.reduce((a, b) => (b.load < a.load ? b : a));
+}
+
+function workerCredentials(creds: TlsCredentials): WorkerCredentials | null {
+  let id = credentialIds.get(creds);
+  if (!id) credentialIds.set(creds, (id = randomUUID()));
+  if (creds.kind === 'psk') return { id, kind: 'psk', keys: creds.keys, ciphers: PSK_CIPHERS };
+  if (!creds.pem) return null;
+  return { id, kind: 'x509', cert: creds.pem.cert, key: creds.pem.key, ...(creds.pem.ca ? { ca: creds.pem.ca } : {}), requestCert: creds.verifyPeer !== null };
+}
+
+/** Is TLS on worker threads possible here? */
+function offloadParts(plain: Socket, creds: TlsCredentials): { dup: (fd: number) => number; file: URL; wc: WorkerCredentials; fd: number } | null {
+  if (process.env.BLOCKSCOPE_TLS_WORKERS === '0') return null;
+  const dup = (nativeIo() as DupIo | null)?.dupFd;
+  const fd = (plain as unknown as { _handle?: { fd?: number } | null })._handle?.fd ?? -1;
+  const file = workerFile();
+  const wc = workerCredentials(creds);
+  return dup && fd >= 0 && file && wc ? { dup, file, wc, fd } : null;
+}
+
+/** Resolves once everything written to `socket` so far has reached the kernel. */
+function flushed(socket: Socket): Promise<void> {
+  return socket.writableLength === 0 ? Promise.resolve() : new Promise((r) => socket.write(Buffer.alloc(0), () => r()));
+}
+
+/** A connection whose TLS runs on a worker. */
+export interface OffloadedConnection {
+  /** The plaintext stream that takes the socket's place. */
+  socket: Socket;
+  peer: TlsPeer;
+  /**
+   * Close the main thread's descriptor of the socket (the worker has its own). Call it once
+   * `socket` has taken the old socket's place: the old one's 'close' must not end the session.
+   */
+  retire: () => void;
+}
+
+/**
+ * After STARTTLS's ACK: move `plain` to a TLS worker and run the handshake there. Resolves
+ * null when TLS cannot leave the main thread here (the caller then upgrades in place);
+ * rejects, with the socket closed, when the handshake fails.
+ */
+export async function offloadTls(plain: Socket, creds: TlsCredentials): Promise<OffloadedConnection | null> {
+  const parts = offloadParts(plain, creds);
+  if (!parts) return null;
+  const fd = parts.dup(parts.fd);
+  if (fd < 0) return null;
+  // The client waits for the ACK before its ClientHello, so nothing more is ours to read:
+  // stop reading now so the ClientHello stays in the kernel for the worker.
+  (plain as unknown as { _handle: { readStop(): void } })._handle.readStop();
+  await flushed(plain);
+  const slot = pickSlot(parts.file);
+  const id = nextConnection++;
+  handedOver++;
+  const peer: TlsPeer = {};
+  try {
+    const secure = await slot.handshake(id, fd, parts.wc);
+    if (secure.pskIdentity !== undefined) peer.pskIdentity = secure.pskIdentity;
+    if (creds.kind === 'x509' && creds.verifyPeer) {
+      const cert = secure.certificate ? new X509Certificate(Buffer.from(secure.certificate)) : undefined;
+      try {
+        checkClientCertificate(cert, creds.verifyPeer, peer);
+      } catch (err) {
+        slot.post({ t: 'destroy', id });
+        throw err;
+      }
+    }
+  } catch (failure) {
+    plain.destroy();
+    const identity = (failure as { pskIdentity?: string }).pskIdentity;
+    if (identity !== undefined) peer.pskIdentity = identity;
+    throw handshakeFailure(workerFailure(failure), creds, peer);
+  }
+  const socket = new OffloadedTls(slot, id, plain);
+  slot.attach(socket);
+  return { socket: socket as unknown as Socket, peer, retire: () => plain.destroy() };
+}
+
+/** A failure reported by the worker as the Error the in-thread handshake would have seen. */
+function workerFailure(failure: unknown): Error {
+  if (failure instanceof Error) return failure;
+  const m = failure as Extract<FromWorker, { t: 'failed' }>;
+  return m.timeout ? new TlsHandshakeError(m.message) : Object.assign(new Error(m.message), { reason: m.reason });
+}
