@@ -1,6 +1,7 @@
 // "Compare with…": an image against a modified copy. The changed block shows as "differ" on
 // the diff map, previous/next walk the differences, and the totals equal what
-// `blockscope compare --json` prints for the same two files.
+// `blockscope compare --json` prints for the same two files. Served and written with nbdsh,
+// the diff updates by itself (live), and the two-sided hex view marks exactly the written bytes.
 import { test, expect, type Page } from '@playwright/test';
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
@@ -32,6 +33,9 @@ let page: Page;
 let dir: string;
 let a: string;
 let b: string;
+/** Test 3's writable cow export of A, and the copy of A's file it is compared with. */
+let uri: string;
+let copy: string;
 
 function patch(file: string, offset: number, bytes: Buffer): void {
   const fd = openSync(file, 'r+');
@@ -114,9 +118,9 @@ test('next and previous walk the differences and move the selection there', asyn
 });
 
 test('writes through a cow export of the image show as "differ" against a copy of its file', async () => {
-  const copy = path.join(dir, 'a-copy.img');
+  copy = path.join(dir, 'a-copy.img');
   expect(spawnSync('cp', ['--sparse=always', a, copy]).status).toBe(0);
-  const uri = await serveWritableThroughCow(page);
+  uri = await serveWritableThroughCow(page);
   const written = 16 * MiB;
   nbdTool('nbdsh', ['-u', uri, '-c', `h.pwrite(b"x" * 65536, ${written})`]);
   await page.getByTestId('compare-other').fill(copy);
@@ -131,4 +135,86 @@ test('writes through a cow export of the image show as "differ" against a copy o
   expect(await diffColourAt(written)).toEqual(DIFF.differ);
   await page.getByTestId('compare-panel').scrollIntoViewIfNeeded();
   await shot(page, 'compare-04-cow-writes');
+});
+
+/** `blockscope compare --json A B` totals, keyed as the UI's classes. */
+function cliTotals(x: string, y: string): Record<string, number> {
+  const cli = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'blockscope.mjs'), 'compare', '--json', x, y], { encoding: 'utf8' });
+  const t = (JSON.parse(cli.stdout) as { totals: Record<string, number> }).totals;
+  return { identical: t.identical!, differ: t.differ!, 'only-a': t.only_a!, 'only-b': t.only_b! };
+}
+
+const LIVE = 24 * MiB + 100;
+const LIVE_LENGTH = 300;
+
+test('live: a write through the served export turns "differ" without comparing again; totals match the CLI', async () => {
+  await expect(page.getByTestId('compare-live')).toHaveAttribute('data-updates', '0');
+  await expect(page.getByTestId('compare-live')).toContainText('A served');
+  // A hole in both files: 300 bytes of 'w' inside one 64 KiB cow block.
+  nbdTool('nbdsh', ['-u', uri, '-c', `h.pwrite(b"w" * ${LIVE_LENGTH}, ${LIVE})`]);
+  await expect(page.getByTestId('compare-total-differ')).toHaveAttribute('data-bytes', String(65536 + LIVE_LENGTH), { timeout: 5_000 });
+  await expect(page.getByTestId('compare-live')).not.toHaveAttribute('data-updates', '0');
+  await expect(page.getByTestId('compare-live')).toContainText('updated');
+  expect(await diffColourAt(LIVE)).toEqual(DIFF.differ);
+  const cli = cliTotals(uri, copy);
+  for (const cls of ['identical', 'differ', 'only-a', 'only-b']) {
+    await expect(page.getByTestId(`compare-total-${cls}`)).toHaveAttribute('data-bytes', String(cli[cls]));
+  }
+  // The cow block around the write is allocated in A only; the written bytes differ.
+  const current = page.getByTestId('compare-current');
+  await page.getByTestId('compare-next').click();
+  await expect(current).toHaveAttribute('data-class', 'only-a');
+  await expect(current).toHaveAttribute('data-offset', String(24 * MiB));
+  await page.getByTestId('compare-next').click();
+  await expect(current).toHaveAttribute('data-class', 'differ');
+  await expect(current).toHaveAttribute('data-offset', String(LIVE));
+  await expect(current).toHaveAttribute('data-length', String(LIVE_LENGTH));
+  await page.getByTestId('compare-panel').scrollIntoViewIfNeeded();
+  await shot(page, 'compare-05-live');
+});
+
+/** The offsets marked as differing in one side's hex column. */
+async function markedOffsets(side: 'a' | 'b'): Promise<number[]> {
+  const offsets = await page.getByTestId(`compare-hex-${side}`).locator('.bytes .diff').evaluateAll((els) => els.map((e) => Number((e as unknown as { dataset: { o: string } }).dataset.o)));
+  return offsets;
+}
+
+const span = (start: number, n: number) => Array.from({ length: n }, (_, k) => start + k);
+
+test('the two-sided hex view marks exactly the written bytes, on both sides, and updates live', async () => {
+  await page.getByTestId('compare-hex-toggle').click();
+  const count = page.getByTestId('compare-hex-count');
+  await expect(count).toHaveAttribute('data-count', String(LIVE_LENGTH));
+  expect(await markedOffsets('a')).toEqual(span(LIVE, LIVE_LENGTH));
+  expect(await markedOffsets('b')).toEqual(span(LIVE, LIVE_LENGTH));
+  await expect(page.getByTestId('compare-hex-a').locator(`[data-o="${LIVE}"]`).first()).toHaveText('77');
+  await expect(page.getByTestId('compare-hex-b').locator(`[data-o="${LIVE}"]`).first()).toHaveText('00');
+  await page.getByTestId('compare-hex').scrollIntoViewIfNeeded();
+  await shot(page, 'compare-06-hex');
+
+  // Ten more bytes in the same window: marked without reopening anything.
+  nbdTool('nbdsh', ['-u', uri, '-c', `h.pwrite(b"\\x01" * 10, ${LIVE + 1000})`]);
+  await expect(count).toHaveAttribute('data-count', String(LIVE_LENGTH + 10), { timeout: 5_000 });
+  expect(await markedOffsets('a')).toEqual([...span(LIVE, LIVE_LENGTH), ...span(LIVE + 1000, 10)]);
+
+  // Keys walk the differences: p goes back to the only-a range before (its bytes are the same), then the 64 KiB write.
+  await page.getByTestId('compare-hex-a').focus();
+  await page.keyboard.press('p');
+  await expect(page.getByTestId('compare-current')).toHaveAttribute('data-offset', String(24 * MiB));
+  await page.keyboard.press('p');
+  await expect(page.getByTestId('compare-current')).toHaveAttribute('data-offset', String(16 * MiB));
+  await expect(page.getByTestId('compare-hex')).toHaveAttribute('data-window', String(16 * MiB));
+  await expect(count).toHaveAttribute('data-count', '4096'); // 'x' over a hole: every byte of the window
+  await page.keyboard.press('n');
+  await expect(page.getByTestId('compare-current')).toHaveAttribute('data-offset', String(24 * MiB));
+  await expect(count).toHaveAttribute('data-count', String(LIVE_LENGTH + 10));
+  await shot(page, 'compare-07-hex-keys');
+});
+
+test('a click on the diff map picks the difference there', async () => {
+  const map = page.getByTestId('compare-map');
+  const box = (await map.boundingBox())!;
+  await map.click({ position: { x: ((16 * MiB + 32 * 1024) / SIZE) * box.width, y: box.height / 2 } });
+  await expect(page.getByTestId('compare-current')).toHaveAttribute('data-offset', String(16 * MiB));
+  await expect(page.getByTestId('compare-hex')).toHaveAttribute('data-window', String(16 * MiB));
 });

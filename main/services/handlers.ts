@@ -65,6 +65,7 @@ export function createHandlers(session: Session, host: HostInfo): Handlers {
     },
     'activity.export': (r) => session.activity.export(r.imageId, r.format, r.windowSeconds),
     'compare.run': (r) => session.compare(r.imageId, r.other, r.strict ?? false),
+    'compare.refresh': (r) => session.compareRefresh(r.imageId, r.otherId, r.ranges),
     'tls.credentials': () => credentialsIn(session.tlsRoot()),
     'tls.createCertificates': (r) => createCertificates(session.tlsRoot(), r.listenHost),
     'tls.createPsk': (r) => createPsk(session.tlsRoot(), r.user),

@@ -19,6 +19,7 @@ import { searchChain } from './byte-search.ts';
 import { ServiceError } from './errors.ts';
 import type { FilesystemReader, PartitionReader } from './image-probe.ts';
 import { compareChains } from './compare.ts';
+import { LiveCompares, type Window } from './compare-live.ts';
 import { absolutePath, describeFile, describeNbdUri, describeUrl, sameSource } from './image-targets.ts';
 import { OpenImage, type ImageDescription, type ImageEnv, type ImageSource } from './open-image.ts';
 import { commitChain, discardOverlay, overlayStatus, type CommitRequest } from './overlay-commit.ts';
@@ -53,6 +54,8 @@ export class Session {
   /** What clients read and write where (the heat overlay); the handlers call it directly. */
   readonly activity: ActivityRecorder;
   private readonly imageEnv: ImageEnv;
+  /** Each image's last comparison, kept for compare.refresh. */
+  private readonly compares = new LiveCompares();
   private nextId = 1;
   private demoLayout: DemoLayoutInfo | null = null;
   private tlsFolder: string | null = null;
@@ -171,6 +174,7 @@ export class Session {
     if (this.serving.isServed(id)) await this.stopServing(id);
     this.images.delete(id);
     this.activity.forget(id);
+    this.compares.forget(id);
     await img.close();
     this.imagesChanged();
   }
@@ -200,7 +204,12 @@ export class Session {
     const a = this.image(id);
     const opened = 'path' in other ? await this.openPath(other.path) : await this.openUri(other.uri);
     const result = await compareChains(a.chain.chain, this.image(opened.id).chain.chain, strict);
-    return { ...result, imageId: id, otherId: opened.id, otherTitle: opened.title };
+    return this.compares.remember({ ...result, imageId: id, otherId: opened.id, otherTitle: opened.title });
+  }
+
+  /** The last comparison of `id` with `otherId`, the `changed` ranges compared again. */
+  compareRefresh(id: string, otherId: string, changed: Window[]): Promise<CompareRun> {
+    return this.compares.refresh(id, otherId, changed, (x) => this.image(x).chain.chain);
   }
 
   // ------------------------------------------------------------ map and hex

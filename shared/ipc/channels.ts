@@ -138,6 +138,15 @@ export const ipcRequestSchemas = {
     other: z.union([z.object({ path: filePath }).strict(), z.object({ uri: nbdUri }).strict()]),
     strict: z.boolean().optional(),
   }).strict(),
+  /**
+   * The image's last compare.run with otherId, with `ranges` ([start, end) pairs that changed
+   * since, from map.changed) compared again: what a live diff view asks while clients write.
+   */
+  'compare.refresh': z.object({
+    imageId,
+    otherId: imageId,
+    ranges: z.array(z.tuple([byteOffset, byteOffset]).refine(([s, e]) => e > s, { message: 'end must be greater than start' })).min(1).max(4096),
+  }).strict(),
   /** The TLS credentials the app made in its state folder so far. */
   'tls.credentials': empty,
   /** A CA (kept if there is one), a server certificate for this host's names and listenHost, a client certificate. */
@@ -187,6 +196,7 @@ export interface IpcResponses {
   'activity.clear': { imageId: string };
   'activity.export': ActivityExport;
   'compare.run': CompareRun;
+  'compare.refresh': CompareRun;
   'tls.credentials': TlsCredentialsInfo;
   'tls.createCertificates': TlsCredentialsInfo;
   'tls.createPsk': TlsCredentialsInfo;

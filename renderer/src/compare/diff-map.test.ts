@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CompareRange } from '../../../shared/ipc.ts';
 import { packRgb } from '../map/paint.ts';
 import { PALETTES } from '../map/palette.ts';
-import { diffColours, diffColumns, paintDiff } from './diff-map.ts';
+import { differenceAt, diffColours, diffColumns, paintDiff } from './diff-map.ts';
 
 const ranges: CompareRange[] = [
   { offset: 10, length: 1, class: 'differ' },
@@ -32,5 +32,16 @@ describe('paintDiff', () => {
     expect(at(1, 19)).toBe(packRgb(colours.identical));
     expect(at(2, 19)).toBe(packRgb(colours['only-b']));
     expect(at(3, 0)).toBe(packRgb(colours.identical));
+  });
+});
+
+describe('differenceAt', () => {
+  it('the difference holding the offset, else the next, else the last', () => {
+    expect(differenceAt(ranges, 0)).toBe(0);
+    expect(differenceAt(ranges, 10)).toBe(0);
+    expect(differenceAt(ranges, 11)).toBe(1);
+    expect(differenceAt(ranges, 349)).toBe(1);
+    expect(differenceAt(ranges, 350)).toBe(1);
+    expect(differenceAt([], 5)).toBe(-1);
   });
 });

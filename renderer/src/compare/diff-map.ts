@@ -68,3 +68,9 @@ export function paintDiff(target: PaintTarget, cols: DiffColumns, colours: Recor
     for (; y > 0; y--) words[(y - 1) * width + x] = bg;
   }
 }
+
+/** The index of the difference holding `offset`, else the next one after it, else the last (-1 when there is none). */
+export function differenceAt(ranges: readonly CompareRange[], offset: number): number {
+  const k = ranges.findIndex((r) => r.offset + r.length > offset);
+  return k < 0 ? ranges.length - 1 : k;
+}

@@ -1,6 +1,7 @@
 // The diff map's canvas: one column per device pixel over the whole disk, repainted when the
 // comparison, the theme or the width changes; a tick at the top marks the current difference.
-import { useEffect, useRef } from 'react';
+// A click picks the difference there (or the next one after it).
+import { useEffect, useRef, type MouseEvent } from 'react';
 import type { CompareRange, CompareRun } from '../../../shared/ipc.ts';
 import { useTheme } from '../app/theme.ts';
 import { diffColours, diffColumns, paintDiff } from '../compare/diff-map.ts';
@@ -8,7 +9,14 @@ import { PALETTES } from '../map/palette.ts';
 
 const HEIGHT = 48;
 
-export function CompareMap({ run, current }: { run: CompareRun; current: CompareRange | undefined }) {
+interface Props {
+  run: CompareRun;
+  current: CompareRange | undefined;
+  /** The byte offset under a click. */
+  onPick(offset: number): void;
+}
+
+export function CompareMap({ run, current, onPick }: Props) {
   const ref = useRef<HTMLCanvasElement>(null);
   const theme = useTheme();
   useEffect(() => {
@@ -37,5 +45,9 @@ export function CompareMap({ run, current }: { run: CompareRun; current: Compare
     observer.observe(canvas);
     return () => observer.disconnect();
   }, [run, current, theme]);
-  return <canvas ref={ref} className="compare-map" style={{ width: '100%', height: HEIGHT }} data-testid="compare-map" aria-label="Diff map" />;
+  const pick = (e: MouseEvent<HTMLCanvasElement>) => {
+    const box = e.currentTarget.getBoundingClientRect();
+    onPick(Math.floor(((e.clientX - box.left) / box.width) * Math.max(run.sizeA, run.sizeB)));
+  };
+  return <canvas ref={ref} className="compare-map" style={{ width: '100%', height: HEIGHT }} data-testid="compare-map" aria-label="Diff map (click a difference)" onClick={pick} />;
 }

@@ -2,6 +2,8 @@
 // the selection highlighted in both columns and the cursor's byte outlined. Each byte is a
 // span carrying its offset, so one listener on the grid turns a press, a drag or a
 // shift+click into a selection. Zero rows fold into one "*" unless the selection is there.
+// The compare view marks bytes too (each side's differing bytes) and folds nothing, so its
+// two grids keep their rows in step.
 import { useRef, type KeyboardEvent, type MouseEvent, type ReactNode } from 'react';
 import { formatHex } from '../format/bytes.ts';
 import { asciiChar, BYTES_PER_ROW, isZeroRow, type ByteRange } from '../format/hex.ts';
@@ -14,9 +16,14 @@ interface Props {
   /** A byte pressed (extend: shift held, or dragged over with the button down). */
   onPick(offset: number, extend: boolean): void;
   onKeyDown(e: KeyboardEvent): void;
+  /** Bytes to mark (class "diff": the compare view's differing bytes). */
+  marked?: (offset: number) => boolean;
+  /** Fold runs of zero rows (default true). */
+  fold?: boolean;
+  testId?: string;
 }
 
-export function HexGrid({ bytes, focus, range, onPick, onKeyDown }: Props) {
+export function HexGrid({ bytes, focus, range, onPick, onKeyDown, marked, fold = true, testId = 'hex-grid' }: Props) {
   const dragging = useRef(false);
   const offsetOf = (e: MouseEvent) => {
     const o = (e.target as HTMLElement).dataset.o;
@@ -38,40 +45,48 @@ export function HexGrid({ bytes, focus, range, onPick, onKeyDown }: Props) {
     <div
       className="hex"
       tabIndex={0}
-      data-testid="hex-grid"
+      data-testid={testId}
       aria-label="Bytes (click, drag or shift+click to select; arrows move)"
       onMouseDown={onMouseDown}
       onMouseOver={onMouseOver}
       onMouseUp={() => (dragging.current = false)}
       onKeyDown={onKeyDown}
     >
-      {rows(bytes, focus, range)}
+      {rows(bytes, focus, range, fold, marked)}
     </div>
   );
 }
 
 const overlaps = (r: ByteRange, from: number, to: number) => r.start < to && r.end > from;
 
-function rows({ data, offset }: WindowBytes, focus: number, range: ByteRange): ReactNode[] {
+function rows({ data, offset }: WindowBytes, focus: number, range: ByteRange, fold: boolean, marked?: (offset: number) => boolean): ReactNode[] {
   const lines: ReactNode[] = [];
   const count = Math.ceil(data.length / BYTES_PER_ROW);
   let folding = false;
   for (let k = 0; k < count; k++) {
     const rowStart = offset + k * BYTES_PER_ROW;
-    const marked = overlaps(range, rowStart, rowStart + BYTES_PER_ROW);
-    const foldable = !marked && k > 0 && k < count - 1 && isZeroRow(data, k * BYTES_PER_ROW) && isZeroRow(data, (k - 1) * BYTES_PER_ROW);
+    const selected = overlaps(range, rowStart, rowStart + BYTES_PER_ROW);
+    const foldable = fold && !selected && k > 0 && k < count - 1 && isZeroRow(data, k * BYTES_PER_ROW) && isZeroRow(data, (k - 1) * BYTES_PER_ROW);
     if (foldable) {
       if (!folding) lines.push(<div key={k} className="fold">*</div>);
       folding = true;
       continue;
     }
     folding = false;
-    lines.push(<HexRow key={k} data={data.subarray(k * BYTES_PER_ROW, (k + 1) * BYTES_PER_ROW)} offset={rowStart} focus={focus} range={range} />);
+    lines.push(<HexRow key={k} data={data.subarray(k * BYTES_PER_ROW, (k + 1) * BYTES_PER_ROW)} offset={rowStart} focus={focus} range={range} marked={marked} />);
   }
   return lines;
 }
 
-function HexRow({ data, offset, focus, range }: { data: Uint8Array; offset: number; focus: number; range: ByteRange }) {
+interface RowProps {
+  data: Uint8Array;
+  offset: number;
+  focus: number;
+  range: ByteRange;
+  marked?: (offset: number) => boolean;
+}
+
+function HexRow({ data, offset, focus, range, marked }: RowProps) {
   const hex: ReactNode[] = [];
   const ascii: ReactNode[] = [];
   for (let k = 0; k < BYTES_PER_ROW; k++) {
@@ -83,9 +98,10 @@ function HexRow({ data, offset, focus, range }: { data: Uint8Array; offset: numb
     }
     const o = offset + k;
     const b = data[k]!;
-    const cls = (o >= range.start && o < range.end ? 'sel' : '') + (o === focus ? ' cur' : '');
-    hex.push(<span key={o} data-o={o} className={cls || undefined}>{b.toString(16).padStart(2, '0')}</span>);
-    ascii.push(<span key={o} data-o={o} className={cls || undefined}>{asciiChar(b)}</span>);
+    const cls = (o >= range.start && o < range.end ? 'sel' : '') + (o === focus ? ' cur' : '') + (marked?.(o) ? ' diff' : '');
+    const className = cls.trim() || undefined;
+    hex.push(<span key={o} data-o={o} className={className}>{b.toString(16).padStart(2, '0')}</span>);
+    ascii.push(<span key={o} data-o={o} className={className}>{asciiChar(b)}</span>);
   }
   return (
     <div>
