@@ -2,7 +2,8 @@
 // ours to watch), with exports that differ in everything a session can trip over: writable
 // or not, extents or none, sizes that are not a multiple of anything, a filter chain.
 // Read-only exports come with an oracle (the same chain opened here) for the bytes a READ
-// must return and the zeroes a hole or a ZERO extent promises.
+// must return and the zeroes a hole or a ZERO extent promises. Given credentials, the server
+// requires TLS (--tls=require), so every session starts with STARTTLS.
 import os from 'node:os';
 import path from 'node:path';
 import { rmSync } from 'node:fs';
@@ -10,6 +11,7 @@ import type { ChainConfig } from '../../shared/chain-config.ts';
 import type { OpenChain } from '../../main/backend/chain.ts';
 import { registry } from '../../main/catalog.ts';
 import { NbdServer } from '../../main/nbd/server.ts';
+import type { TlsCredentials } from '../../main/nbd/tls-credentials.ts';
 
 export interface FuzzExport {
   name: string;
@@ -42,12 +44,15 @@ const EXPORTS: { name: string; writable: boolean; config: ChainConfig }[] = [
   { name: 'no-extents', writable: true, config: { plugin: { name: 'memory', params: { size: '1000003' } }, filters: [filter('noextents')] } },
 ];
 
-/** A log line from the server that means a bug, not a client's mistake or a socket error. */
+/**
+ * A log line from the server that means a bug, not a client's mistake or a socket error.
+ * A failed TLS handshake is the client's doing (junk or a hang-up where its ClientHello belongs).
+ */
 export function isInternalError(line: string): boolean {
-  return /\): error: |closing the chain failed|: EIO: |^server: /.test(line);
+  return /\): error: (?!TLS handshake failed: )|closing the chain failed|: EIO: |^server: /.test(line);
 }
 
-export async function startFuzzServer(): Promise<FuzzServer> {
+export async function startFuzzServer(tls: TlsCredentials | null = null): Promise<FuzzServer> {
   const internalErrors: string[] = [];
   const server = new NbdServer({
     log: (line) => {
@@ -56,6 +61,7 @@ export async function startFuzzServer(): Promise<FuzzServer> {
     // Small caps, so that sessions reach them all the time: a byte the server forgets to
     // give back then stalls a session, which the fuzzer reports as a hang.
     replyBytes: { perConnection: 256 * 1024, total: 1024 * 1024 },
+    tls: tls ? { mode: 'require', credentials: tls } : undefined,
   });
   const exports: FuzzExport[] = [];
   for (const e of EXPORTS) {
@@ -66,7 +72,7 @@ export async function startFuzzServer(): Promise<FuzzServer> {
     if (e.writable) await probe.close();
     exports.push({ name: e.name, size, writable: e.writable, oracle: e.writable ? null : probe });
   }
-  const socketPath = path.join(os.tmpdir(), `blockscope-fuzz-${process.pid}.sock`);
+  const socketPath = path.join(os.tmpdir(), `blockscope-fuzz-${process.pid}${tls ? `-${tls.kind}` : ''}.sock`);
   const tcp = await server.listen({ host: '127.0.0.1', port: 0 });
   await server.listen({ path: socketPath });
   return {

@@ -1,9 +1,11 @@
-// Plays a session's handshake: greeting, client flags, options (pipelined up to the next
-// option that may end haggling, or one at a time), then the plan's ending if no export was
-// chosen. Every reply goes through option-checks; the result is what transmission may use.
+// Plays a session's handshake: greeting, client flags, STARTTLS on a server that requires
+// TLS, options (pipelined up to the next option that may end haggling, or one at a time),
+// then the plan's ending if no export was chosen. Every reply goes through option-checks;
+// the result is what transmission may use.
+import type tls from 'node:tls';
 import { CMD, FLAG_FIXED_NEWSTYLE, FLAG_NO_ZEROES, IHAVEOPT, NBDMAGIC, OPT, OPTION_REPLY_MAGIC, REP } from '../../main/nbd/protocol.ts';
 import { checkExportFlags, checkReplies, parseInfoData, type HandshakeState, type OptionReply } from './option-checks.ts';
-import type { HandshakePlan, OptionPlan } from './plans.ts';
+import type { HandshakePlan, OptionPlan, TlsStart } from './plans.ts';
 import { HANG_MS, type Session, type Transmission } from './session.ts';
 import { lengthPrefixed, optionBytes, requestBytes } from './wire.ts';
 
@@ -41,8 +43,14 @@ export function encodeOption(o: OptionPlan): { option: number; data: Buffer } {
 /** Options after which the server may stop haggling: nothing may be pipelined behind them. */
 const mayEnd = (option: number) => option === OPT.EXPORT_NAME || option === OPT.ABORT || option === OPT.GO;
 
+/** A session against a server that requires TLS: the client's TLS options and how it starts. */
+export interface SessionTls {
+  options: tls.ConnectionOptions;
+  start: TlsStart;
+}
+
 /** Returns the negotiated transmission, or null when the session ended in the handshake. */
-export async function runHandshake(s: Session, plan: HandshakePlan): Promise<Transmission | null> {
+export async function runHandshake(s: Session, plan: HandshakePlan, tls: SessionTls | null = null): Promise<Transmission | null> {
   const greeting = await s.reader.read(18, HANG_MS);
   if (greeting.readBigUInt64BE(0) !== NBDMAGIC || greeting.readBigUInt64BE(8) !== IHAVEOPT) s.violate('bad greeting magic');
   if (greeting.readUInt16BE(16) !== (FLAG_FIXED_NEWSTYLE | FLAG_NO_ZEROES)) s.violate(`greeting flags 0x${greeting.readUInt16BE(16).toString(16)}`);
@@ -53,6 +61,7 @@ export async function runHandshake(s: Session, plan: HandshakePlan): Promise<Tra
     await s.expectClose('client flags the server did not offer');
     return null;
   }
+  if (tls && !(await startTls(s, tls))) return null;
   const st: HandshakeState = { structured: false, contexts: new Map(), contextsExport: null, info: null };
   const options = plan.options.map(encodeOption);
   for (let i = 0; i < options.length;) {
@@ -110,6 +119,31 @@ async function exportName(s: Session, data: Buffer, plan: HandshakePlan, st: Han
 
 function transmission(exp: Transmission['export'], flags: number, st: HandshakeState, name: string): Transmission {
   return { export: exp, flags, structured: st.structured, contexts: st.contexts, contextsUsable: st.contextsExport === name };
+}
+
+/** STARTTLS, which a server requiring TLS must ACK, then what the plan does instead of options in the clear; false when the session ends there. */
+async function startTls(s: Session, tls: SessionTls): Promise<boolean> {
+  await s.send(optionBytes(OPT.STARTTLS, Buffer.alloc(0)));
+  const h = await s.reader.read(20, HANG_MS);
+  const [magic, option, type, length] = [h.readBigUInt64BE(0), h.readUInt32BE(8), h.readUInt32BE(12), h.readUInt32BE(16)];
+  if (magic !== OPTION_REPLY_MAGIC || option !== OPT.STARTTLS || type !== REP.ACK || length !== 0) {
+    throw new Violation(`STARTTLS on a server requiring TLS: reply magic 0x${magic.toString(16)}, option ${option}, type 0x${type.toString(16)}, ${length} bytes`);
+  }
+  switch (tls.start.kind) {
+    case 'tls':
+      await s.startTls(tls.options);
+      return true;
+    case 'garbage':
+      // The server may wait for the rest of what looks like a record: it owes this client
+      // nothing but its own health, checked after the batch.
+      await s.send(tls.start.bytes);
+      await new Promise((r) => setTimeout(r, 2));
+      s.socket.destroy();
+      return false;
+    case 'hangup':
+      s.socket.destroy();
+      return false;
+  }
 }
 
 /** The options ran out without an export chosen: end the way the plan says. */

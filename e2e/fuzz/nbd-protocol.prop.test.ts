@@ -1,5 +1,5 @@
 // The NBD protocol fuzzer: seeded batches of concurrent sessions against the real server
-// (several exports, TCP and Unix socket), each session a mix of valid and mangled handshake
+// (several exports, TCP and Unix socket, in plaintext and over TLS), each session a mix of valid and mangled handshake
 // and transmission traffic whose every reply is checked against the spec. After each batch
 // the server must have closed every connection and given back every reply byte, serve a
 // clean client within 1 s, and keep its memory bounded; a server bug shows as a crash (an
@@ -11,9 +11,10 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { NbdClient } from '../../main/nbd/client.ts';
 import { propertyParams, propertyTimeout } from '../../main/testing/property-params.ts';
+import { useTransport, type Transport, type TransportKind } from '../interop/transport.ts';
 import { startFuzzServer, type FuzzServer } from './fuzz-server.ts';
 import { runHandshake, Violation } from './handshake-session.ts';
-import { sessionArb, type SessionPlan } from './plans.ts';
+import { sessionArb, tlsStartArb, type SessionPlan, type TlsStart } from './plans.ts';
 import { Session } from './session.ts';
 import { runTransmission } from './transmission-session.ts';
 import { Closed, connectTo, Hang } from './wire.ts';
@@ -22,24 +23,21 @@ const MiB = 1024 * 1024;
 const RSS_LIMIT = 512 * MiB;
 const CLEAN_CLIENT_MS = 1000;
 
-const stats = { batches: 0, sessions: 0, transmissions: 0, requests: 0, crashes: 0, hangs: 0, violations: 0, peakRss: 0 };
-let fz: FuzzServer;
+type Stats = Record<'batches' | 'sessions' | 'transmissions' | 'requests' | 'crashes' | 'hangs' | 'violations' | 'peakRss', number>;
 
-beforeAll(async () => {
-  fz = await startFuzzServer();
-});
+/** One server under fuzz, the transport its clients use, and what its batches have seen. */
+interface Fuzzing {
+  fz: FuzzServer;
+  transport: Transport;
+  stats: Stats;
+}
 
-afterAll(async () => {
-  await fz?.close();
-  console.log(`fuzz: ${stats.batches} batches, sessions ${stats.sessions} (${stats.transmissions} reached transmission, ${stats.requests} requests), ` +
-    `crashes ${stats.crashes}, hangs ${stats.hangs}, violations ${stats.violations}, peak RSS ${(stats.peakRss / MiB).toFixed(0)} MiB`);
-});
-
-async function runSession(plan: SessionPlan): Promise<string[]> {
+async function runSession(f: Fuzzing, plan: SessionPlan, tlsStart: TlsStart): Promise<string[]> {
+  const { fz, stats, transport } = f;
   const socket = await connectTo(plan.transport === 'tcp' ? fz.tcp : fz.unix);
   const s = new Session(socket, fz.exports, plan.pieces);
   try {
-    const t = await runHandshake(s, plan.handshake);
+    const t = await runHandshake(s, plan.handshake, transport.nodeTls && { options: transport.nodeTls, start: tlsStart });
     if (t) {
       stats.transmissions++;
       await runTransmission(s, t, plan.transmission);
@@ -53,6 +51,7 @@ async function runSession(plan: SessionPlan): Promise<string[]> {
     else if (err instanceof Closed) s.violate(`the server hung up on a client that broke no rule: ${err.message}`);
     else throw err;
   } finally {
+    s.socket.destroy();
     socket.destroy();
     stats.requests += s.requests;
   }
@@ -67,7 +66,7 @@ function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
 }
 
 /** After a batch: every connection gone, every reply byte given back, a clean client served fast, memory bounded. */
-async function health(): Promise<string[]> {
+async function health({ fz, stats, transport }: Fuzzing): Promise<string[]> {
   const problems: string[] = [];
   const server = fz.server;
   for (const started = Date.now(); server.openConnections > 0 || server.replyBudget.held !== 0;) {
@@ -80,7 +79,7 @@ async function health(): Promise<string[]> {
   }
   try {
     await within(CLEAN_CLIENT_MS, 'a clean client (connect, GO, 4 KiB READ)', (async () => {
-      const client = await NbdClient.connect(`nbd+unix:///?socket=${fz.unix.path}`);
+      const client = await NbdClient.connect(transport.clientUri(`nbd+unix:///?socket=${fz.unix.path}`));
       await client.pread(Buffer.alloc(4096), 0);
       await client.close();
     })());
@@ -94,19 +93,49 @@ async function health(): Promise<string[]> {
   return problems;
 }
 
-describe('NBD protocol fuzzer', () => {
+/**
+ * Batches per transport. Over TLS (--tls=require) every session starts with STARTTLS and
+ * a TLS handshake, or sends junk or hangs up where the ClientHello belongs; the options,
+ * requests and malformed endings after it are the plaintext fuzzer's, inside TLS.
+ */
+const PLAIN_START: TlsStart = { kind: 'tls' };
+
+const VARIANTS: { kind: TransportKind; runs: number }[] = [
+  { kind: 'plain', runs: 200 },
+  { kind: 'x509', runs: 60 },
+];
+
+for (const { kind, runs } of VARIANTS) describe(`NBD protocol fuzzer (${kind})`, () => {
+  const transport = useTransport(kind);
+  let f: Fuzzing;
+  beforeAll(async () => {
+    const stats = { batches: 0, sessions: 0, transmissions: 0, requests: 0, crashes: 0, hangs: 0, violations: 0, peakRss: 0 };
+    f = { fz: await startFuzzServer(transport().serverTls), transport: transport(), stats };
+  });
+  afterAll(async () => {
+    await f?.fz.close();
+    const st = f?.stats;
+    if (st) {
+      console.log(`fuzz (${kind}): ${st.batches} batches, sessions ${st.sessions} (${st.transmissions} reached transmission, ${st.requests} requests), ` +
+        `crashes ${st.crashes}, hangs ${st.hangs}, violations ${st.violations}, peak RSS ${(st.peakRss / MiB).toFixed(0)} MiB`);
+    }
+  });
+
   it('answers every session by the spec and stays healthy', { timeout: propertyTimeout(120_000) }, async () => {
     let seenErrors = 0;
-    await fc.assert(fc.asyncProperty(fc.array(sessionArb, { minLength: 1, maxLength: 4 }), async (plans) => {
-      stats.batches++;
-      stats.sessions += plans.length;
-      const problems = (await Promise.all(plans.map(runSession))).flat();
-      problems.push(...await health());
-      const crashes = fz.internalErrors.slice(seenErrors);
-      seenErrors = fz.internalErrors.length;
-      stats.crashes += crashes.length;
+    // Plaintext sessions draw exactly the plans they drew before TLS existed (same seeds, same cases).
+    const session: fc.Arbitrary<readonly [SessionPlan, TlsStart]> = transport().nodeTls ? fc.tuple(sessionArb, tlsStartArb) : sessionArb.map((p) => [p, PLAIN_START] as const);
+    const sessions = fc.array(session, { minLength: 1, maxLength: 4 });
+    await fc.assert(fc.asyncProperty(sessions, async (plans) => {
+      f.stats.batches++;
+      f.stats.sessions += plans.length;
+      const problems = (await Promise.all(plans.map(([plan, start]) => runSession(f, plan, start)))).flat();
+      problems.push(...await health(f));
+      const crashes = f.fz.internalErrors.slice(seenErrors);
+      seenErrors = f.fz.internalErrors.length;
+      f.stats.crashes += crashes.length;
       problems.push(...crashes.map((l) => `crash: ${l}`));
       if (problems.length > 0) throw new Error(problems.join('\n'));
-    }), propertyParams(200));
+    }), propertyParams(runs));
   });
 });

@@ -154,6 +154,18 @@ export const sessionArb: fc.Arbitrary<SessionPlan> = fc.record({
   transmission: transmissionArb,
 });
 
+/**
+ * How a session on a server that requires TLS goes on after STARTTLS's ACK: a real TLS
+ * handshake (then the plan's options), or bytes that are no ClientHello, or a hang-up.
+ */
+export type TlsStart = { kind: 'tls' } | { kind: 'garbage'; bytes: Buffer } | { kind: 'hangup' };
+
+export const tlsStartArb: fc.Arbitrary<TlsStart> = fc.oneof(
+  { weight: 12, arbitrary: fc.constant({ kind: 'tls' as const }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('garbage' as const), bytes: bytesArb(600).filter((b) => b.length > 0) }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'hangup' as const }) },
+);
+
 /** The wire offset a place stands for on an export of `size` bytes. */
 export function resolvePlace(p: Place, size: number): bigint {
   if ('absolute' in p) return p.absolute;

@@ -2,7 +2,9 @@
 // far, and the violations found. A violation is anything the NBD spec (or our own documented
 // behaviour where the spec leaves a choice) does not allow.
 import type net from 'node:net';
+import type tls from 'node:tls';
 import type { FuzzExport } from './fuzz-server.ts';
+import { upgradeClient } from './raw-client.mjs';
 import { WireReader } from './wire.ts';
 
 /** How long a well-behaved server may take to answer or to close. */
@@ -20,8 +22,9 @@ export interface Transmission {
 }
 
 export class Session {
-  readonly reader: WireReader;
-  readonly socket: net.Socket;
+  /** The plain socket's, then (after STARTTLS) the TLS socket's. */
+  reader: WireReader;
+  socket: net.Socket;
   readonly exports: FuzzExport[];
   readonly violations: string[] = [];
   private readonly pieces: number[] | null;
@@ -33,6 +36,13 @@ export class Session {
     this.reader = new WireReader(socket);
     this.exports = exports;
     this.pieces = pieces;
+  }
+
+  /** STARTTLS was acknowledged: the session goes on over TLS on the same socket. */
+  async startTls(options: tls.ConnectionOptions): Promise<void> {
+    if (this.reader.buffered > 0) this.violate(`${this.reader.buffered} bytes after STARTTLS's ACK, before the TLS handshake`);
+    this.socket = await upgradeClient(this.socket, options);
+    this.reader = new WireReader(this.socket);
   }
 
   violate(what: string): void {

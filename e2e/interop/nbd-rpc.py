@@ -114,6 +114,8 @@ def failure(err):
 def main():
     uri, meta, structured = sys.argv[1], sys.argv[2] == '1', sys.argv[3] == '1'
     h = nbd.NBD()
+    # nbds:// URIs name their certificates folder or PSK file, which libnbd reads only when allowed.
+    h.set_uri_allow_local_file(True)
     h.set_request_structured_replies(structured)
     if meta:
         h.add_meta_context(nbd.CONTEXT_BASE_ALLOCATION)

@@ -5,6 +5,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ok, run } from './harness.ts';
 import type { ExtentCall, ReadChunk } from './nbd-rpc.ts';
+import type { QemuExport } from './transport.ts';
 
 const SECTOR = 512;
 const ZEROES = Buffer.alloc(1 << 20);
@@ -85,21 +86,24 @@ export function chunkProblems(chunks: ReadChunk[], offset: number, count: number
 }
 
 /**
- * What users run: `qemu-img convert -f raw -O raw nbd://...` must give the model byte for
- * byte (qemu rounds the size up to whole sectors with zeroes), and `qemu-img compare`
- * against a raw file of the model must find them identical.
+ * What users run: `qemu-img convert` of the export to a raw file must give the model byte
+ * for byte (qemu rounds the size up to whole sectors with zeroes), and `qemu-img compare`
+ * against a raw file of the model must find them identical. Over TLS, qemu names the export
+ * with --object tls-creds-* and --image-opts, so the local file is named that way too.
  */
-export async function qemuProblems(uri: string, model: Buffer, dir: string): Promise<string[]> {
+export async function qemuProblems(target: QemuExport, model: Buffer, dir: string): Promise<string[]> {
   const problems: string[] = [];
   const out = path.join(dir, 'qemu-convert.raw');
   rmSync(out, { force: true });
-  await ok('qemu-img', ['convert', '-f', 'raw', '-O', 'raw', uri, out]);
+  const source = target.imageOpts === null ? ['-f', 'raw', target.uri] : ['--image-opts', target.imageOpts];
+  await ok('qemu-img', ['convert', ...target.objects, ...source, '-O', 'raw', out]);
   const padded = Buffer.concat([model, Buffer.alloc((SECTOR - (model.length % SECTOR)) % SECTOR)]);
   const diff = describeDifference(readFileSync(out), padded);
   if (diff) problems.push(`qemu-img convert: ${diff}`);
   const modelFile = path.join(dir, 'model.raw');
   writeFileSync(modelFile, model);
-  const r = await run('qemu-img', ['compare', '-f', 'raw', '-F', 'raw', modelFile, uri]);
+  const pair = target.imageOpts === null ? ['-f', 'raw', '-F', 'raw', modelFile, target.uri] : ['--image-opts', `driver=file,filename=${modelFile}`, target.imageOpts];
+  const r = await run('qemu-img', ['compare', ...target.objects, ...pair]);
   if (r.code !== 0) problems.push(`qemu-img compare exited ${r.code}: ${(r.stdout + r.stderr).trim()}`);
   return problems;
 }

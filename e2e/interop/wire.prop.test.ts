@@ -3,6 +3,8 @@
 // without a meta context), and qemu-img convert/compare, all checked against the model of
 // the stack (the bytes it must serve, computed from the image). Then literal regressions
 // for the REQ_ONE tail and the unaligned offset window, which lost data with qemu.
+// Everything runs in plaintext and again over TLS (X.509 and PSK, --tls=require): the same
+// stacks, oracles and clients, with nbds:// URIs and qemu's tls-creds objects.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -14,6 +16,7 @@ import { CMD_FLAG, NbdConnection } from './nbd-rpc.ts';
 import { budgetedParams } from './property-budget.ts';
 import { convertImage, fractionArb, layoutArb, partitionSectors, writePartitionTable, writeRuns, writeSparseImage, type ImageFormat, type Layout, type Partition } from './sparse-image.ts';
 import { resolveStack, stackArb, type FilterChoice } from './stack-model.ts';
+import { useTransport, type Transport, type TransportKind } from './transport.ts';
 import { chunkProblems, describeDifference, extentProblems, qemuProblems } from './wire-oracle.ts';
 
 const tmp = tempDir('blockscope-wire-');
@@ -139,31 +142,46 @@ async function walkProblems(conn: NbdConnection, model: Buffer, reqOne: boolean)
   return [];
 }
 
-async function scenarioProblems(uri: string, model: Buffer, queries: Query[], dir: string): Promise<string[]> {
+async function scenarioProblems(t: Transport, served: string, model: Buffer, queries: Query[], dir: string): Promise<string[]> {
+  const uri = t.clientUri(served);
   const [meta, plain] = await Promise.all([NbdConnection.open(uri), NbdConnection.open(uri, { meta: false })]);
   try {
     if (meta.info.size !== model.length) return [`export size ${meta.info.size}, model ${model.length}`];
     if (!meta.info.meta || plain.info.meta || !plain.info.structured) return [`negotiation: ${JSON.stringify([meta.info, plain.info])}`];
     const problems = [...(await walkProblems(meta, model, true)), ...(await walkProblems(meta, model, false))];
     for (const q of queries) problems.push(...(await queryProblems(q, meta, plain, model)));
-    problems.push(...(await qemuProblems(uri, model, dir)));
+    problems.push(...(await qemuProblems(t.qemu(served), model, dir)));
     return problems;
   } finally {
     await Promise.all([meta.close(), plain.close()]);
   }
 }
 
-describe('random filter stacks over the wire', () => {
+/**
+ * Cases per transport. TLS changes how bytes travel, not what the stack serves, so its
+ * variants run fewer cases; each still walks BLOCK_STATUS with and without REQ_ONE, and the
+ * literal regressions below pin REQ_ONE and an unaligned window over every transport.
+ */
+const TRANSPORTS: { kind: TransportKind; runs: number; budgetMs: number }[] = [
+  { kind: 'plain', runs: 15, budgetMs: 70_000 },
+  { kind: 'x509', runs: 8, budgetMs: 35_000 },
+  { kind: 'psk', runs: 5, budgetMs: 25_000 },
+];
+
+for (const { kind, runs, budgetMs } of TRANSPORTS) describe(`random filter stacks over the wire (${kind})`, () => {
+  const transport = useTransport(kind);
   it('block status, reads and qemu-img convert agree with the model of the stack', async () => {
+    const t = transport();
     const scenario = fc.record({ base: baseArb, stack: stackArb, queries: fc.array(queryArb, { minLength: 5, maxLength: 30 }) });
     await fc.assert(fc.asyncProperty(scenario, async ({ base: spec, stack: choices, queries }) => {
       const dir = mkdtempSync(path.join(tmp.dir, 'run-'));
       try {
         const base = await buildBase(spec, dir);
         const stack = resolveStack(chooseFilters(spec, choices), base.image, base.partitions);
-        const server = await serve([...stack.filterWords, ...base.plugin, ...stack.paramWords]);
+        const server = await serve([...t.serverArgs, ...stack.filterWords, ...base.plugin, ...stack.paramWords]);
         try {
-          const problems = await scenarioProblems(server.uri, stack.model, queries, dir);
+          const problems = await scenarioProblems(t, server.uri, stack.model, queries, dir);
+          if (!t.loggedTls(server.stderr())) problems.push(`the server did not log a client over TLS:\n${server.stderr()}`);
           if (problems.length > 0) throw new Error(`${stack.describe} over ${base.plugin[0]}:\n${problems.slice(0, 12).join('\n')}`);
         } finally {
           await server.stop();
@@ -171,8 +189,8 @@ describe('random filter stacks over the wire', () => {
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
-    }), budgetedParams(15, 70_000));
-  }, propertyTimeout(100_000));
+    }), budgetedParams(runs, budgetMs));
+  }, propertyTimeout(budgetMs + 30_000));
 });
 
 const K = 1024;
@@ -184,7 +202,8 @@ async function literalImage(name: string, size: number, data: [number, number][]
   return { file, bytes };
 }
 
-describe('qemu-img convert through filters (regressions)', () => {
+for (const { kind } of TRANSPORTS) describe(`qemu-img convert through filters (regressions, ${kind})`, () => {
+  const transport = useTransport(kind);
   // Data 0-256K, a hole 256K-1M, data 1M-1.1M, a hole to 2M: qemu asks with REQ_ONE and a
   // reply that called everything after the first hole a hole lost the second data run.
   const layout: [number, number][] = [[0, 256 * K], [1024 * K, 1126 * K]];
@@ -197,10 +216,10 @@ describe('qemu-img convert through filters (regressions)', () => {
 
   for (const [filter, params, model] of cases) {
     it(`--filter=${filter} file raw.img`, async () => {
-      const { file, bytes } = await literalImage(`${filter}.img`, 2 * MIB, layout);
-      const s = await serve([`--filter=${filter}`, 'file', `file=${file}`, ...params]);
+      const { file, bytes } = await literalImage(`${filter}-${kind}.img`, 2 * MIB, layout);
+      const s = await serve([...transport().serverArgs, `--filter=${filter}`, 'file', `file=${file}`, ...params]);
       try {
-        expect(await qemuProblems(s.uri, model(bytes), tmp.dir)).toEqual([]);
+        expect(await qemuProblems(transport().qemu(s.uri), model(bytes), tmp.dir)).toEqual([]);
       } finally {
         await s.stop();
       }
@@ -208,9 +227,9 @@ describe('qemu-img convert through filters (regressions)', () => {
   }
 
   it('--filter=cow: REQ_ONE at the first hole answers the hole and no more', async () => {
-    const { file } = await literalImage('cow-req-one.img', 2 * MIB, layout);
-    const s = await serve(['--filter=cow', 'file', `file=${file}`]);
-    const conn = await NbdConnection.open(s.uri);
+    const { file } = await literalImage(`cow-req-one-${kind}.img`, 2 * MIB, layout);
+    const s = await serve([...transport().serverArgs, '--filter=cow', 'file', `file=${file}`]);
+    const conn = await NbdConnection.open(transport().clientUri(s.uri));
     try {
       const calls = await conn.blockStatus(256 * K, 2 * MIB - 256 * K, CMD_FLAG.REQ_ONE);
       expect(calls).toEqual([{ context: 'base:allocation', extents: [[256 * K, 768 * K, 3]] }]);
@@ -222,10 +241,10 @@ describe('qemu-img convert through filters (regressions)', () => {
 
   it('--filter=offset offset=1234567 over data right after a hole', async () => {
     // The hole ends at 1236992 (a 4K block): byte 2425 of the window, inside its sector 4.
-    const { file, bytes } = await literalImage('odd-offset.img', 2 * MIB, [[0, 64 * K], [1236992, 1236992 + 64 * K]]);
-    const s = await serve(['--filter=offset', 'file', `file=${file}`, 'offset=1234567']);
+    const { file, bytes } = await literalImage(`odd-offset-${kind}.img`, 2 * MIB, [[0, 64 * K], [1236992, 1236992 + 64 * K]]);
+    const s = await serve([...transport().serverArgs, '--filter=offset', 'file', `file=${file}`, 'offset=1234567']);
     try {
-      expect(await qemuProblems(s.uri, bytes.subarray(1234567), tmp.dir)).toEqual([]);
+      expect(await qemuProblems(transport().qemu(s.uri), bytes.subarray(1234567), tmp.dir)).toEqual([]);
     } finally {
       await s.stop();
     }

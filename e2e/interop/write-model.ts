@@ -34,6 +34,18 @@ export const opArb: fc.Arbitrary<OpSpec> = fc.record({
   seed: fc.integer({ min: 1, max: 0x7fffffff }),
 });
 
+/**
+ * Every scenario ends with a write at an odd offset and length, a flush on the same
+ * connection, and a read of the same bytes on the next one: the write path end to end,
+ * whatever the random requests before it were (and over every transport, however few
+ * cases it runs).
+ */
+export const FLUSH_AND_REREAD: readonly OpSpec[] = [
+  { kind: 'write', connection: 0, at: 0x5555, length: 3001, align: 1, seed: 77 },
+  { kind: 'flush', connection: 0, at: 0, length: 0, align: 1, seed: 0 },
+  { kind: 'read', connection: 1, at: 0x5555, length: 3001, align: 1, seed: 0 },
+];
+
 export interface PlacedOp {
   kind: OpKind;
   connection: number;

@@ -3,7 +3,8 @@
 // once, through file, memory, cow, offset, partition and truncate stacks of the real CLI.
 // Every read over NBD equals the model; after the server stops, the image on disk holds
 // the model where the export maps onto it and its old bytes elsewhere; under cow the
-// image never changes.
+// image never changes. The same property runs in plaintext and over TLS (X.509, with
+// --tls=require and nbds:// URIs).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -15,7 +16,8 @@ import { NbdConnection, NbdRequestError } from './nbd-rpc.ts';
 import { budgetedParams } from './property-budget.ts';
 import { fractionArb, layoutArb, partitionSectors, writePartitionTable, writeSparseImage, type Layout, type Partition } from './sparse-image.ts';
 import { offsetChoiceArb, resolveStack, truncateChoiceArb, type FilterChoice, type ResolvedStack } from './stack-model.ts';
-import { applyOutcome, batches, opArb, placeOps, type Outcome, type PlacedOp } from './write-model.ts';
+import { useTransport, type TransportKind } from './transport.ts';
+import { applyOutcome, batches, FLUSH_AND_REREAD, opArb, placeOps, type Outcome, type PlacedOp } from './write-model.ts';
 import { describeDifference } from './wire-oracle.ts';
 
 const tmp = tempDir('blockscope-writes-');
@@ -133,8 +135,16 @@ function diskProblem(served: Served, before: Buffer, model: Buffer): string | nu
   return diff && `the image on disk: ${diff}`;
 }
 
-describe('writes through filter stacks', () => {
+/** Cases per transport: TLS changes how requests travel, not what the stacks do with them. */
+const TRANSPORTS: { kind: TransportKind; runs: number; budgetMs: number }[] = [
+  { kind: 'plain', runs: 15, budgetMs: 75_000 },
+  { kind: 'x509', runs: 6, budgetMs: 35_000 },
+];
+
+for (const { kind, runs, budgetMs } of TRANSPORTS) describe(`writes through filter stacks (${kind})`, () => {
+  const transport = useTransport(kind);
   it('reads over NBD and the image on disk follow the model', async () => {
+    const t = transport();
     const scenario = fc.record({
       stack: stackSpecArb,
       layout: layoutArb(64 << 10, 2 << 20),
@@ -147,15 +157,15 @@ describe('writes through filter stacks', () => {
         const served = await buildStack(spec, layout, dir);
         const before = served.file ? readFileSync(served.file) : Buffer.alloc(0);
         const model = Buffer.from(served.stack.model);
-        const server = await serve(['-w', ...served.stack.filterWords, ...served.plugin, ...served.stack.paramWords]);
+        const server = await serve([...t.serverArgs, '-w', ...served.stack.filterWords, ...served.plugin, ...served.stack.paramWords]);
         let problem: string | null;
         try {
-          const conns = await Promise.all(Array.from({ length: connections }, () => NbdConnection.open(server.uri)));
+          const conns = await Promise.all(Array.from({ length: connections }, () => NbdConnection.open(t.clientUri(server.uri))));
           try {
             const info = conns[0]!.info;
             problem = info.size !== model.length || info.readonly
               ? `export size ${info.size} (model ${model.length}), read-only ${info.readonly}`
-              : await runBatches(conns, placeOps(ops, model.length, connections, info), model, served, sha256(before));
+              : await runBatches(conns, placeOps([...ops, ...FLUSH_AND_REREAD], model.length, connections, info), model, served, sha256(before));
           } finally {
             await Promise.all(conns.map((c) => c.close()));
           }
@@ -163,10 +173,11 @@ describe('writes through filter stacks', () => {
           await server.stop();
         }
         problem ??= diskProblem(served, before, model);
+        if (!problem && !t.loggedTls(server.stderr())) problem = `the server did not log a client over TLS:\n${server.stderr()}`;
         if (problem) throw new Error(`${served.stack.describe} over ${served.plugin[0]}: ${problem}`);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
-    }), budgetedParams(15, 75_000));
-  }, propertyTimeout(100_000));
+    }), budgetedParams(runs, budgetMs));
+  }, propertyTimeout(budgetMs + 25_000));
 });

@@ -222,7 +222,7 @@ export class Connection {
   private hangUp(): void {
     if (this.disconnecting) return;
     this.disconnecting = true;
-    void this.whenIdle().then(() => this.finish());
+    void this.whenIdle().then(() => this.out.whenEmpty()).then(() => this.finish());
   }
 
   private whenIdle(): Promise<void> {

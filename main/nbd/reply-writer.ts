@@ -7,6 +7,7 @@
 // go out by sendfile (fast-read.ts); until the socket has taken all of such a reply, the
 // replies after it wait here in order, so no reply ever lands inside another.
 import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import type { BufferPool } from './buffer-pool.ts';
 import { kernelSendFor, type FileReply, type KernelSend } from './fast-read.ts';
 import { CMD, MAX_PAYLOAD } from './protocol.ts';
@@ -50,6 +51,7 @@ export class ReplyWriter {
   private gated = false;
   /** Replies pile up in the socket: take no request until 'drain'. */
   blocked = false;
+  private readonly emptied: (() => void)[] = [];
 
   /** `released` runs whenever held bytes are given back. */
   constructor(socket: Socket, budget: ReplyBudget, pool: BufferPool, released: () => void) {
@@ -58,7 +60,16 @@ export class ReplyWriter {
     this.pool = pool;
     this.released = released;
     this.kernelSend = kernelSendFor(socket);
-    this.oneAtATime = (socket as { encrypted?: boolean }).encrypted === true;
+    this.oneAtATime = socket instanceof TLSSocket;
+  }
+
+  /**
+   * Resolves once no reply waits here for the socket. A TLS connection queues replies while
+   * its socket encrypts the one before; closing after DISC without waiting dropped them.
+   */
+  whenEmpty(): Promise<void> {
+    if (this.closed || (!this.gated && this.queue.length === 0)) return Promise.resolve();
+    return new Promise((resolve) => this.emptied.push(resolve));
   }
 
   /** May this connection start another request? */
@@ -124,6 +135,7 @@ export class ReplyWriter {
   /** The connection is gone: replies still queued will never be sent, so their bytes go back to the other clients. */
   close(): void {
     this.closed = true;
+    for (const resolve of this.emptied.splice(0)) resolve();
     this.budget.give(this.held);
     this.held = 0;
     for (const q of this.queue.splice(0)) {
@@ -153,7 +165,10 @@ export class ReplyWriter {
   private flush(): void {
     while (!this.gated && !this.closed) {
       const next = this.queue[0];
-      if (!next) return;
+      if (!next) {
+        for (const resolve of this.emptied.splice(0)) resolve();
+        return;
+      }
       if ('bytes' in next) {
         this.queue.shift();
         this.put(next.bytes, next.pooled);

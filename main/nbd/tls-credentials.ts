@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
 // The modes are part of the app's contract too (server.start): declared there once.
-import { TLS_MODES, type TlsMode } from '../../shared/ipc.ts';
+import { TLS_MODES, type TlsMode } from '../../shared/ipc/serving-payloads.ts';
 
 export { TLS_MODES, type TlsMode };
 

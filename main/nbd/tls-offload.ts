@@ -23,9 +23,6 @@ interface DupIo extends NativeIo {
 /** Chunks from this size on move to the worker without a copy (see OffloadedTls._write). */
 const TRANSFER_MIN = 64 * 1024;
 
-/** Plaintext a connection may have posted to its worker and not yet seen written. */
-const OUTSTANDING_LIMIT = 8 * 1024 * 1024;
-
 /** What the worker needs to make the connection's TLS socket (structured-cloneable). */
 type WorkerCredentials =
   | { id: string; kind: 'x509'; cert: string; key: string; ca?: string; requestCert: boolean }
@@ -35,25 +32,37 @@ type FromWorker =
   | { t: 'secure'; id: number; pskIdentity?: string; certificate?: Uint8Array }
   | { t: 'failed'; id: number; message: string; reason?: string; timeout: boolean; pskIdentity?: string }
   | { t: 'data'; id: number; data: Uint8Array }
-  | { t: 'written'; id: number; bytes: number }
-  | { t: 'finished' | 'closed'; id: number }
+  | { t: 'written' | 'finished' | 'eof' | 'closed'; id: number }
   | { t: 'error'; id: number; message: string };
 
-/** A connection's plaintext end on the main thread: what the NBD session reads and writes. */
+/**
+ * A connection's plaintext end on the main thread: what the NBD session reads and writes. A
+ * write's callback runs once the worker has written it, as a socket's does once the kernel
+ * has it, so the reply budget counts what waits in the worker; the writes queued meanwhile go
+ * over together (_writev) and are written there one by one, without a copy.
+ */
 class OffloadedTls extends Duplex {
   readonly encrypted = true;
   readonly remoteAddress: string | undefined;
   readonly remotePort: number | undefined;
-  private outstanding = 0;
-  private waitingWrite: (() => void) | null = null;
-  private finishing: (() => void) | null = null;
+  /** Callbacks of the batches posted to the worker and not yet written, oldest first. */
+  private readonly batches: ((err?: Error | null) => void)[] = [];
   private pausedWorker = false;
   private workerGone = false;
 
   constructor(private readonly slot: WorkerSlot, readonly id: number, plain: Socket) {
-    super({ allowHalfOpen: false });
+    // Half-open: the client's end of the stream is handled in fromWorker('eof').
+    super({ allowHalfOpen: true });
     this.remoteAddress = plain.remoteAddress;
     this.remotePort = plain.remotePort;
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (err?: Error | null) => void): void {
+    this.send([chunk], done);
+  }
+
+  override _writev(chunks: { chunk: Buffer }[], done: (err?: Error | null) => void): void {
+    this.send(chunks.map((c) => c.chunk), done);
   }
 
   /**
@@ -62,18 +71,19 @@ class OffloadedTls extends Duplex {
    * length before, and its pool drops empty buffers). Anything else is copied: a small buffer
    * shares its memory with others.
    */
-  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (err?: Error | null) => void): void {
-    const whole = chunk.length >= TRANSFER_MIN && chunk.byteOffset === 0 && chunk.buffer.byteLength === chunk.length && chunk.buffer instanceof ArrayBuffer;
-    const data = whole ? new Uint8Array(chunk.buffer) : new Uint8Array(chunk);
-    this.slot.post({ t: 'write', id: this.id, data }, [data.buffer as ArrayBuffer]);
-    this.outstanding += data.length;
-    if (this.outstanding <= OUTSTANDING_LIMIT) done();
-    else this.waitingWrite = () => done();
+  private send(list: Buffer[], done: (err?: Error | null) => void): void {
+    if (this.workerGone) return done(new Error('the connection is closed'));
+    const chunks = list.map((c) => {
+      const whole = c.length >= TRANSFER_MIN && c.byteOffset === 0 && c.buffer.byteLength === c.length && c.buffer instanceof ArrayBuffer;
+      return whole ? new Uint8Array(c.buffer) : new Uint8Array(c);
+    });
+    this.batches.push(done);
+    this.slot.post({ t: 'write', id: this.id, chunks }, chunks.map((c) => c.buffer as ArrayBuffer));
   }
 
   override _final(done: (err?: Error | null) => void): void {
     if (this.workerGone) return done();
-    this.finishing = () => done();
+    this.batches.push(done);
     this.slot.post({ t: 'end', id: this.id });
   }
 
@@ -85,7 +95,9 @@ class OffloadedTls extends Duplex {
 
   override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
     if (!this.workerGone) this.slot.post({ t: 'destroy', id: this.id });
+    this.workerGone = true;
     this.slot.forget(this.id);
+    for (const cb of this.batches.splice(0)) cb(err ?? new Error('the connection is closed'));
     done(err);
   }
 
@@ -98,16 +110,14 @@ class OffloadedTls extends Duplex {
         }
         return;
       case 'written':
-        this.outstanding -= m.bytes;
-        if (this.waitingWrite && this.outstanding <= OUTSTANDING_LIMIT) {
-          const go = this.waitingWrite;
-          this.waitingWrite = null;
-          go();
-        }
-        return;
       case 'finished':
-        this.finishing?.();
-        this.finishing = null;
+        this.batches.shift()?.();
+        return;
+      case 'eof':
+        // As a plain socket does, one turn after the client's end of the stream: requests
+        // that came in the same read as the end (TLS delivers them together) start first.
+        this.push(null);
+        setImmediate(() => this.end());
         return;
       case 'error':
         this.workerGone = true;

@@ -7,10 +7,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { parentPort } from 'node:worker_threads';
 
-/** Written bytes the main thread is told of at once (it bounds what it posts by them). */
-const ACK_BYTES = 1024 * 1024;
-
-/** id -> { socket, secure, queue, writing, unacknowledged, ready } */
+/** id -> { socket, secure, queue, writing, ready } */
 const connections = new Map();
 /** One secure context per set of credentials: contexts are costly and every connection shares them. */
 const contexts = new Map();
@@ -59,7 +56,7 @@ function open({ id, fd, creds, timeoutMs }) {
     post({ t: 'failed', id, message: err.message, pskIdentity: peer.pskIdentity });
     return;
   }
-  const conn = { socket, secure, queue: [], writing: false, unacknowledged: 0, ready: false };
+  const conn = { socket, secure, queue: [], writing: false, ready: false };
   connections.set(id, conn);
   const timer = setTimeout(() => fail({ message: `no TLS handshake within ${timeoutMs / 1000} s`, timeout: true }), timeoutMs);
   const fail = (err) => {
@@ -70,19 +67,27 @@ function open({ id, fd, creds, timeoutMs }) {
     secure.destroy();
     socket.destroy();
   };
+  const closed = () => fail({ message: 'closed' });
   secure.on('error', fail);
-  secure.once('close', () => fail({ message: 'closed' }));
+  secure.once('close', closed);
+  secure.once('end', closed);
   secure.once('secure', () => {
     clearTimeout(timer);
     conn.ready = true;
     secure.off('error', fail);
-    secure.removeAllListeners('close');
+    secure.off('close', closed);
+    secure.off('end', closed);
+    // Half-open from now on: the client's end of the stream goes to the main thread as 'eof',
+    // and this side ends only when the main thread says so, after its last replies. (Not
+    // before the handshake: a client that hangs up then must fail it at once.)
+    secure.allowHalfOpen = true;
     const cert = creds.requestCert ? secure.getPeerX509Certificate() : undefined;
     post({ t: 'secure', id, pskIdentity: peer.pskIdentity, certificate: cert ? owned(cert.raw) : undefined });
     secure.on('data', (chunk) => {
       const data = owned(chunk);
       post({ t: 'data', id, data }, [data.buffer]);
     });
+    secure.on('end', () => post({ t: 'eof', id }));
     secure.on('error', (err) => post({ t: 'error', id, message: err.message }));
     secure.once('close', () => {
       connections.delete(id);
@@ -93,7 +98,9 @@ function open({ id, fd, creds, timeoutMs }) {
 
 /**
  * One write at a time, the next on the previous one's callback: handed several buffers at
- * once, Node's TLS stream copies them into one before encrypting.
+ * once, Node's TLS stream copies them into one before encrypting. The last write of a batch
+ * tells the main thread the batch is written, which is when its writer may count those bytes
+ * as sent (they are in the kernel, no longer in memory here).
  */
 function writeNext(id, conn) {
   if (conn.writing) return;
@@ -106,12 +113,7 @@ function writeNext(id, conn) {
   conn.writing = true;
   conn.secure.write(next.data, () => {
     conn.writing = false;
-    conn.unacknowledged += next.data.length;
-    // One message per MiB or per emptied queue, not per write: each costs both threads a wakeup.
-    if (conn.unacknowledged >= ACK_BYTES || conn.queue.length === 0) {
-      post({ t: 'written', id, bytes: conn.unacknowledged });
-      conn.unacknowledged = 0;
-    }
+    if (next.last) post({ t: 'written', id });
     writeNext(id, conn);
   });
 }
@@ -122,7 +124,7 @@ parentPort.on('message', (m) => {
   if (!conn) return;
   switch (m.t) {
     case 'write':
-      conn.queue.push({ data: Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength) });
+      m.chunks.forEach((c, i) => conn.queue.push({ data: Buffer.from(c.buffer, c.byteOffset, c.byteLength), last: i === m.chunks.length - 1 }));
       return writeNext(m.id, conn);
     case 'end':
       conn.queue.push({ end: true });
