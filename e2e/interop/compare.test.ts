@@ -106,6 +106,29 @@ describe('compare local images like qemu-img compare', () => {
     expect(await qemus(at('alloc-a.qcow2'), at('alloc-b.qcow2'), '-s')).toEqual({ code: 1, offset: 2 * M + 512 * 1024 });
   });
 
+  it('a fragmented sparse image: every changed byte found across the short reads of its extents', async () => {
+    // 24 extents of 4 KiB to 196 KiB, 1 MiB apart, in a 32 MiB image: compare reads the
+    // longer ones in several short reads, so changes sit on and beside their boundaries.
+    const writes = Array.from({ length: 24 }, (_, i) => ['-c', `write -P ${0x40 + i} ${i * M + (i % 3) * 4096} ${4 + (i * 8) % 196}k`]).flat();
+    await ok('qemu-img', ['create', '-f', 'raw', at('frag.raw'), '32M']);
+    await ok('qemu-io', ['-f', 'raw', ...writes, at('frag.raw')]);
+    await ok('cp', ['--sparse=always', at('frag.raw'), at('frag-changed.raw')]);
+    // Extent 13 starts at 13M+4K (108 KiB long), extent 22 at 22M+4K (180 KiB): bytes on both
+    // sides of its first 64 KiB boundary, and the last byte before its second.
+    const changed = [13 * M + 4096 + 100000, 22 * M + 4096 + 65535, 22 * M + 4096 + 65536, 22 * M + 4096 + 131071];
+    await ok('qemu-io', ['-f', 'raw', ...changed.map((o) => ['-c', `write -P 0xee ${o} 1`]).flat(), at('frag-changed.raw')]);
+    const same = await ours(at('frag.raw'), at('frag.raw'));
+    expect(same).toMatchObject({ code: 0, json: { identical: true, ranges: [] } });
+    const diff = await ours(at('frag.raw'), at('frag-changed.raw'));
+    expect(diff.code).toBe(1);
+    expect(diff.json.ranges).toEqual([
+      { offset: changed[0], length: 1, class: 'differ' },
+      { offset: changed[1], length: 2, class: 'differ' },
+      { offset: changed[3], length: 1, class: 'differ' },
+    ]);
+    expect(await qemus(at('frag.raw'), at('frag-changed.raw'))).toEqual({ code: 1, offset: sector(changed[0]!) });
+  });
+
   it('exit status 2 for errors: a missing image, one argument', async () => {
     expect((await run(process.execPath, [CLI, 'compare', at('src.raw'), at('missing.img')])).code).toBe(2);
     const r = await run(process.execPath, [CLI, 'compare', at('src.raw')]);

@@ -22,15 +22,17 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((c) => c.close()));
 });
 
-async function side(file: string): Promise<CompareSide & { bytesRead: number }> {
+async function side(file: string): Promise<CompareSide & { bytesRead: number; reads: [offset: number, length: number][] }> {
   const chain = await openTestChain('file', { file }, [], { readonly: true });
   open.push(chain);
   const inner = layerSide(chain.top);
   const counted = {
     ...inner,
     bytesRead: 0,
+    reads: [] as [number, number][],
     pread: (buf: Buffer, offset: number) => {
       counted.bytesRead += buf.length;
+      counted.reads.push([offset, buf.length]);
       return inner.pread(buf, offset);
     },
   };
@@ -129,6 +131,26 @@ describe('compareImages', () => {
       { offset: MiB + 512 * KiB + 3, length: block + 4096 - (MiB + 512 * KiB + 3), class: 'only-a' },
     ]);
     expect(data).toMatchObject({ identical: false, firstDifference: MiB + 512 * KiB + 2 });
+  });
+
+  it('a long run is read in chunks, a short extent in short reads', async () => {
+    // 2.5 MiB of data from 0, a 100 KiB extent at 3 MiB; the rest is a hole on both sides.
+    writeSparseFile(at('r-a.img'), 4 * MiB, [{ offset: 0, length: 2 * MiB + 512 * KiB }, { offset: 3 * MiB, length: 100 * KiB }]);
+    sparseCopy(at('r-a.img'), at('r-b.img'));
+    const a = await side(at('r-a.img'));
+    const b = await side(at('r-b.img'));
+    const r = await compareImages(a, b, { chunk: MiB, shortRead: 32 * KiB });
+    expect(r).toMatchObject({ identical: true, ranges: [] });
+    const expected = [
+      [0, MiB],
+      [MiB, MiB],
+      [2 * MiB, 512 * KiB], // the tail of the run: shorter than a chunk, but not split
+      [3 * MiB, 32 * KiB],
+      [3 * MiB + 32 * KiB, 32 * KiB],
+      [3 * MiB + 64 * KiB, 32 * KiB],
+      [3 * MiB + 96 * KiB, 4 * KiB],
+    ];
+    for (const s of [a, b]) expect(s.reads.sort((x, y) => x[0] - y[0])).toEqual(expected);
   });
 
   it('a run that crosses read boundaries comes back as one range, whatever the parallelism', async () => {

@@ -1,7 +1,8 @@
 // Compare two images to the end, the way `qemu-img compare` compares them up to the first
 // difference. The maps decide what is read: a range both sides report as reading zero is
 // never read, a range one side reports as zero is read on the other side only and checked
-// against zeroes, and the rest is read from both in large reads, a few in flight. Past the
+// against zeroes, and the rest is read from both: long runs in large reads, a few in flight,
+// the short extents of a fragmented map in short reads (see SHORT_READ). Past the
 // end of the smaller image everything reads as zero and nothing is allocated, so the tail of
 // the larger one is compared against zeroes, as qemu-img does.
 import { EXTENT_HOLE, EXTENT_ZERO, pushRun, type Extent } from '../../shared/extents.ts';
@@ -24,6 +25,8 @@ export interface CompareOptions {
   chunk?: number;
   /** Full-size reads in flight per side (default 2); small pieces of a fragmented map share that budget, up to 16 reads. */
   parallel?: number;
+  /** Bytes per read of a stretch shorter than `chunk`, such as a sparse map's extents (default 64 KiB). */
+  shortRead?: number;
 }
 
 const MiB = 1024 * 1024;
@@ -32,6 +35,13 @@ const MAP_WINDOW = 1024 * MiB;
 const PAST_END = EXTENT_HOLE | EXTENT_ZERO;
 /** Reads in flight at most, however small the pieces of a fragmented map are. */
 const MAX_PIECES = 16;
+/**
+ * A sparse image's data is thousands of short extents. Read in pieces this small, cached
+ * data comes back at once (the file plugin reads up to 64 KiB with RWF_NOWAIT, no thread-pool
+ * round trip) into buffers that stay in the CPU cache for the comparison: on the 64 GiB bench
+ * image (8750 extents) about a fifth less CPU than one read per extent. Long runs still use `chunk`.
+ */
+const SHORT_READ = 64 * 1024;
 
 interface Run {
   flags: number;
@@ -49,25 +59,31 @@ class MapCursor {
     this.side = side;
   }
 
-  /** The run holding `pos` (never called with a smaller `pos` than before). */
-  async at(pos: number): Promise<Run> {
+  /**
+   * The run holding `pos` if the window fetched so far holds it, else undefined: then fetch().
+   * Synchronous, so the walk costs no promise per extent (a sparse image has thousands).
+   * Never called with a smaller `pos` than before.
+   */
+  known(pos: number): Run | undefined {
     const size = this.side.size;
     if (pos >= size) return { flags: PAST_END, end: Infinity };
     for (;;) {
       const e = this.list[this.index];
-      if (e && pos < e.offset + e.length) return { flags: e.flags, end: Math.min(e.offset + e.length, size) };
-      if (e) {
-        this.index++;
-        continue;
-      }
-      const from = this.fetchedTo;
-      const list = await this.side.extents(Math.min(size - from, MAP_WINDOW), from);
-      const last = list[list.length - 1];
-      if (!last || last.offset + last.length <= from) throw new Error(`no extents returned at offset ${from}`);
-      this.list = list;
-      this.index = 0;
-      this.fetchedTo = Math.min(last.offset + last.length, size);
+      if (!e) return undefined;
+      if (pos < e.offset + e.length) return { flags: e.flags, end: Math.min(e.offset + e.length, size) };
+      this.index++;
     }
+  }
+
+  /** The next window of the map. */
+  async fetch(): Promise<void> {
+    const from = this.fetchedTo;
+    const list = await this.side.extents(Math.min(this.side.size - from, MAP_WINDOW), from);
+    const last = list[list.length - 1];
+    if (!last || last.offset + last.length <= from) throw new Error(`no extents returned at offset ${from}`);
+    this.list = list;
+    this.index = 0;
+    this.fetchedTo = Math.min(last.offset + last.length, this.side.size);
   }
 }
 
@@ -89,55 +105,73 @@ interface Piece {
   sameClass: CompareClass;
 }
 
-async function* pieces(a: CompareSide, b: CompareSide, chunk: number): AsyncGenerator<Piece> {
-  const cursors = [new MapCursor(a), new MapCursor(b)] as const;
+/**
+ * Both maps walked together: the pieces of every stretch where neither side's flags change,
+ * handed to `each` in order. `each` may wait (for reads in flight to drain); the maps are
+ * fetched a window at a time, both sides at once when both need one.
+ */
+async function walkPieces(a: CompareSide, b: CompareSide, chunk: number, shortRead: number, each: (p: Piece) => Promise<void> | void): Promise<void> {
+  const ca = new MapCursor(a);
+  const cb = new MapCursor(b);
   const end = Math.max(a.size, b.size);
   for (let pos = 0; pos < end; ) {
-    const [ra, rb] = await Promise.all(cursors.map((c) => c.at(pos)));
-    const stop = Math.min(ra!.end, rb!.end, end);
-    const readA = (ra!.flags & EXTENT_ZERO) === 0;
-    const readB = (rb!.flags & EXTENT_ZERO) === 0;
-    const sameClass = sameBytesClass(ra!.flags, rb!.flags);
-    const step = readA || readB ? chunk : stop - pos;
-    for (let o = pos; o < stop; o += step) yield { offset: o, length: Math.min(step, stop - o), readA, readB, sameClass };
+    const ra = ca.known(pos);
+    const rb = cb.known(pos);
+    if (!ra || !rb) {
+      await Promise.all([ra ? undefined : ca.fetch(), rb ? undefined : cb.fetch()]);
+      continue;
+    }
+    const stop = Math.min(ra.end, rb.end, end);
+    const readA = (ra.flags & EXTENT_ZERO) === 0;
+    const readB = (rb.flags & EXTENT_ZERO) === 0;
+    const sameClass = sameBytesClass(ra.flags, rb.flags);
+    const step = !(readA || readB) ? stop - pos : stop - pos >= chunk ? chunk : shortRead;
+    for (let o = pos; o < stop; o += step) {
+      const waited = each({ offset: o, length: Math.min(step, stop - o), readA, readB, sameClass });
+      if (waited) await waited;
+    }
     pos = stop;
   }
 }
 
 type Found = [offset: number, length: number, cls: CompareClass][];
 
-/** Reads buffers of `chunk` bytes, reused: fresh large buffers cost a page fault per page. */
+/**
+ * Read buffers, reused (fresh large buffers cost a page fault per page): `chunk` bytes for a
+ * long run's reads, `shortRead` bytes for a fragmented map's, so those stay few and cache-sized.
+ */
 class BufferPool {
-  private readonly free: Buffer[] = [];
+  private readonly long: Buffer[] = [];
+  private readonly short: Buffer[] = [];
   private readonly chunk: number;
+  private readonly shortRead: number;
   readonly zeroes: Buffer;
 
-  constructor(chunk: number) {
+  constructor(chunk: number, shortRead: number) {
     this.chunk = chunk;
+    this.shortRead = Math.min(shortRead, chunk);
     this.zeroes = Buffer.alloc(chunk);
   }
 
-  take(): Buffer {
-    return this.free.pop() ?? Buffer.allocUnsafe(this.chunk);
+  /** A buffer of at least `length` (at most `chunk`) bytes. */
+  take(length: number): Buffer {
+    if (length <= this.shortRead) return this.short.pop() ?? Buffer.allocUnsafe(this.shortRead);
+    return this.long.pop() ?? Buffer.allocUnsafe(this.chunk);
   }
 
   give(buf: Buffer): void {
-    this.free.push(buf);
+    (buf.length === this.shortRead ? this.short : this.long).push(buf);
   }
 }
 
+/** Read a piece from the sides that hold data (zeroes stand in for the other) and classify its bytes. */
 async function comparePiece(a: CompareSide, b: CompareSide, p: Piece, pool: BufferPool): Promise<Found> {
-  if (!p.readA && !p.readB) return [[p.offset, p.length, p.sameClass]];
-  const held: Buffer[] = [];
-  const side = async (s: CompareSide, read: boolean): Promise<Buffer> => {
-    if (!read) return pool.zeroes.subarray(0, p.length);
-    const buf = pool.take();
-    held.push(buf);
-    await s.pread(buf.subarray(0, p.length), p.offset);
-    return buf.subarray(0, p.length);
-  };
+  const fullA = p.readA ? pool.take(p.length) : pool.zeroes;
+  const fullB = p.readB ? pool.take(p.length) : pool.zeroes;
+  const bufA = fullA.length === p.length ? fullA : fullA.subarray(0, p.length);
+  const bufB = fullB.length === p.length ? fullB : fullB.subarray(0, p.length);
   try {
-    const [bufA, bufB] = await Promise.all([side(a, p.readA), side(b, p.readB)]);
+    await Promise.all([p.readA ? a.pread(bufA, p.offset) : undefined, p.readB ? b.pread(bufB, p.offset) : undefined]);
     const found: Found = [];
     let pos = 0;
     for (const [start, end] of differingRuns(bufA, bufB)) {
@@ -148,7 +182,8 @@ async function comparePiece(a: CompareSide, b: CompareSide, p: Piece, pool: Buff
     if (pos < p.length) found.push([p.offset + pos, p.length - pos, p.sameClass]);
     return found;
   } finally {
-    for (const buf of held) pool.give(buf);
+    if (p.readA) pool.give(fullA);
+    if (p.readB) pool.give(fullB);
   }
 }
 
@@ -157,8 +192,9 @@ const sameClass = (x: CompareRange, y: CompareRange): boolean => x.class === y.c
 /** Compare `a` and `b` over [0, max(size)): every range classified, totals and the verdict. */
 export async function compareImages(a: CompareSide, b: CompareSide, options: CompareOptions = {}): Promise<CompareResult> {
   const chunk = options.chunk ?? 2 * MiB;
+  const shortRead = options.shortRead ?? SHORT_READ;
   const budget = chunk * Math.max(1, options.parallel ?? 2);
-  const pool = new BufferPool(chunk);
+  const pool = new BufferPool(chunk, shortRead);
   const all: CompareRange[] = [];
   const totals: Record<CompareClass, number> = { identical: 0, differ: 0, 'only-a': 0, 'only-b': 0 };
   const record = (found: Found): void => {
@@ -175,15 +211,26 @@ export async function compareImages(a: CompareSide, b: CompareSide, options: Com
     bytes -= head.bytes;
     record(await head.found);
   };
-  try {
-    for await (const p of pieces(a, b, chunk)) {
+  const full = (): boolean => inFlight.length >= MAX_PIECES || bytes >= budget;
+  const drain = async (): Promise<void> => {
+    while (full()) await next();
+  };
+  // Returns a promise only when it has to wait: most pieces of a sparse map cost no await.
+  const start = (p: Piece): Promise<void> | void => {
+    if (!p.readA && !p.readB) {
+      const found: Found = [[p.offset, p.length, p.sameClass]];
+      if (inFlight.length === 0) return record(found);
+      inFlight.push({ found: Promise.resolve(found), bytes: 0 });
+    } else {
       const found = comparePiece(a, b, p, pool);
       found.catch(() => {}); // awaited in order below; this only stops an early failure counting as unhandled
-      const read = p.readA || p.readB ? p.length : 0;
-      inFlight.push({ found, bytes: read });
-      bytes += read;
-      while (inFlight.length >= MAX_PIECES || bytes >= budget) await next();
+      inFlight.push({ found, bytes: p.length });
+      bytes += p.length;
     }
+    if (full()) return drain();
+  };
+  try {
+    await walkPieces(a, b, chunk, shortRead, start);
     while (inFlight.length) await next();
   } finally {
     // A failed read leaves the others running: let them settle before the caller closes the images.

@@ -8,8 +8,9 @@ import { registry } from '../../catalog.ts';
 import { detectImage } from '../../formats/detect.ts';
 import { isNbdUri } from '../../nbd/uri.ts';
 import { isHttpUrl } from '../../plugins/http/client.ts';
+import { UsageError } from './usage-error.ts';
 
-export class UsageError extends Error {}
+export { UsageError };
 
 export interface ChainWords {
   filters: string[];

@@ -1,14 +1,11 @@
 // The `blockscope` command line: serve, map, info, ui. Every failure ends in one clear line
 // on stderr and a non-zero exit status.
-import { registry } from '../../catalog.ts';
-import { UsageError } from './chain-args.ts';
+//
+// Each command's module is imported when that command runs (the bundle is split per import),
+// so `compare` or `--version` never parse the TLS, web-host and Electron code `serve` and `ui`
+// need: start-up is a large share of a short command's time.
 import { TLS_OPTIONS } from './options.ts';
-import { compareCommand } from './compare.ts';
-import { infoCommand } from './info.ts';
-import { mapCommand } from './map.ts';
-import { serveCommand } from './serve.ts';
-import { appCommand, uiCommand } from './ui.ts';
-import { demoImagePath } from './demo.ts';
+import { UsageError } from './usage-error.ts';
 
 const USAGE = `usage:
   blockscope serve [OPTIONS] [--filter=NAME]... PLUGIN [KEY=VALUE]...
@@ -61,7 +58,8 @@ function tlsHelp(): string {
   ].join('\n');
 }
 
-function componentHelp(): string {
+async function componentHelp(): Promise<string> {
+  const { registry } = await import('../../catalog.ts');
   const lines: string[] = [];
   for (const kind of ['plugin', 'filter'] as const) {
     lines.push('', `${kind}s:`);
@@ -81,22 +79,24 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (rest.includes('--help') || rest.includes('-h')) {
-      console.log(`${USAGE}\n${tlsHelp()}\n${componentHelp()}`);
+      console.log(`${USAGE}\n${tlsHelp()}\n${await componentHelp()}`);
       return 0;
     }
     switch (command) {
-      case 'serve':
+      case 'serve': {
+        const [{ serveCommand }, { demoImagePath }] = await Promise.all([import('./serve.ts'), import('./demo.ts')]);
         return await serveCommand(rest, demoImagePath);
+      }
       case 'map':
-        return await mapCommand(rest);
+        return await (await import('./map.ts')).mapCommand(rest);
       case 'compare':
-        return await compareCommand(rest);
+        return await (await import('./compare.ts')).compareCommand(rest);
       case 'info':
-        return await infoCommand(rest);
+        return await (await import('./info.ts')).infoCommand(rest);
       case 'ui':
-        return await uiCommand(rest);
+        return await (await import('./ui.ts')).uiCommand(rest);
       case 'app':
-        return await appCommand(rest);
+        return await (await import('./ui.ts')).appCommand(rest);
       case '--version':
       case 'version':
         console.log(`blockscope ${process.env.npm_package_version ?? '0.1.0'}`);
@@ -105,7 +105,7 @@ export async function main(argv: string[]): Promise<number> {
       case '--help':
       case '-h':
       case 'help':
-        console.log(`${USAGE}\n${tlsHelp()}\n${componentHelp()}`);
+        console.log(`${USAGE}\n${tlsHelp()}\n${await componentHelp()}`);
         return command === undefined ? 1 : 0;
       default:
         throw new UsageError(`unknown command '${command}' (serve, map, info, compare, ui, app)`);

@@ -5,7 +5,7 @@ import type { ChainConfig } from '../../../shared/chain-config.ts';
 import { pushExtent, type Extent } from '../../../shared/extents.ts';
 import type { LayerContext } from '../../backend/context.ts';
 import { registry } from '../../catalog.ts';
-import { NbdClient, type ExportInfo } from '../../nbd/client.ts';
+import type { ExportInfo } from '../../nbd/client.ts';
 import { CONTEXT_ALLOCATION_DEPTH, CONTEXT_BASE_ALLOCATION } from '../../nbd/protocol.ts';
 import { isNbdUri } from '../../nbd/uri.ts';
 import { resolveChain } from './chain-args.ts';
@@ -30,6 +30,8 @@ export const MAX_QUERY = 2 ** 32 - 512;
 export async function openTarget(words: string[], filters: string[] = []): Promise<Target> {
   const first = words[0];
   if (first && isNbdUri(first) && filters.length === 0) {
+    // Loaded only for a URI: the NBD client brings the TLS code, which local images never need.
+    const { NbdClient } = await import('../../nbd/client.ts');
     const client = await NbdClient.connect(first, { contexts: [CONTEXT_BASE_ALLOCATION, CONTEXT_ALLOCATION_DEPTH] });
     return {
       size: client.size,

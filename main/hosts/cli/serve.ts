@@ -10,7 +10,8 @@ import { NbdServer, exportUri, type ListenTarget } from '../../nbd/server.ts';
 import { exposureWarning } from '../../nbd/tls-credentials.ts';
 import { recordServerActivity } from '../../services/activity-server.ts';
 import { UsageError, resolveChain, type ResolvedChain } from './chain-args.ts';
-import { TLS_OPTIONS, oneValue, parseOptions, tlsFromOptions, type OptionSpec, type ParsedOptions } from './options.ts';
+import { TLS_OPTIONS, oneValue, parseOptions, type OptionSpec, type ParsedOptions } from './options.ts';
+import { tlsFromOptions } from './tls-options.ts';
 
 export const SERVE_OPTIONS: OptionSpec[] = [
   { long: 'port', short: 'p', value: true },
