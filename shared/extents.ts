@@ -57,10 +57,13 @@ export function extentKind(flags: number): ExtentKind {
  * instead when it ends right there with the same flags: the one coalescer every map uses.
  */
 export function pushExtent(list: Extent[], offset: number, length: number, flags: number): void {
-  pushRun(list, { offset, length, flags }, sameFlags);
+  // pushRun's rule, written out for the hot path: every extents answer passes here (ten
+  // million extents in a scan of a 1 TiB sparse-random disk), where pushRun's callback and the
+  // object it takes even for a merge were measurable.
+  const last = list[list.length - 1];
+  if (last !== undefined && last.offset + last.length === offset && last.flags === flags) last.length += length;
+  else list.push({ offset, length, flags });
 }
-
-const sameFlags = (a: Extent, b: Extent): boolean => a.flags === b.flags;
 
 /**
  * pushExtent for runs of any shape (layer runs, mapped runs, ...): `run` joins the last run

@@ -1,19 +1,24 @@
 // The performance goals of the app on large images, measured through the real UI and printed
 // for the performance note: the bench's 64 GiB sparse raw image (20,000 extents), open to the
 // first full map drawn; and a sparse-random disk of about a million extents, pan and zoom
-// frames, bins computed in main, and the renderer's heap while zooming. The assertions are
+// frames, bins computed in main, and the renderer's heap while zooming; and a 1 TiB
+// sparse-random disk of ten million extents, open to the full map (goal < 2 s) and the memory
+// main holds for its allocation model (bound < 256 MB, asserted). The time assertions are
 // only sanity bounds: the goals are benchmarks, and this machine is shared.
 import { test, expect, type Page } from '@playwright/test';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import type { IpcEvents } from '../../shared/ipc.ts';
+import { SparseLayout } from '../../main/plugins/sparse-random/layout.ts';
 import { createSession } from '../../main/services/engine.ts';
 import { ROOT, startHost, type Host } from './host.ts';
 import { DETAIL, waitForSettledMap } from './map-page.ts';
 import { PERF_LAUNCH_OPTIONS, describeTimes, dragPan, heapAfterGc, mib, quantile, startFrames, stopFrames, zoomRound } from './perf.ts';
-import { cliTotals, panelTotals } from './state-page.ts';
+import { cliTotals, panelTotals, shot } from './state-page.ts';
 
 test.use({ launchOptions: PERF_LAUNCH_OPTIONS });
 test.describe.configure({ mode: 'serial' });
@@ -21,6 +26,9 @@ test.describe.configure({ mode: 'serial' });
 const ANCHORS = process.env.ANCHOR_IMAGES ?? '/tmp/anchors';
 const SPARSE_64G = path.join(ANCHORS, 'raw-sparse-64g.img');
 const SPARSE_RANDOM = ['sparse-random', 'size=64G', 'runlength=64K', 'percent=50', 'seed=1'];
+/** 10,325,427 extents (5,162,713 data runs), counted from the plugin's layout. */
+const SPARSE_RANDOM_10M = ['sparse-random', 'size=1T', 'runlength=104K', 'percent=50', 'seed=1'];
+const MB = 1e6;
 
 let host: Host;
 
@@ -138,24 +146,32 @@ test('64 GiB sparse raw image: open to the first full map', async ({ page }) => 
   expect(quantile(runs.map((t) => t.fullMapAfterScanMs), 0.5)).toBeLessThan(5_000);
 });
 
-test.describe('a sparse-random disk of about a million extents', () => {
-  let dir: string;
-  let server: ChildProcess;
-  let uri: string;
-
+/** `blockscope serve PLUGIN KEY=VALUE...` on a Unix socket for the tests of a describe; gives its URI. */
+function serveDuringDescribe(args: string[]): () => string {
+  let dir = '';
+  let server: ChildProcess | undefined;
+  let uri = '';
   test.beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'blockscope-e2e-large-'));
     const socket = path.join(dir, 'nbd.sock');
-    server = spawn(process.execPath, [path.join(ROOT, 'bin', 'blockscope.mjs'), 'serve', '-f', '-U', socket, ...SPARSE_RANDOM], { stdio: 'ignore' });
-    const until = Date.now() + 30_000;
+    server = spawn(process.execPath, [path.join(ROOT, 'bin', 'blockscope.mjs'), 'serve', '-f', '-U', socket, ...args], { stdio: 'ignore' });
+    const until = Date.now() + 60_000;
     while (!existsSync(socket) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
     expect(existsSync(socket)).toBe(true);
     uri = `nbd+unix:///?socket=${socket}`;
   });
-
   test.afterAll(async () => {
     server?.kill();
     if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  return () => uri;
+}
+
+test.describe('a sparse-random disk of about a million extents', () => {
+  const served = serveDuringDescribe(SPARSE_RANDOM);
+  let uri: string;
+  test.beforeAll(() => {
+    uri = served();
   });
 
   test('pan and zoom frames, bins from main, and the heap while zooming', async ({ page }) => {
@@ -235,6 +251,76 @@ test.describe('a sparse-random disk of about a million extents', () => {
       );
       expect(extents).toBeGreaterThan(500_000);
       expect(quantile(times[2000]!, 0.5)).toBeLessThan(200);
+    } finally {
+      await session.dispose();
+    }
+  });
+});
+
+/** The resident memory of process `pid` (Linux), in bytes. */
+function rssOf(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+
+/** The worker's gc(), for memory figures after collection. */
+function exposedGc(): () => void {
+  v8.setFlagsFromString('--expose-gc');
+  return vm.runInNewContext('gc') as () => void;
+}
+
+test.describe('a 1 TiB sparse-random disk of ten million extents', () => {
+  const uri = serveDuringDescribe(SPARSE_RANDOM_10M);
+  const params = SPARSE_RANDOM_10M.slice(1).join(' ');
+
+  test('open to the full map in the UI, and the memory of the UI host', async ({ page }) => {
+    test.setTimeout(300_000);
+    await page.goto(host.url);
+    await expect(page.getByTestId('image-tab').first()).toBeVisible();
+    const rssBefore = rssOf(host.process.pid!);
+    const t = await openAndTime(page, uri());
+    const rssAfter = rssOf(host.process.pid!);
+    const { totals } = await host.invoke('images.get', { imageId: t.imageId });
+    expect(totals.unknown).toBe(0);
+    expect(totals.data + totals.hole).toBe(2 ** 40);
+    await shot(page, 'large-images-10m-extents');
+    const fullMs = t.scanMs + t.fullMapAfterScanMs;
+    console.log(
+      `large images: sparse-random (${params}, 10.3 M extents) over NBD: first map drawn ${t.firstDrawMs} ms after open, scan done ${t.scanMs} ms, ` +
+        `full map drawn ${fullMs} ms after open (goal < 2000 ms); UI host RSS ${mib(rssBefore)} -> ${mib(rssAfter)} MiB`,
+    );
+    // A sanity bound 30x the goal (this machine is shared); the goal itself is the printed figure.
+    expect(fullMs).toBeLessThan(30 * 2_000);
+    await host.invoke('images.close', { imageId: t.imageId });
+  });
+
+  test('the memory main keeps for the allocation model, measured in the engine', async () => {
+    test.setTimeout(300_000);
+    const gc = exposedGc();
+    const session = createSession({ stateDir: null });
+    try {
+      gc();
+      const before = process.memoryUsage();
+      const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
+      const { id } = await session.openUri(uri());
+      while (!session.get(id).scan.complete) await new Promise((r) => setTimeout(r, 20));
+      const scanMs = performance.now() - t0;
+      // Time on this process's threads, less at the mercy of the machine's load than the wall clock.
+      const cpu = process.cpuUsage(cpu0);
+      gc();
+      const after = process.memoryUsage();
+      // The model is typed arrays (arrayBuffers); the rest of the open image is on the heap.
+      const held = after.arrayBuffers - before.arrayBuffers + (after.heapUsed - before.heapUsed);
+      const { totals } = session.get(id);
+      console.log(
+        `large images: services scan of sparse-random (${params}) over NBD ${scanMs.toFixed(0)} ms (CPU ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms); memory held after GC ${(held / MB).toFixed(1)} MB ` +
+          `(array buffers +${((after.arrayBuffers - before.arrayBuffers) / MB).toFixed(1)} MB, heap +${((after.heapUsed - before.heapUsed) / MB).toFixed(1)} MB; bound 256 MB)`,
+      );
+      expect(totals.unknown).toBe(0);
+      // The plugin's own count of its data bytes, from its layout: exact through NBD, chain and model.
+      expect(totals.data).toBe(SparseLayout.generate({ size: 2 ** 40, seed: 1, fraction: 0.5, runLength: 104 * 1024 }).dataBytes);
+      expect(held).toBeLessThan(256 * MB);
     } finally {
       await session.dispose();
     }

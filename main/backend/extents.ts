@@ -46,7 +46,6 @@ export function normalizeExtents(layer: string, raw: readonly Extent[], offset: 
 
   const out: Extent[] = [];
   let pos = offset;
-  const push = (at: number, length: number, flags: number): void => pushExtent(out, at, length, flags);
   let prevEnd = -1;
   for (const e of list) {
     const eEnd = e.offset + e.length;
@@ -56,13 +55,13 @@ export function normalizeExtents(layer: string, raw: readonly Extent[], offset: 
     prevEnd = eEnd;
     if (eEnd <= pos || e.offset >= end) continue;
     const start = Math.max(e.offset, pos);
-    if (start > pos) push(pos, start - pos, EXTENT_HOLE_ZERO);
+    if (start > pos) pushExtent(out, pos, start - pos, EXTENT_HOLE_ZERO);
     const stop = Math.min(eEnd, end);
-    push(start, stop - start, e.flags & 3);
+    pushExtent(out, start, stop - start, e.flags & 3);
     pos = stop;
     if (out.length > max) break;
   }
-  if (pos < end && out.length <= max && options.tailIsHole) push(pos, end - pos, EXTENT_HOLE_ZERO);
+  if (pos < end && out.length <= max && options.tailIsHole) pushExtent(out, pos, end - pos, EXTENT_HOLE_ZERO);
   if (out.length > max) out.length = max;
   if (out.length === 0) throw new BlockError('EIO', `${layer}: extents returned nothing for ${count} bytes at ${offset}`);
   return out;

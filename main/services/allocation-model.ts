@@ -6,13 +6,13 @@
 // at most BLOCK additions: that is what makes a bins query independent of how many runs a
 // bin spans.
 import { BIN_DATA, BIN_STRIDE, BIN_UNKNOWN, backingLayerOfDepth, binEdge } from '../../shared/bins.ts';
+import { DEPTH_UNKNOWN, RunColumns, checkColumns } from './allocation-runs.ts';
 
 export { withDepths } from './allocation-depths.ts';
+export { RunColumns } from './allocation-runs.ts';
 
 const BLOCK = 32;
 const BLOCK_SHIFT = 5;
-/** A run whose depth the chain did not report (no allocation depth, or not scanned yet). */
-const DEPTH_UNKNOWN = 255;
 
 export interface Run {
   offset: number;
@@ -46,10 +46,8 @@ function keyOf(cls: number, depth: number): number {
 
 export class AllocationModel {
   readonly size: number;
-  private starts: Float64Array;
-  private classes: Uint8Array;
-  private depths: Uint8Array;
-  private count: number;
+  /** The runs; starts[count] is the end marker, `size`. */
+  private cols: RunColumns;
   /** Backing files whose data has a slot: the deepest depth seen, less the image itself. */
   private layers = 0;
   /** Numbers per block in blockTotals: BIN_STRIDE classes, then one per backing file. */
@@ -58,20 +56,23 @@ export class AllocationModel {
   private blockTotals: Float64Array;
   private scratchA = new Float64Array(BIN_STRIDE);
   private scratchB = new Float64Array(BIN_STRIDE);
+  /** replace()'s runs, in columns. */
+  private incoming = new RunColumns(16);
+  /** What a replace puts in place of the runs it covers, merged with their neighbours. */
+  private spliced = new RunColumns(16);
 
   /** The whole disk starts out unknown. */
   constructor(size: number) {
     this.size = size;
-    this.starts = new Float64Array(16);
-    this.classes = new Uint8Array(16);
-    this.depths = new Uint8Array(16);
+    this.cols = new RunColumns(16);
     this.blockTotals = new Float64Array(4 * BIN_STRIDE);
-    this.count = size > 0 ? 1 : 0;
-    this.starts[0] = 0;
-    this.starts[this.count] = size;
-    this.classes[0] = BIN_UNKNOWN;
-    this.depths[0] = DEPTH_UNKNOWN;
+    if (size > 0) this.cols.push(0, BIN_UNKNOWN, DEPTH_UNKNOWN);
+    this.cols.starts[this.cols.count] = size;
     this.recomputeBlocks(0);
+  }
+
+  private get count(): number {
+    return this.cols.count;
   }
 
   get runCount(): number {
@@ -83,9 +84,24 @@ export class AllocationModel {
     return this.layers;
   }
 
+  /** Runs the model has room for before it must copy them all into bigger arrays. */
+  get capacity(): number {
+    return this.cols.capacity - 1;
+  }
+
+  /** Room for exactly `runs` runs: a scan that can tell how many are coming saves the copies. */
+  reserve(runs: number): void {
+    if (runs > this.capacity) this.cols.resize(runs + 1);
+  }
+
+  /** Give back room well beyond the runs there are (a reserve that guessed high); a little slack is cheaper than a copy. */
+  trim(): void {
+    if (this.capacity > this.count * 1.5) this.cols.resize(this.count + 1);
+  }
+
   /** Bytes held by the typed arrays, for the memory budget. */
   get byteLength(): number {
-    return this.starts.byteLength + this.classes.byteLength + this.depths.byteLength + this.blockTotals.byteLength;
+    return this.cols.byteLength + this.blockTotals.byteLength + this.incoming.byteLength + this.spliced.byteLength;
   }
 
   /**
@@ -93,11 +109,9 @@ export class AllocationModel {
    * contiguous from start to end (the backend's normalised extents are).
    */
   replace(start: number, end: number, runs: readonly Run[]): void {
-    if (!(start >= 0 && end <= this.size && start < end)) {
-      throw new RangeError(`allocation model: range [${start}, ${end}) is outside the disk (size ${this.size})`);
-    }
     let pos = start;
-    let deepest = 0;
+    const cols = this.incoming;
+    cols.clear();
     for (const r of runs) {
       if (r.offset !== pos || r.length <= 0) {
         throw new RangeError(`allocation model: runs must cover [${start}, ${end}) contiguously; got ${r.offset}+${r.length} at ${pos}`);
@@ -105,33 +119,44 @@ export class AllocationModel {
       if (r.depth !== undefined && !(Number.isInteger(r.depth) && r.depth >= 0 && r.depth < DEPTH_UNKNOWN)) {
         throw new RangeError(`allocation model: depth ${r.depth} at ${r.offset} is not a layer number`);
       }
-      if (r.cls === BIN_DATA && r.depth !== undefined) deepest = Math.max(deepest, backingLayerOfDepth(r.depth));
+      cols.push(r.offset, r.cls, r.depth ?? DEPTH_UNKNOWN);
       pos += r.length;
     }
     if (pos !== end) throw new RangeError(`allocation model: runs end at ${pos}, not ${end}`);
+    this.replaceColumns(start, end, cols);
+  }
+
+  /**
+   * replace() for runs in columns, the scan's way in (no object per run): run i of `runs`
+   * covers [starts[i], starts[i + 1]), the last one up to `end`; starts rise from `start`.
+   */
+  replaceColumns(start: number, end: number, runs: RunColumns): void {
+    if (!(start >= 0 && end <= this.size && start < end)) {
+      throw new RangeError(`allocation model: range [${start}, ${end}) is outside the disk (size ${this.size})`);
+    }
+    const deepest = checkColumns(start, end, runs);
     const restride = deepest > this.layers;
     if (restride) this.setLayers(deepest);
 
+    const { starts, classes, depths } = this.cols;
     const first = this.runIndex(start);
     let last = this.runIndex(end - 1);
-    const newStarts: number[] = [];
-    const newClasses: number[] = [];
-    const newDepths: number[] = [];
-    const keyBefore = first > 0 ? keyOf(this.classes[first - 1]!, this.depths[first - 1]!) : -1;
-    const lastKey = () => (newClasses.length ? keyOf(newClasses[newClasses.length - 1]!, newDepths[newDepths.length - 1]!) : keyBefore);
-    const push = (offset: number, cls: number, depth: number) => {
-      if (lastKey() === keyOf(cls, depth)) return;
-      newStarts.push(offset);
-      newClasses.push(cls);
-      newDepths.push(depth);
+    const out = this.spliced;
+    out.clear();
+    let lastKey = first > 0 ? keyOf(classes[first - 1]!, depths[first - 1]!) : -1;
+    const put = (offset: number, cls: number, depth: number): void => {
+      const key = keyOf(cls, depth);
+      if (key === lastKey) return;
+      lastKey = key;
+      out.push(offset, cls, depth);
     };
-    if (this.starts[first]! < start) push(this.starts[first]!, this.classes[first]!, this.depths[first]!);
-    for (const r of runs) push(r.offset, r.cls, r.depth ?? DEPTH_UNKNOWN);
-    if (end < this.starts[last + 1]!) push(end, this.classes[last]!, this.depths[last]!);
+    if (starts[first]! < start) put(starts[first]!, classes[first]!, depths[first]!);
+    for (let i = 0; i < runs.count; i++) put(runs.starts[i]!, runs.classes[i]!, runs.depths[i]!);
+    if (end < starts[last + 1]!) put(end, classes[last]!, depths[last]!);
     // The run after the replaced ones merges into the last new run when they match.
-    if (last + 1 < this.count && keyOf(this.classes[last + 1]!, this.depths[last + 1]!) === lastKey()) last++;
+    if (last + 1 < this.count && keyOf(classes[last + 1]!, depths[last + 1]!) === lastKey) last++;
 
-    this.splice(first, last + 1, newStarts, newClasses, newDepths, restride ? 0 : first);
+    this.splice(first, last + 1, out, restride ? 0 : first);
   }
 
   /** Room for `layers` backing files in every block; the totals are recomputed by the caller. */
@@ -143,38 +168,23 @@ export class AllocationModel {
     this.scratchB = new Float64Array(this.stride);
   }
 
-  /** Runs [from, to) give way to the new ones; the sentinel start (size) moves with the tail. */
-  private splice(from: number, to: number, newStarts: number[], newClasses: number[], newDepths: number[], staleFrom: number): void {
-    const newCount = this.count - (to - from) + newStarts.length;
-    this.ensureCapacity(newCount + 1);
-    const at = from + newStarts.length;
-    this.starts.copyWithin(at, to, this.count + 1);
-    this.classes.copyWithin(at, to, this.count);
-    this.depths.copyWithin(at, to, this.count);
-    for (let k = 0; k < newStarts.length; k++) {
-      this.starts[from + k] = newStarts[k]!;
-      this.classes[from + k] = newClasses[k]!;
-      this.depths[from + k] = newDepths[k]!;
-    }
-    this.count = newCount;
+  /** Runs [from, to) give way to `ins`; the end marker (size) moves with the tail. */
+  private splice(from: number, to: number, ins: RunColumns, staleFrom: number): void {
+    const c = this.cols;
+    const n = ins.count;
+    const newCount = c.count - (to - from) + n;
+    c.grow(newCount + 1);
+    const at = from + n;
+    c.starts.copyWithin(at, to, c.count + 1);
+    c.classes.copyWithin(at, to, c.count);
+    c.depths.copyWithin(at, to, c.count);
+    c.starts.set(ins.starts.subarray(0, n), from);
+    c.classes.set(ins.classes.subarray(0, n), from);
+    c.depths.set(ins.depths.subarray(0, n), from);
+    c.count = newCount;
     // A run's length is the next run's start minus its own: when the first new run merges
     // into run from - 1 (or starts elsewhere), run from - 1 grew, and its block sum with it.
     this.recomputeBlocks(Math.max(0, Math.min(from, staleFrom) - 1));
-  }
-
-  private ensureCapacity(runs: number): void {
-    if (runs <= this.starts.length) return;
-    let cap = this.starts.length;
-    while (cap < runs) cap *= 2;
-    const starts = new Float64Array(cap);
-    starts.set(this.starts.subarray(0, this.count + 1));
-    const classes = new Uint8Array(cap);
-    classes.set(this.classes.subarray(0, this.count));
-    const depths = new Uint8Array(cap);
-    depths.set(this.depths.subarray(0, this.count));
-    this.starts = starts;
-    this.classes = classes;
-    this.depths = depths;
   }
 
   /** Block totals are prefix sums, so everything from the block holding run `from` on is stale. */
@@ -187,23 +197,25 @@ export class AllocationModel {
       this.blockTotals = grown;
     }
     const t = this.blockTotals;
+    const { starts, classes, depths } = this.cols;
     const firstBlock = Math.max(1, (from >> BLOCK_SHIFT) + 1);
     if (from === 0) t.fill(0, 0, stride);
     for (let b = firstBlock; b <= blocks; b++) {
       const base = b * stride;
       t.copyWithin(base, base - stride, base);
       const hi = Math.min(b * BLOCK, this.count);
-      for (let r = (b - 1) * BLOCK; r < hi; r++) t[base + slotOf(this.classes[r]!, this.depths[r]!)]! += this.starts[r + 1]! - this.starts[r]!;
+      for (let r = (b - 1) * BLOCK; r < hi; r++) t[base + slotOf(classes[r]!, depths[r]!)]! += starts[r + 1]! - starts[r]!;
     }
   }
 
   /** The run holding `offset` (the last run for offset >= size). */
   runIndex(offset: number): number {
+    const starts = this.cols.starts;
     let lo = 0;
     let hi = this.count - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (this.starts[mid]! <= offset) lo = mid;
+      if (starts[mid]! <= offset) lo = mid;
       else hi = mid - 1;
     }
     return lo;
@@ -218,9 +230,10 @@ export class AllocationModel {
     const stride = this.stride;
     const idx = offset >= this.size ? this.count : this.runIndex(offset);
     const block = idx >> BLOCK_SHIFT;
+    const { starts, classes, depths } = this.cols;
     for (let s = 0; s < stride; s++) out[s] = this.blockTotals[block * stride + s]!;
-    for (let r = block * BLOCK; r < idx; r++) out[slotOf(this.classes[r]!, this.depths[r]!)]! += this.starts[r + 1]! - this.starts[r]!;
-    if (idx < this.count) out[slotOf(this.classes[idx]!, this.depths[idx]!)]! += offset - this.starts[idx]!;
+    for (let r = block * BLOCK; r < idx; r++) out[slotOf(classes[r]!, depths[r]!)]! += starts[r + 1]! - starts[r]!;
+    if (idx < this.count) out[slotOf(classes[idx]!, depths[idx]!)]! += offset - starts[idx]!;
   }
 
   /** Bytes of each class per bin, BIN_STRIDE numbers per bin (see shared/bins.ts). */
@@ -260,8 +273,8 @@ export class AllocationModel {
   }
 
   private runOf(i: number, start: number, end: number): Run {
-    const depth = this.depths[i]!;
-    const run: Run = { offset: start, length: end - start, cls: this.classes[i]! };
+    const depth = this.cols.depths[i]!;
+    const run: Run = { offset: start, length: end - start, cls: this.cols.classes[i]! };
     if (depth !== DEPTH_UNKNOWN) run.depth = depth;
     return run;
   }
@@ -269,14 +282,14 @@ export class AllocationModel {
   /** The run holding `offset`. */
   runAt(offset: number): Run {
     const i = this.runIndex(offset);
-    return this.runOf(i, this.starts[i]!, this.starts[i + 1]!);
+    return this.runOf(i, this.cols.starts[i]!, this.cols.starts[i + 1]!);
   }
 
   /** Runs overlapping [start, end), clipped to it. */
   *runs(start = 0, end = this.size): Generator<Run> {
     if (this.count === 0 || start >= end) return;
-    for (let i = this.runIndex(start); i < this.count && this.starts[i]! < end; i++) {
-      yield this.runOf(i, Math.max(this.starts[i]!, start), Math.min(this.starts[i + 1]!, end));
+    for (let i = this.runIndex(start); i < this.count && this.cols.starts[i]! < end; i++) {
+      yield this.runOf(i, Math.max(this.cols.starts[i]!, start), Math.min(this.cols.starts[i + 1]!, end));
     }
   }
 }

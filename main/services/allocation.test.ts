@@ -55,7 +55,7 @@ describe('AllocationTracker', () => {
     open = await openMemoryDisk(8 * MiB);
     await open.top.pwrite(Buffer.alloc(8192, 1), 3 * MiB);
     const rec = recorder();
-    const tracker = new AllocationTracker(open.top, rec.listener, { sliceBytes: 2 * MiB });
+    const tracker = new AllocationTracker(open.top, rec.listener, { sliceBytes: 2 * MiB, progressMs: 0 });
     await tracker.start();
     expect(listOf(tracker)).toEqual([[0, 3 * MiB, H], [3 * MiB, 8192, D], [3 * MiB + 8192, 5 * MiB - 8192, H]]);
     expect(rec.progress.map((p) => p.done)).toEqual([0, 2 * MiB, 4 * MiB, 6 * MiB, 8 * MiB]);
@@ -90,6 +90,71 @@ describe('AllocationTracker', () => {
     await rec.nextChange();
     expect(rec.changed.length).toBe(before + 1);
     expect(rec.changed.at(-1)).toEqual([[0, 2 * MiB], [6 * MiB, 7 * MiB]]);
+    tracker.dispose();
+  });
+});
+
+describe('AllocationTracker on a disk of many extents', () => {
+  // 1 GiB alternating 4 KiB of data and 4 KiB of hole: 262,144 extents, answered in full for
+  // each query (a hole where the answer stops short of the range would be a lie), a little later.
+  const SIZE = 1024 * MiB;
+  function stripedSource() {
+    const queries: { count: number; extents: number }[] = [];
+    let inFlight = 0;
+    let mostInFlight = 0;
+    return {
+      queries,
+      mostInFlight: () => mostInFlight,
+      getSize: () => SIZE,
+      async extents(count: number, offset: number) {
+        mostInFlight = Math.max(mostInFlight, ++inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        inFlight--;
+        const list = [];
+        for (let at = offset; at < offset + count; at = Math.min(offset + count, (Math.floor(at / 4096) + 1) * 4096)) {
+          list.push({ offset: at, length: Math.min(offset + count, (Math.floor(at / 4096) + 1) * 4096) - at, flags: Math.floor(at / 4096) % 2 ? 3 : 0 });
+        }
+        queries.push({ count, extents: list.length });
+        return list;
+      },
+    };
+  }
+
+  it('sizes its queries to a few thousand extents once it has an answer, two at a time, and keeps every run', async () => {
+    const source = stripedSource();
+    const rec = recorder();
+    const tracker = new AllocationTracker(source, rec.listener, { progressMs: 0 });
+    await tracker.start();
+    // The first two are asked before any answer: 1/64 of the disk, at least 64 MiB.
+    expect(source.queries.slice(0, 2)).toEqual([{ count: 64 * MiB, extents: 16384 }, { count: 64 * MiB, extents: 16384 }]);
+    expect(Math.max(...source.queries.slice(2).map((q) => q.extents))).toBe(4096);
+    expect(source.mostInFlight()).toBe(2);
+    expect(tracker.current.runCount).toBe(SIZE / 4096);
+    expect(tracker.current.totals()).toEqual([SIZE / 2, 0, SIZE / 2, 0, 0]);
+    // Reserved once from the first 1/64 of the disk, then trimmed to the runs found.
+    expect(tracker.current.capacity).toBeLessThan(1.5 * tracker.current.runCount);
+    expect(rec.progress.at(-1)).toMatchObject({ done: SIZE, complete: true });
+    tracker.dispose();
+  });
+
+  it('stops at a failed query with the error, the slice asked after it left to settle quietly', async () => {
+    const source = stripedSource();
+    const failing = {
+      getSize: source.getSize,
+      extents: async (count: number, offset: number) => {
+        if (offset >= 64 * MiB) {
+          await new Promise((resolve) => setTimeout(resolve, offset === 64 * MiB ? 1 : 20));
+          throw new Error(`no answer at ${offset}`);
+        }
+        return source.extents(count, offset);
+      },
+    };
+    const rec = recorder();
+    const tracker = new AllocationTracker(failing, rec.listener, { progressMs: 0 });
+    await tracker.start();
+    expect(rec.progress.at(-1)).toMatchObject({ done: 64 * MiB, complete: false, error: `extents query at ${64 * MiB} failed: no answer at ${64 * MiB}` });
+    // The slice asked while the failed one was in flight fails later, unawaited: no unhandled rejection.
+    await new Promise((resolve) => setTimeout(resolve, 50));
     tracker.dispose();
   });
 });
