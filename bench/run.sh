@@ -65,6 +65,9 @@ declare -A URI
 # The servers, unless only the compare workloads (cmp-*, two local files, no server) run.
 if [[ " $ONLY " == *" w"* ]]; then
   BS_DENSE=$(blockscope "$IMG/raw-dense-2g.img" 10970); PIDS+=("$BS_DENSE")
+  # The same server with the activity recorder off: what recording costs w1 and w3.
+  PIDS+=("$(BLOCKSCOPE_ACTIVITY=0 blockscope "$IMG/raw-dense-2g.img" 10974)")
+  URI[dense:blockscope-noactivity]=nbd://127.0.0.1:10974/
   PIDS+=("$(blockscope "$IMG/raw-sparse-64g.img" 10971)")
   anchor nbdkit-file "$IMG/raw-dense-2g.img" 10960
   anchor qemu-nbd-raw "$IMG/raw-dense-2g.img" 10962
@@ -85,6 +88,9 @@ fi
 if want w1tls || want w1c1tls; then
   make_certificates
   PIDS+=("$(blockscope "$IMG/raw-dense-2g.img" 10977 tls)")
+  # And with TLS kept on the main thread (no worker threads): what the workers bring.
+  PIDS+=("$(BLOCKSCOPE_TLS_WORKERS=0 blockscope "$IMG/raw-dense-2g.img" 10979 tls)")
+  URI[tls:blockscope-mainthread]=$(tls_uri 10979)
   # In the foreground of a background job, so $! is its PID (a -P file may be written late).
   nbdkit -f -r -i 127.0.0.1 -p 10967 --tls=require --tls-certificates "$TLS/server" file file="$IMG/raw-dense-2g.img" 2>/dev/null &
   PIDS+=("$!")
@@ -133,12 +139,13 @@ measure() {  # rep workload image server uri [the workloads.sh workload, default
 for rep in $(seq 1 "$REPS"); do
   for w in w1 w1c1 w3; do want $w || continue
     for s in $SERVERS; do measure "$rep" $w dense $s "${URI[dense:$s]}"; done
+    [ $w = w1c1 ] || measure "$rep" $w dense blockscope-noactivity "${URI[dense:blockscope-noactivity]}"
     [ $w = w1 ] && awk '/VmHWM/{print $2}' "/proc/$BS_DENSE/status" >> "$IMG/run/blockscope-rss"
     [ $w = w3 ] && continue
     for s in $QCOW2; do measure "$rep" $w dense-qcow2 $s "${URI[dqcow2:$s]}"; done
   done
   for w in w1tls w1c1tls; do want $w || continue  # workloads.sh's w1/w1c1 on the nbds:// URIs
-    for s in blockscope nbdkit; do measure "$rep" $w dense $s "${URI[tls:$s]}" "${w%tls}"; done
+    for s in blockscope blockscope-mainthread nbdkit; do measure "$rep" $w dense $s "${URI[tls:$s]}" "${w%tls}"; done
   done
   if want w1http; then  # workloads.sh's w1 (nbdcopy to null:) on the two http-backed exports
     for s in blockscope nbdkit; do measure "$rep" w1http dense $s "${URI[http:$s]}" w1; done
