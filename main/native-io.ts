@@ -18,6 +18,8 @@ export interface NativeIo {
   fadvise?(fd: number, offset: number, length: number, advice: number): number;
   /** preadv2(RWF_NOWAIT): bytes read from the page cache, or -errno (-EAGAIN: not cached). Absent in old builds. */
   readNoWait?(fd: number, buf: Buffer, offset: number): number;
+  /** On a pool thread: offset of the first differing byte of two files' ranges, -1 if equal, or -errno. Absent in old builds. */
+  compareFileRanges?(fdA: number, offsetA: number, fdB: number, offsetB: number, length: number): Promise<number>;
   EAGAIN?: number;
   FALLOC_FL_KEEP_SIZE: number;
   FALLOC_FL_PUNCH_HOLE: number;
@@ -26,6 +28,7 @@ export interface NativeIo {
   POSIX_FADV_RANDOM?: number;
   POSIX_FADV_SEQUENTIAL?: number;
   POSIX_FADV_WILLNEED?: number;
+  POSIX_FADV_DONTNEED?: number;
 }
 
 const ADDON_PATH = path.join('native', 'build', 'Release', 'blockscope_io.node');

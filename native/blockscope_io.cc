@@ -1,6 +1,7 @@
 // Small Linux I/O primitives Node's fs module lacks: SEEK_DATA/SEEK_HOLE, FIEMAP, hole
 // punching, range zeroing, block device sizes and fadvise, and sendfile for READ replies.
-// Every call is synchronous and cheap (metadata, or no more than a socket takes at once).
+// Every call is synchronous and cheap (metadata, or no more than a socket takes at once),
+// except compareFileRanges, which reads and so runs on a pool thread and returns a Promise.
 // Errors come back as negative errno values so the JS side keeps one error type (BlockError).
 #include <napi.h>
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include <linux/falloc.h>
 #include <linux/fiemap.h>
 #include <linux/fs.h>
+#include <algorithm>
 #include <vector>
 
 namespace {
@@ -262,6 +264,73 @@ Napi::Value PeerSecurity(const Napi::CallbackInfo& info) {
   return Napi::String::New(env, label.data(), len);
 }
 
+// compareFileRanges(fdA, offsetA, fdB, offsetB, length) -> a Promise of the offset (from the
+// start of the ranges) of the first byte that differs, -1 when the ranges are equal, or -errno
+// (-ENODATA when a file ends early). Runs on a libuv pool thread, so two calls in flight keep
+// both cores busy while the event loop stays free. Reads both ranges in step into two buffers
+// per pool thread (2 MiB, kept for reuse), and compares them with memcmp: the bytes never
+// cross into JavaScript. pread rather than mmap: on two cached 2 GiB files here, pread into
+// 64 KiB-2 MiB buffers took 0.7 s of CPU whatever the size, mmap + MADV_SEQUENTIAL (with or
+// without MAP_POPULATE) 2.7-3.2 s (a TLB miss per 4 KiB page under the VM's nested paging);
+// and a file truncated meanwhile makes pread return 0 where a mapping would raise SIGBUS.
+constexpr size_t kCompareBuffer = 1 << 20;
+
+// Reads exactly `length` bytes or returns -errno (-ENODATA at end of file).
+int64_t ReadExactly(int fd, uint8_t* into, size_t length, off_t offset) {
+  size_t done = 0;
+  while (done < length) {
+    ssize_t r = pread(fd, into + done, length - done, offset + static_cast<off_t>(done));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return -static_cast<int64_t>(errno);
+    if (r == 0) return -static_cast<int64_t>(ENODATA);
+    done += static_cast<size_t>(r);
+  }
+  return 0;
+}
+
+int64_t FirstDifference(int fdA, off_t offA, int fdB, off_t offB, uint64_t length) {
+  thread_local std::vector<uint8_t> bufA(kCompareBuffer), bufB(kCompareBuffer);
+  for (uint64_t pos = 0; pos < length; pos += kCompareBuffer) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(kCompareBuffer, length - pos));
+    int64_t r = ReadExactly(fdA, bufA.data(), n, offA + static_cast<off_t>(pos));
+    if (r == 0) r = ReadExactly(fdB, bufB.data(), n, offB + static_cast<off_t>(pos));
+    if (r < 0) return r;
+    if (memcmp(bufA.data(), bufB.data(), n) == 0) continue;
+    for (size_t i = 0; i < n; i++) {
+      if (bufA[i] != bufB[i]) return static_cast<int64_t>(pos + i);
+    }
+  }
+  return -1;
+}
+
+class CompareWorker : public Napi::AsyncWorker {
+ public:
+  CompareWorker(Napi::Env env, int fdA, off_t offA, int fdB, off_t offB, uint64_t length)
+      : Napi::AsyncWorker(env, "blockscope:compareFileRanges"), deferred_(Napi::Promise::Deferred::New(env)),
+        fdA_(fdA), offA_(offA), fdB_(fdB), offB_(offB), length_(length) {}
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+  void Execute() override { result_ = FirstDifference(fdA_, offA_, fdB_, offB_, length_); }
+  void OnOK() override { deferred_.Resolve(Napi::Number::New(Env(), static_cast<double>(result_))); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  int fdA_;
+  off_t offA_;
+  int fdB_;
+  off_t offB_;
+  uint64_t length_;
+  int64_t result_ = 0;
+};
+
+Napi::Value CompareFileRanges(const Napi::CallbackInfo& info) {
+  auto* worker = new CompareWorker(info.Env(), static_cast<int>(ArgInt(info, 0)), static_cast<off_t>(ArgInt(info, 1)),
+                                   static_cast<int>(ArgInt(info, 2)), static_cast<off_t>(ArgInt(info, 3)),
+                                   static_cast<uint64_t>(ArgInt(info, 4)));
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();  // the worker deletes itself once it has resolved the promise
+  return promise;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("peerCredentials", Napi::Function::New(env, PeerCredentials));
   exports.Set("peerSecurity", Napi::Function::New(env, PeerSecurity));
@@ -275,6 +344,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("readNoWait", Napi::Function::New(env, ReadNoWait));
   exports.Set("sendFileReply", Napi::Function::New(env, SendFileReply));
   exports.Set("allCached", Napi::Function::New(env, AllCached));
+  exports.Set("compareFileRanges", Napi::Function::New(env, CompareFileRanges));
   exports.Set("EAGAIN", Napi::Number::New(env, EAGAIN));
   exports.Set("SEEK_DATA", Napi::Number::New(env, SEEK_DATA));
   exports.Set("SEEK_HOLE", Napi::Number::New(env, SEEK_HOLE));
@@ -289,6 +359,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("POSIX_FADV_RANDOM", Napi::Number::New(env, POSIX_FADV_RANDOM));
   exports.Set("POSIX_FADV_SEQUENTIAL", Napi::Number::New(env, POSIX_FADV_SEQUENTIAL));
   exports.Set("POSIX_FADV_WILLNEED", Napi::Number::New(env, POSIX_FADV_WILLNEED));
+  exports.Set("POSIX_FADV_DONTNEED", Napi::Number::New(env, POSIX_FADV_DONTNEED));
   return exports;
 }
 

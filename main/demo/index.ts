@@ -43,10 +43,31 @@ export async function ensureDemoImage(dir?: string): Promise<string> {
   const existing = await stat(target).catch(() => null);
   // The pristine image carries a fixed mtime: a write (say, the demo served writable without
   // cow) changes it, and the next start brings the original back.
-  if (existing?.isFile() && existing.size === DEMO_SIZE && existing.mtimeMs === PRISTINE_MTIME * 1000) return target;
+  if (existing?.isFile() && existing.size === DEMO_SIZE && existing.mtimeMs === PRISTINE_MTIME * 1000) {
+    await forgetCachedZeroes(target);
+    return target;
+  }
   await mkdir(path.dirname(target), { recursive: true });
   await writeDemoImage(target);
   return target;
+}
+
+/**
+ * ext4 reports an unwritten (preallocated) range as data to SEEK_DATA once its pages are in
+ * the page cache, as they are after anyone has read them (a client of an earlier run, say);
+ * the file plugin then rightly says data, since it cannot tell those pages from writes not yet
+ * on disk. The pristine demo has no writes, so its cached zero pages are dropped and its map
+ * shows the preallocated zeroes again on every start.
+ */
+async function forgetCachedZeroes(target: string): Promise<void> {
+  const io = nativeIo();
+  if (!io?.fadvise || io.POSIX_FADV_DONTNEED === undefined) return;
+  const fh = await open(target, 'r');
+  try {
+    for (const r of demoLayout().zeroRanges) io.fadvise(fh.fd, r.offset, r.length, io.POSIX_FADV_DONTNEED);
+  } finally {
+    await fh.close();
+  }
 }
 
 async function usableDefaultDir(): Promise<string> {

@@ -3,22 +3,26 @@
 // Every other byte is classed by allocation alone, and the totals add up to the size. The
 // read sizes vary, and each side may answer block status with a short list (as an NBD server
 // may), so extent, map-window and read boundaries fall everywhere: the result must not move.
+// Second property: the addon's comparison of plain files (BLOCKSCOPE_FAST_COMPARE) changes
+// nothing, with edits at and around chunk edges and images of unequal sizes.
 import fc from 'fast-check';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, truncateSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { pushRun } from '../../shared/extents.ts';
 import { openTestChain } from '../testing/chains.ts';
 import { propertyParams, propertyTimeout } from '../testing/property-params.ts';
 import { writeSparseFile } from '../testing/sparse-file.ts';
 import { tempDir } from '../temp-dir.ts';
+import { nativeFileCompare } from './compare-bytes.ts';
 import { compareImages, layerSide, type CompareSide } from './compare.ts';
 
 const KiB = 1024;
 const SIZE = 512 * KiB;
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
+afterEach(() => vi.unstubAllEnvs());
 
 type Edit = { op: 'write' | 'zero' | 'trim'; offset: number; length: number; seed: number };
 
@@ -101,5 +105,54 @@ describe('compare property', () => {
       ),
       propertyParams(40),
     );
+  }, propertyTimeout(120_000));
+
+  it('comparing plain files in the addon or in JavaScript gives the same result', async () => {
+    let n = 0;
+    let fileRanges = 0;
+    // A few bytes at `delta` from the edge of chunk `edge` (or anywhere), on a copy of A made longer or shorter.
+    const edgeEdit = fc.record({ op: fc.constantFrom('write', 'zero', 'trim'), edge: fc.nat(24), delta: fc.integer({ min: -3, max: 3 }), length: fc.integer({ min: 1, max: 5 }), seed: fc.nat(255) });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(runArb, { maxLength: 4 }),
+        fc.constantFrom(16 * KiB, 20 * KiB, 64 * KiB),
+        fc.integer({ min: -40 * KiB, max: 40 * KiB }),
+        fc.array(edgeEdit, { maxLength: 6 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.boolean(),
+        async (runs, chunk, grow, edits, parallel, keepHoles) => {
+          const a = path.join(tmp.dir, `fa${n}.img`);
+          const b = path.join(tmp.dir, `fb${n++}.img`);
+          writeSparseFile(a, SIZE / 2, [{ offset: 0, length: SIZE / 4 }, ...runs.filter((r) => r.offset < SIZE / 2).map((r) => ({ ...r, length: Math.min(r.length, SIZE / 2 - r.offset) }))]);
+          if (keepHoles) execFileSync('cp', ['--sparse=always', a, b]);
+          else copyFileSync(a, b);
+          const sizeB = SIZE / 2 + grow;
+          truncateSync(b, sizeB);
+          await applyEdits(b, edits.map((e) => {
+            const offset = Math.min(Math.max(e.edge * chunk + e.delta, 0), sizeB - 1);
+            return { op: e.op, offset, length: Math.min(e.length, sizeB - offset), seed: e.seed } as Edit;
+          }));
+          const [ca, cb] = await Promise.all([openTestChain('file', { file: a }, [], { readonly: true }), openTestChain('file', { file: b }, [], { readonly: true })]);
+          try {
+            const counted = (t: typeof ca.top): CompareSide => ({ ...layerSide(t), top: { fileRange: (count, offset) => (fileRanges++, t.fileRange(count, offset)) } });
+            const options = { chunk, parallel, shortRead: 4 * KiB };
+            vi.stubEnv('BLOCKSCOPE_FAST_COMPARE', '1');
+            const fast = await compareImages(counted(ca.top), counted(cb.top), options);
+            vi.stubEnv('BLOCKSCOPE_FAST_COMPARE', '0');
+            const js = await compareImages(layerSide(ca.top), layerSide(cb.top), options);
+            expect(fast).toEqual(js);
+            // And both are right: past its end the shorter image reads as zeroes.
+            const size = Math.max(SIZE / 2, sizeB);
+            const pad = (buf: Buffer) => Buffer.concat([buf, Buffer.alloc(size - buf.length)]);
+            expect(fast.ranges.filter((x) => x.class === 'differ').map((x) => [x.offset, x.length])).toEqual(byteDiff(pad(readFileSync(a)), pad(readFileSync(b))));
+          } finally {
+            await Promise.all([ca.close(), cb.close()]);
+          }
+        },
+      ),
+      propertyParams(40),
+    );
+    // The fast path really ran (where the addon is built): long runs' pieces asked for files.
+    if (nativeFileCompare()) expect(fileRanges).toBeGreaterThan(0);
   }, propertyTimeout(120_000));
 });

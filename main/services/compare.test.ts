@@ -1,14 +1,15 @@
 // compareImages on real sparse files through the file plugin's chain: literal ranges and
 // totals, the reads the maps save, and ranges that cross read boundaries.
-import { closeSync, copyFileSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, ftruncateSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import type { OpenChain } from '../backend/chain.ts';
+import { errnoName } from '../native-io.ts';
 import { openTestChain } from '../testing/chains.ts';
 import { writeSparseFile } from '../testing/sparse-file.ts';
 import { tempDir } from '../temp-dir.ts';
-import { differingRuns } from './compare-bytes.ts';
+import { differingRuns, nativeFileCompare } from './compare-bytes.ts';
 import { compareImages, layerSide, type CompareOptions, type CompareSide } from './compare.ts';
 
 const KiB = 1024;
@@ -19,6 +20,7 @@ afterAll(() => tmp.cleanup());
 
 const open: OpenChain[] = [];
 afterEach(async () => {
+  vi.unstubAllEnvs();
   await Promise.all(open.splice(0).map((c) => c.close()));
 });
 
@@ -134,6 +136,7 @@ describe('compareImages', () => {
   });
 
   it('a long run is read in chunks, a short extent in short reads', async () => {
+    vi.stubEnv('BLOCKSCOPE_FAST_COMPARE', '0'); // the reads JavaScript makes itself
     // 2.5 MiB of data from 0, a 100 KiB extent at 3 MiB; the rest is a hole on both sides.
     writeSparseFile(at('r-a.img'), 4 * MiB, [{ offset: 0, length: 2 * MiB + 512 * KiB }, { offset: 3 * MiB, length: 100 * KiB }]);
     sparseCopy(at('r-a.img'), at('r-b.img'));
@@ -161,5 +164,70 @@ describe('compareImages', () => {
       const r = await compareFiles(at('x-a.img'), at('x-b.img'), { chunk: 16 * KiB, parallel });
       expect(r.ranges).toEqual([{ offset: 64 * KiB - 6, length: 12 + 64 * KiB, class: 'differ' }]);
     }
+  });
+
+  describe('plain files compared by the addon', () => {
+    it.skipIf(!nativeFileCompare())('compareFileRanges: the first differing byte from the ranges\' starts, -1 if equal, -errno', async () => {
+      const base = Buffer.alloc(3 * MiB + 5, 0x3c);
+      const moved = Buffer.concat([Buffer.alloc(7), base]); // the same bytes 7 further on
+      moved[7 + 2 * MiB + 3] ^= 1;
+      writeFileSync(at('c-a.bin'), base);
+      writeFileSync(at('c-b.bin'), moved);
+      const fa = openSync(at('c-a.bin'), 'r');
+      const fb = openSync(at('c-b.bin'), 'r');
+      try {
+        const compare = nativeFileCompare()!;
+        expect(await compare(fa, 0, fb, 7, 2 * MiB + 3)).toBe(-1);
+        expect(await compare(fa, 0, fb, 7, base.length)).toBe(2 * MiB + 3);
+        expect(await compare(fa, MiB, fb, MiB + 7, 2 * MiB)).toBe(MiB + 3);
+        expect(await compare(fa, 0, fb, 0, 16)).toBe(0);
+        expect(errnoName(await compare(fa, 0, fa, 4, base.length))).toBe('ENODATA'); // B's range runs past its end
+        expect(errnoName(await compare(fa, 0, -1, 0, 16))).toBe('EBADF');
+      } finally {
+        closeSync(fa);
+        closeSync(fb);
+      }
+    });
+
+    it.skipIf(!nativeFileCompare())('long runs of two files are never read into JavaScript; short extents still are', async () => {
+      writeSparseFile(at('f-a.img'), 4 * MiB, [{ offset: 0, length: 2 * MiB + 512 * KiB }, { offset: 3 * MiB, length: 100 * KiB }]);
+      sparseCopy(at('f-a.img'), at('f-b.img'));
+      const a = await side(at('f-a.img'));
+      const b = await side(at('f-b.img'));
+      const r = await compareImages(a, b, { chunk: MiB, shortRead: 32 * KiB });
+      expect(r).toMatchObject({ identical: true, ranges: [] });
+      expect(r.totals.identical).toBe(4 * MiB);
+      const expected = [[3 * MiB, 32 * KiB], [3 * MiB + 32 * KiB, 32 * KiB], [3 * MiB + 64 * KiB, 32 * KiB], [3 * MiB + 96 * KiB, 4 * KiB]];
+      for (const s of [a, b]) expect(s.reads.sort((x, y) => x[0] - y[0])).toEqual(expected);
+    });
+
+    it.skipIf(!nativeFileCompare())('a chunk the addon finds different is read again and its runs are exact', async () => {
+      writeSparseFile(at('d-a.img'), 4 * MiB, [{ offset: 0, length: 4 * MiB }]);
+      copyFileSync(at('d-a.img'), at('d-b.img'));
+      flip(at('d-b.img'), MiB - 1, 2); // across the boundary of the first and second chunk
+      flip(at('d-b.img'), 4 * MiB - 1, 1); // the last byte
+      const a = await side(at('d-a.img'));
+      const b = await side(at('d-b.img'));
+      const r = await compareImages(a, b, { chunk: MiB });
+      expect(r.ranges).toEqual([
+        { offset: MiB - 1, length: 2, class: 'differ' },
+        { offset: 4 * MiB - 1, length: 1, class: 'differ' },
+      ]);
+      expect(r).toMatchObject({ identical: false, firstDifference: MiB - 1 });
+      expect(r.totals).toEqual({ identical: 4 * MiB - 3, differ: 3, 'only-a': 0, 'only-b': 0 });
+      // Only the three chunks holding a difference were read, by both sides.
+      for (const s of [a, b]) expect(s.reads.sort((x, y) => x[0] - y[0])).toEqual([[0, MiB], [MiB, MiB], [3 * MiB, MiB]]);
+    });
+
+    it('a side that keeps its bytes in no file is read as before', async () => {
+      writeSparseFile(at('n-a.img'), 2 * MiB, [{ offset: 0, length: 2 * MiB }]);
+      copyFileSync(at('n-a.img'), at('n-b.img'));
+      flip(at('n-b.img'), 1234567, 3);
+      const a = await side(at('n-a.img'));
+      const b = { ...(await side(at('n-b.img'))), top: undefined };
+      const r = await compareImages(a, b, { chunk: MiB });
+      expect(r.ranges).toEqual([{ offset: 1234567, length: 3, class: 'differ' }]);
+      expect(a.reads.sort((x, y) => x[0] - y[0])).toEqual([[0, MiB], [MiB, MiB]]);
+    });
   });
 });

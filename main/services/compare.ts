@@ -4,18 +4,23 @@
 // against zeroes, and the rest is read from both: long runs in large reads, a few in flight,
 // the short extents of a fragmented map in short reads (see SHORT_READ). Past the
 // end of the smaller image everything reads as zero and nothing is allocated, so the tail of
-// the larger one is compared against zeroes, as qemu-img does.
+// the larger one is compared against zeroes, as qemu-img does. Long stretches that both
+// sides hold as plain files' bytes (a layer's fileRange) are compared by the native addon on
+// pool threads, the bytes never copied into JavaScript; a stretch it finds different is read
+// again the ordinary way, so the differing runs stay byte-exact.
 import { EXTENT_HOLE, EXTENT_ZERO, pushRun, type Extent } from '../../shared/extents.ts';
 import type { CompareClass, CompareRange, CompareResult } from '../../shared/ipc.ts';
 import type { Chain } from '../backend/chain.ts';
 import type { LayerContext } from '../backend/context.ts';
-import { differingRuns } from './compare-bytes.ts';
+import { differingRuns, nativeFileCompare, sameFileBytes, type FileCompare } from './compare-bytes.ts';
 
 /** What compare needs of an image: an open chain's top layer, an NBD client, a CLI target. */
 export interface CompareSide {
   size: number;
   extents(count: number, offset: number): Promise<Extent[]>;
   pread(buf: Buffer, offset: number): Promise<void>;
+  /** A local chain's top layer (layerSide and the CLI's targets carry it): where it says its bytes lie unchanged in a file, the files are compared natively. */
+  top?: Pick<LayerContext, 'fileRange'>;
 }
 
 export interface CompareOptions {
@@ -164,6 +169,18 @@ class BufferPool {
   }
 }
 
+/**
+ * True when the addon found a piece's bytes equal in the files both sides keep them in. Only
+ * for long runs' pieces: a short piece of cached data is read at once on the event loop
+ * (RWF_NOWAIT), cheaper than a round trip through the thread pool.
+ */
+async function sameInFiles(a: CompareSide, b: CompareSide, p: Piece, fast: FileCompare | null, shortRead: number): Promise<boolean> {
+  if (!fast || !p.readA || !p.readB || p.length <= shortRead) return false;
+  const ra = a.top?.fileRange(p.length, p.offset);
+  const rb = ra && b.top?.fileRange(p.length, p.offset);
+  return ra && rb ? sameFileBytes(fast, ra, rb, p.length) : false;
+}
+
 /** Read a piece from the sides that hold data (zeroes stand in for the other) and classify its bytes. */
 async function comparePiece(a: CompareSide, b: CompareSide, p: Piece, pool: BufferPool): Promise<Found> {
   const fullA = p.readA ? pool.take(p.length) : pool.zeroes;
@@ -195,6 +212,7 @@ export async function compareImages(a: CompareSide, b: CompareSide, options: Com
   const shortRead = options.shortRead ?? SHORT_READ;
   const budget = chunk * Math.max(1, options.parallel ?? 2);
   const pool = new BufferPool(chunk, shortRead);
+  const fast = nativeFileCompare();
   const all: CompareRange[] = [];
   const totals: Record<CompareClass, number> = { identical: 0, differ: 0, 'only-a': 0, 'only-b': 0 };
   const record = (found: Found): void => {
@@ -222,7 +240,7 @@ export async function compareImages(a: CompareSide, b: CompareSide, options: Com
       if (inFlight.length === 0) return record(found);
       inFlight.push({ found: Promise.resolve(found), bytes: 0 });
     } else {
-      const found = comparePiece(a, b, p, pool);
+      const found = sameInFiles(a, b, p, fast, shortRead).then((same) => (same ? [[p.offset, p.length, p.sameClass]] satisfies Found : comparePiece(a, b, p, pool)));
       found.catch(() => {}); // awaited in order below; this only stops an early failure counting as unhandled
       inFlight.push({ found, bytes: p.length });
       bytes += p.length;
@@ -249,7 +267,7 @@ function verdict(sizeA: number, sizeB: number, strict: boolean, all: CompareRang
 
 /** An open chain's top layer as one side of a comparison. */
 export function layerSide(top: LayerContext): CompareSide {
-  return { size: top.getSize(), extents: (count, offset) => top.extents(count, offset), pread: (buf, offset) => top.pread(buf, offset) };
+  return { size: top.getSize(), top, extents: (count, offset) => top.extents(count, offset), pread: (buf, offset) => top.pread(buf, offset) };
 }
 
 /** Two chains as read-only connections see them now (a cow overlay's writes included). */

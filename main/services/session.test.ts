@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BIN_CLASSES } from '../../shared/bins.ts';
 import type { IpcEventName, IpcEvents } from '../../shared/ipc.ts';
 import { createSession } from './engine.ts';
 import { ServiceError } from './errors.ts';
@@ -298,6 +299,15 @@ describe('the demo image', () => {
     expect(demo.partitionScheme).toBe('gpt');
     const labels = demo.partitions.map((p) => p.filesystem?.label);
     expect(labels).toEqual(session.getDemoLayout()!.partitions.map((p) => p.label));
+  });
+
+  it('maps every zero range of its layout as zero', async () => {
+    const { id } = await session.openDemo();
+    await scanned(session, id);
+    for (const [start, length] of session.getDemoLayout()!.zeroRanges) {
+      const counts = [...session.bins(id, start, start + length, 1).counts.slice(0, BIN_CLASSES.length)];
+      expect(counts[BIN_CLASSES.indexOf('zero')], `zero range ${start}+${length}: ${counts}`).toBe(length);
+    }
   });
 
   it('maps every data range of its layout as data', async () => {
