@@ -7,7 +7,7 @@
 import { EXTENT_DATA, type Extent } from '../../shared/extents.ts';
 import { BlockError, errnoOf } from './errors.ts';
 import { extentsEnd, normalizeExtents } from './extents.ts';
-import { alignToSectors, SECTOR } from './sector-align.ts';
+import { alignToSectors, isNormalized, isSectorAligned, SECTOR } from './sector-align.ts';
 import { FLAG_FAST_ZERO, FLAG_FUA, FLAG_MAY_TRIM, FLAG_REQ_ONE, type Support } from './flags.ts';
 import type { BlockSizes, DepthExtent, FileRange, LayerCallbacks, Next } from './types.ts';
 
@@ -248,6 +248,8 @@ export class LayerContext implements Next {
       // or an empty one, which the seed defines as "all of it is a hole".
       const raw = await this.layer.extents(count, offset, flags);
       const tailIsHole = this.below === null && ((flags & FLAG_REQ_ONE) === 0 || raw.length === 0);
+      // A clean answer is only copied as a list (the caller may append to it), not per extent.
+      if (isNormalized(raw, offset, count, tailIsHole)) return raw.slice();
       return normalizeExtents(this.name, raw, offset, count, { tailIsHole });
     }
     if (this.below) return this.below.extents(count, offset, flags);
@@ -267,7 +269,9 @@ export class LayerContext implements Next {
     for (let pos = stopped; pos < sectorEnd; pos = extentsEnd(list, pos)) {
       for (const e of await this.layerExtents(to - pos, pos, flags)) list.push(e);
     }
-    const aligned = alignToSectors(list, this.caps.size);
+    const aligned = isSectorAligned(list, this.caps.size) ? list : alignToSectors(list, this.caps.size);
+    // A request on sector boundaries got whole sectors from below: nothing to clip.
+    if (from === offset && to === end && aligned.length > 0) return aligned;
     const out: Extent[] = [];
     for (const e of aligned) {
       const start = Math.max(e.offset, offset);

@@ -57,3 +57,33 @@ it('fails a request the server refuses with its errno, and an export it does not
   await client.close();
   await expect(NbdClient.connect(uri('nope'))).rejects.toThrow(/the server refused export 'nope'/);
 });
+
+it('sends the requests issued in one turn in one write, and matches every reply', async () => {
+  const client = await NbdClient.connect(uri('disk'));
+  // The socket's own write hooks: a corked socket hands all its chunks to one _writev.
+  const socket = (client as unknown as { socket: { _write: unknown; _writev: (chunks: unknown[], cb: unknown) => void } }).socket;
+  const writes: number[] = [];
+  const writev = socket._writev.bind(socket);
+  socket._writev = (chunks, cb) => {
+    writes.push(chunks.length);
+    writev(chunks, cb);
+  };
+  // Nothing here depends on the order the server runs them in: the write goes elsewhere.
+  const data = Buffer.alloc(4096, 0x33);
+  const back = Buffer.alloc(4096);
+  const KiB = 1024;
+  const done = [
+    client.pwrite(data, 8 * KiB),
+    client.pread(back, 256 * KiB),
+    ...[192, 256, 320].map((k) => client.blockStatus(64 * KiB, k * KiB)),
+  ];
+  expect(writes).toEqual([]);
+  const [, , ...maps] = await Promise.all(done);
+  // One write: five headers and the WRITE's payload.
+  expect(writes).toEqual([6]);
+  expect(back.equals(Buffer.alloc(4096, 0x5a))).toBe(true);
+  expect(maps.map((m) => m!.map((e) => e.flags))).toEqual([[EXTENT_HOLE_ZERO], [EXTENT_DATA], [EXTENT_HOLE_ZERO]]);
+  await client.pread(back, 8 * KiB);
+  expect(back.equals(data)).toBe(true);
+  await client.close();
+});
