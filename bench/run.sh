@@ -88,9 +88,12 @@ fi
 if want w1tls || want w1c1tls; then
   make_certificates
   PIDS+=("$(blockscope "$IMG/raw-dense-2g.img" 10977 tls)")
-  # And with TLS kept on the main thread (no worker threads): what the workers bring.
-  PIDS+=("$(BLOCKSCOPE_TLS_WORKERS=0 blockscope "$IMG/raw-dense-2g.img" 10979 tls)")
-  URI[tls:blockscope-mainthread]=$(tls_uri 10979)
+  # And with the other choice of where TLS runs (worker threads or the main thread, whichever
+  # this machine does not choose by itself, see main/nbd/tls-offload.ts): what the choice brings.
+  other=1; [ "$(node -p 'require("os").availableParallelism()')" -gt 2 ] && other=0
+  PIDS+=("$(BLOCKSCOPE_TLS_WORKERS=$other blockscope "$IMG/raw-dense-2g.img" 10979 tls)")
+  TLS_OTHER=blockscope-tlsmain; [ $other = 1 ] && TLS_OTHER=blockscope-tlsworkers
+  URI[tls:$TLS_OTHER]=$(tls_uri 10979)
   # In the foreground of a background job, so $! is its PID (a -P file may be written late).
   nbdkit -f -r -i 127.0.0.1 -p 10967 --tls=require --tls-certificates "$TLS/server" file file="$IMG/raw-dense-2g.img" 2>/dev/null &
   PIDS+=("$!")
@@ -125,6 +128,16 @@ EOF
 fi
 QCOW2="blockscope qemu-nbd"
 SERVERS="blockscope nbdkit qemu-nbd"
+# rotated REP WORD...: the words starting at a different one in every repetition. The servers
+# take turns going first: the first measurement of a workload runs right after the previous
+# one's clean-up (a deleted 2 GiB file still being written back, caches turned over), and a
+# fixed order put that cost on the same server every time (w1 at the start of a round read
+# 20% slower whichever Blockscope variant went first).
+rotated() {
+  local k=$(( $1 % ($# - 1) )); shift
+  local words=("$@")
+  echo "${words[@]:k}" "${words[@]:0:k}"
+}
 
 printf 'rep\tworkload\timage\tserver\tvalue\tdetail\n' > "$TSV"
 measure() {  # rep workload image server uri [the workloads.sh workload, default the same]
@@ -138,24 +151,24 @@ measure() {  # rep workload image server uri [the workloads.sh workload, default
 : > "$IMG/run/blockscope-rss"
 for rep in $(seq 1 "$REPS"); do
   for w in w1 w1c1 w3; do want $w || continue
-    for s in $SERVERS; do measure "$rep" $w dense $s "${URI[dense:$s]}"; done
-    [ $w = w1c1 ] || measure "$rep" $w dense blockscope-noactivity "${URI[dense:blockscope-noactivity]}"
+    dense=$SERVERS; [ $w = w1c1 ] || dense="$SERVERS blockscope-noactivity"
+    for s in $(rotated "$rep" $dense); do measure "$rep" $w dense $s "${URI[dense:$s]}"; done
     [ $w = w1 ] && awk '/VmHWM/{print $2}' "/proc/$BS_DENSE/status" >> "$IMG/run/blockscope-rss"
     [ $w = w3 ] && continue
-    for s in $QCOW2; do measure "$rep" $w dense-qcow2 $s "${URI[dqcow2:$s]}"; done
+    for s in $(rotated "$rep" $QCOW2); do measure "$rep" $w dense-qcow2 $s "${URI[dqcow2:$s]}"; done
   done
   for w in w1tls w1c1tls; do want $w || continue  # workloads.sh's w1/w1c1 on the nbds:// URIs
-    for s in blockscope blockscope-mainthread nbdkit; do measure "$rep" $w dense $s "${URI[tls:$s]}" "${w%tls}"; done
+    for s in $(rotated "$rep" blockscope $TLS_OTHER nbdkit); do measure "$rep" $w dense $s "${URI[tls:$s]}" "${w%tls}"; done
   done
   if want w1http; then  # workloads.sh's w1 (nbdcopy to null:) on the two http-backed exports
-    for s in blockscope nbdkit; do measure "$rep" w1http dense $s "${URI[http:$s]}" w1; done
+    for s in $(rotated "$rep" blockscope nbdkit); do measure "$rep" w1http dense $s "${URI[http:$s]}" w1; done
   fi
   for w in w2 w4 w4q; do want $w || continue
-    for s in $SERVERS; do measure "$rep" $w sparse-raw $s "${URI[sparse:$s]}"; done
-    for s in $QCOW2; do measure "$rep" $w sparse-qcow2 $s "${URI[qcow2:$s]}"; done
+    for s in $(rotated "$rep" $SERVERS); do measure "$rep" $w sparse-raw $s "${URI[sparse:$s]}"; done
+    for s in $(rotated "$rep" $QCOW2); do measure "$rep" $w sparse-qcow2 $s "${URI[qcow2:$s]}"; done
   done
   for w in w5 w5c1; do want $w || continue
-    for s in $SERVERS; do
+    for s in $(rotated "$rep" $SERVERS); do
       rm -f "$IMG/target-rw.img"; truncate -s 2G "$IMG/target-rw.img"; sync
       if [ $s = blockscope ]; then
         pid=$(blockscope "$IMG/target-rw.img" 10975 rw)
@@ -195,8 +208,10 @@ if want cmp-dense || want cmp-sparse; then
   for rep in $(seq 1 "$REPS"); do
     for pair in "cmp-dense dense raw-dense-2g.img raw-dense-2g-copy.img" "cmp-sparse sparse-raw raw-sparse-64g.img raw-sparse-64g-changed.img"; do
       read -r w image a b <<<"$pair"; want "$w" || continue
-      timed "$rep" "$w" "$image" blockscope node "$ROOT/bin/blockscope.mjs" compare "$IMG/$a" "$IMG/$b"
-      timed "$rep" "$w" "$image" qemu-img qemu-img compare -f raw -F raw "$IMG/$a" "$IMG/$b"
+      for tool in $(rotated "$rep" blockscope qemu-img); do
+        if [ $tool = blockscope ]; then timed "$rep" "$w" "$image" blockscope node "$ROOT/bin/blockscope.mjs" compare "$IMG/$a" "$IMG/$b"
+        else timed "$rep" "$w" "$image" qemu-img qemu-img compare -f raw -F raw "$IMG/$a" "$IMG/$b"; fi
+      done
     done
   done
 fi

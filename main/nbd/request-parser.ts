@@ -1,6 +1,9 @@
 // The transmission-phase request parser: an incremental state machine fed whatever the
 // socket delivers. WRITE payloads are gathered into one buffer of the announced size; a
 // payload over the limit is counted off and dropped as it arrives, never held in memory.
+// Bytes in a read buffer the socket reuses are parsed out before the next read (ownBuffered):
+// the requests the connection is not ready to start yet keep their payloads in their own
+// buffers, so only a partial header is ever copied aside.
 import { ByteQueue } from './byte-queue.ts';
 import { CMD, REQUEST_MAGIC } from './protocol.ts';
 
@@ -29,6 +32,10 @@ export class RequestParser {
   private filled = 0;
 
   private readonly allocate: (size: number) => Buffer;
+  /** Requests parsed ahead by ownBuffered, in order, then the protocol error that stopped it. */
+  private readonly ready: (NbdRequest | undefined)[] = [];
+  private readyHead = 0;
+  private failure: ProtocolError | null = null;
 
   /** `allocate` supplies WRITE payload buffers (a pool, so big writes do not churn the heap). */
   constructor(maxPayload: number, allocate: (size: number) => Buffer = Buffer.allocUnsafe) {
@@ -40,8 +47,21 @@ export class RequestParser {
     this.queue.push(chunk);
   }
 
-  /** Keep unparsed bytes in our own memory (see ByteQueue.own). */
+  /**
+   * Keep what was received in our own memory: the chunks may be views of a read buffer the
+   * socket reuses. Whole requests are parsed out now (a WRITE's payload lands in its own
+   * buffer, where it was going anyway) and what is left, at most a partial header, is copied.
+   * Copying everything that waited instead cost a second copy of every payload while the
+   * connection had its fill of requests in flight (nbdcopy's writes: a third of the main thread).
+   */
   ownBuffered(): void {
+    if (this.failure) return;
+    try {
+      for (let req = this.parse(); req; req = this.parse()) this.ready.push(req);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      this.failure = err;
+    }
     this.queue.own();
   }
 
@@ -52,6 +72,17 @@ export class RequestParser {
 
   /** The next complete request, or null when more bytes are needed. */
   next(): NbdRequest | null {
+    if (this.readyHead < this.ready.length) {
+      const req = this.ready[this.readyHead]!;
+      this.ready[this.readyHead++] = undefined;
+      if (this.readyHead === this.ready.length) this.ready.length = this.readyHead = 0;
+      return req;
+    }
+    if (this.failure) throw this.failure;
+    return this.parse();
+  }
+
+  private parse(): NbdRequest | null {
     if (!this.current) {
       if (this.queue.length < REQUEST_HEADER_LENGTH) return null;
       const h = this.queue.take(REQUEST_HEADER_LENGTH);

@@ -11,7 +11,7 @@ import { registry } from '../catalog.ts';
 import { nativeIo } from '../native-io.ts';
 import { NbdServer } from './server.ts';
 import { loadCertificates, loadPskFile, type TlsCredentials } from './tls-credentials.ts';
-import { tlsWorkerLoad } from './tls-offload.ts';
+import { tlsWorkerLoad, tlsWorkersWanted } from './tls-offload.ts';
 
 const tmp = tempDir();
 const SIZE = 8 << 20;
@@ -88,15 +88,23 @@ describe('TLS on worker threads', () => {
     }
   }, 120_000);
 
+  it('chooses workers on machines with more than two cores, unless BLOCKSCOPE_TLS_WORKERS says', () => {
+    expect([1, 2, 3, 16].map((cores) => tlsWorkersWanted({}, cores))).toEqual([false, false, true, true]);
+    expect(tlsWorkersWanted({ BLOCKSCOPE_TLS_WORKERS: '1' }, 2)).toBe(true);
+    expect(tlsWorkersWanted({ BLOCKSCOPE_TLS_WORKERS: '0' }, 16)).toBe(false);
+  });
+
   it('with BLOCKSCOPE_TLS_WORKERS=0 TLS stays on the main thread, byte for byte the same', async () => {
     const { server, port } = await tlsServer(loadCertificates(fx.server, false), disk('inline'));
     const before = tlsWorkerLoad().handedOver;
+    const setting = process.env.BLOCKSCOPE_TLS_WORKERS;
     process.env.BLOCKSCOPE_TLS_WORKERS = '0';
     try {
       await roundTrip(`nbds://localhost:${port}/?tls-certificates=${fx.client}`, 'inline');
       expect(tlsWorkerLoad().handedOver).toBe(before);
     } finally {
-      delete process.env.BLOCKSCOPE_TLS_WORKERS;
+      if (setting === undefined) delete process.env.BLOCKSCOPE_TLS_WORKERS;
+      else process.env.BLOCKSCOPE_TLS_WORKERS = setting;
       await server.close();
     }
   }, 120_000);

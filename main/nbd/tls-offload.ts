@@ -3,8 +3,11 @@
 // it over its threads (w1tls ran at 0.6-0.7x nbdkit). After STARTTLS's ACK the connection's
 // socket moves to a worker (tls-worker.mjs) by a second descriptor from the native addon;
 // the worker runs the TLS handshake and the encryption, and the main thread keeps the whole
-// NBD session, talking plaintext to the worker through a Duplex. Without the addon, or with
-// BLOCKSCOPE_TLS_WORKERS=0, TLS stays on the main thread (tls-upgrade.ts).
+// NBD session, talking plaintext to the worker through a Duplex. Workers pay off only with
+// cores to spare: on a 2-core machine that also runs the client, w1tls read 640 MB/s through
+// them and 880 MB/s with TLS on the main thread (npm run bench, 5 rounds), so there TLS stays
+// on the main thread (tls-upgrade.ts). BLOCKSCOPE_TLS_WORKERS=1 or 0 overrides the choice;
+// without the addon TLS always stays on the main thread.
 import { X509Certificate, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
@@ -236,9 +239,15 @@ function workerCredentials(creds: TlsCredentials): WorkerCredentials | null {
   return { id, kind: 'x509', cert: creds.pem.cert, key: creds.pem.key, ...(creds.pem.ca ? { ca: creds.pem.ca } : {}), requestCert: creds.verifyPeer !== null };
 }
 
+/** Workers on machines with more than two cores, unless BLOCKSCOPE_TLS_WORKERS says otherwise. */
+export function tlsWorkersWanted(env: NodeJS.ProcessEnv = process.env, cores = availableParallelism()): boolean {
+  const forced = env.BLOCKSCOPE_TLS_WORKERS;
+  return forced === '1' ? true : forced === '0' ? false : cores > 2;
+}
+
 /** Is TLS on worker threads possible here? */
 function offloadParts(plain: Socket, creds: TlsCredentials): { dup: (fd: number) => number; file: URL; wc: WorkerCredentials; fd: number } | null {
-  if (process.env.BLOCKSCOPE_TLS_WORKERS === '0') return null;
+  if (!tlsWorkersWanted()) return null;
   const dup = (nativeIo() as DupIo | null)?.dupFd;
   const fd = (plain as unknown as { _handle?: { fd?: number } | null })._handle?.fd ?? -1;
   const file = workerFile();
