@@ -3,6 +3,7 @@
 // than everything else the model does, so runs travel as three typed arrays that one buffer
 // reuses from slice to slice.
 import { BIN_DATA, backingLayerOfDepth } from '../../shared/bins.ts';
+import { nativeIo } from '../native-io.ts';
 
 /** A run whose depth the chain did not report (no allocation depth, or not scanned yet). */
 export const DEPTH_UNKNOWN = 255;
@@ -45,11 +46,11 @@ export class RunColumns {
   resize(runs: number): void {
     const cap = Math.max(runs, this.count + 1);
     const keep = Math.min(cap, this.starts.length);
-    const starts = new Float64Array(cap);
+    const starts = hugePaged(new Float64Array(cap));
     starts.set(this.starts.subarray(0, keep));
-    const classes = new Uint8Array(cap);
+    const classes = hugePaged(new Uint8Array(cap));
     classes.set(this.classes.subarray(0, keep));
-    const depths = new Uint8Array(cap);
+    const depths = hugePaged(new Uint8Array(cap));
     depths.set(this.depths.subarray(0, keep));
     this.starts = starts;
     this.classes = classes;
@@ -77,4 +78,16 @@ export function checkColumns(start: number, end: number, runs: RunColumns): numb
     if (classes[i] === BIN_DATA && depths[i] !== DEPTH_UNKNOWN) deepest = Math.max(deepest, backingLayerOfDepth(depths[i]!));
   }
   return deepest;
+}
+
+/** Columns this large are worth 2 MiB pages (see the addon's adviseHugePages). */
+const HUGE_PAGED_BYTES = 8 * 2 ** 20;
+
+/**
+ * A scan of ten million extents first touches 110 MB of columns; on this VM each 4 KiB page's
+ * first touch costs a fault that made that a fifth of the scan. Huge pages cut it by a third.
+ */
+function hugePaged<T extends Float64Array | Uint8Array>(array: T): T {
+  if (array.byteLength >= HUGE_PAGED_BYTES) nativeIo()?.adviseHugePages?.(array);
+  return array;
 }

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { nativeIo } from '../native-io.ts';
+import { RunColumns } from './allocation-runs.ts';
+
+describe('RunColumns on huge pages', () => {
+  it('keeps every run across a resize into arrays advised for 2 MiB pages', () => {
+    const runs = new RunColumns();
+    const n = 1_500_000; // 12 MB of starts: past the size that asks for huge pages
+    for (let i = 0; i < n; i++) runs.push(i * 4096, i % 3, i % 7);
+    runs.resize(2 * n);
+    expect(runs.capacity).toBe(2 * n);
+    let wrong = 0;
+    for (let i = 0; i < n; i++) if (runs.starts[i] !== i * 4096 || runs.classes[i] !== i % 3 || runs.depths[i] !== i % 7) wrong++;
+    expect(wrong).toBe(0);
+  });
+
+  it('the addon advises a large typed array without touching its bytes', (ctx) => {
+    const advise = nativeIo()?.adviseHugePages;
+    if (!advise) {
+      console.warn('allocation-runs: skipped: no native addon here (huge pages are only a speed-up)');
+      return ctx.skip();
+    }
+    const big = new Float64Array(4 * 2 ** 20).fill(7);
+    expect(advise(big)).toBe(0);
+    expect(advise(new Uint8Array(100))).toBe(0); // no whole 2 MiB page inside: nothing to do
+    expect(big.every((v) => v === 7)).toBe(true);
+    expect(() => advise({} as ArrayBufferView)).toThrow(/typed array/);
+  });
+});
