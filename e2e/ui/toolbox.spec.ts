@@ -1,40 +1,21 @@
 // nbdkit's toolbox in the sidebar: the request-shaping filters with nbdkit's parameter names,
 // a bad value refused beside its field in the CLI's words, the CLI-only filters (exitlast,
 // exitwhen) left out, and a served image with nozero zeromode=emulate still served (nbdinfo).
-import { test, expect, type Page } from '@playwright/test';
+import { test, expect } from '@playwright/test';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { waitForCompleteMap } from './flows.ts';
-import { ROOT, nbdTool, startHost, type Host } from './host.ts';
-import { MiB, makeSparseRaw, openFilterParams, openTyped, shot } from './state-page.ts';
+import { ROOT, nbdTool } from './host.ts';
+import { MiB, openFilterParams, shot } from './state-page.ts';
+
+import { sharedPageWithImage } from './shared-page.ts';
 
 test.describe.configure({ mode: 'serial' });
 
-let dir: string;
-let host: Host;
-let page: Page;
+const shared = sharedPageWithImage('toolbox', 16 * MiB, [[0, 65536]]);
 
-test.beforeAll(async ({ browser }) => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'blockscope-e2e-toolbox-'));
-  host = await startHost();
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
-  await page.goto(host.url);
-  await openTyped(page, makeSparseRaw(path.join(dir, 'small.img'), 16 * MiB, [[0, 65536]]));
-  await waitForCompleteMap(page);
-});
+const card = (name: string) => shared.page.getByTestId(`filter-${name}`);
 
-test.afterAll(async () => {
-  await page?.close();
-  await host?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
-const card = (name: string) => page.getByTestId(`filter-${name}`);
-
-const openParams = (name: string) => openFilterParams(page, name);
+const openParams = (name: string) => openFilterParams(shared.page, name);
 
 test('the request-shaping filters are listed with nbdkit parameter names; exitlast and exitwhen are not', async () => {
   const fields: Record<string, string[]> = {
@@ -53,7 +34,7 @@ test('the request-shaping filters are listed with nbdkit parameter names; exitla
   await expect(card('exitlast')).toHaveCount(0);
   await expect(card('exitwhen')).toHaveCount(0);
   await card('swab').scrollIntoViewIfNeeded();
-  await shot(page, 'toolbox-01-filters-listed');
+  await shot(shared.page, 'toolbox-01-filters-listed');
 });
 
 test('a bad value is refused beside its field with the words the CLI prints', async () => {
@@ -64,8 +45,8 @@ test('a bad value is refused beside its field with the words the CLI prints', as
   await card('blocksize').locator('#blocksize-minblock').fill('3');
   await card('blocksize').getByRole('button', { name: /^Apply/ }).click();
   await expect(card('blocksize').locator('[data-testid="param-error"][data-key="minblock"]')).toHaveText(said!);
-  await expect(page.getByTestId('chain-label')).not.toContainText('blocksize');
-  await shot(page, 'toolbox-02-error-beside-field');
+  await expect(shared.page.getByTestId('chain-label')).not.toContainText('blocksize');
+  await shot(shared.page, 'toolbox-02-error-beside-field');
   await card('blocksize').getByRole('button', { name: 'Reset' }).click();
 });
 
@@ -73,15 +54,15 @@ test('nozero zeromode=emulate on a served image: nbdinfo still reads it and sees
   await openParams('nozero');
   await card('nozero').locator('#nozero-zeromode').selectOption('emulate');
   await card('nozero').getByRole('button', { name: /^Apply/ }).click();
-  await expect(page.getByTestId('chain-label')).toContainText('nozero');
-  await page.locator('#serve-port').fill('0');
-  await page.getByTestId('serve-writable').check();
-  await page.getByTestId('serve-start').click();
-  await expect(page.getByTestId('serve-state')).toHaveText(/serving/);
-  const uri = (await page.getByTestId('serve-uri').textContent())!.trim();
+  await expect(shared.page.getByTestId('chain-label')).toContainText('nozero');
+  await shared.page.locator('#serve-port').fill('0');
+  await shared.page.getByTestId('serve-writable').check();
+  await shared.page.getByTestId('serve-start').click();
+  await expect(shared.page.getByTestId('serve-state')).toHaveText(/serving/);
+  const uri = (await shared.page.getByTestId('serve-uri').textContent())!.trim();
   const info = nbdTool('nbdinfo', [uri]);
   expect(info).toMatch(/export-size: 16777216/);
   expect(info).toMatch(/can_zero: true/);
-  await shot(page, 'toolbox-03-nozero-served');
-  await page.getByTestId('serve-stop').click();
+  await shot(shared.page, 'toolbox-03-nozero-served');
+  await shared.page.getByTestId('serve-stop').click();
 });
