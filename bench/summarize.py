@@ -52,7 +52,6 @@ if cmp:
         print(f"| {w} | {COMPARE[w]} | {fmt(b)} | {fmt(q)} | {f'{b / q:.2f}x' if b is not None and q else '-'} |")
 # Blockscope against itself with one part switched off: what that part costs or brings.
 VARIANTS = {"blockscope-noactivity": "activity recorder off (BLOCKSCOPE_ACTIVITY=0)",
-            "blockscope-mainthread": "TLS on the main thread (BLOCKSCOPE_TLS_WORKERS=0)",
             "blockscope-tlsmain": "TLS on the main thread (BLOCKSCOPE_TLS_WORKERS=0)",
             "blockscope-tlsworkers": "TLS on worker threads (BLOCKSCOPE_TLS_WORKERS=1)"}
 variant_rows = [(w, i, v) for v in VARIANTS for (w, i) in keys if (w, i, v) in vals]
