@@ -13,7 +13,8 @@ function requests() {
   const pending = new Map<bigint, Pending>();
   const add = (cookie: bigint, p: Omit<Pending, 'resolve' | 'reject'>) => {
     outcomes.set(cookie, 'pending');
-    pending.set(cookie, { ...p, resolve: () => outcomes.set(cookie, 'resolved'), reject: (e) => outcomes.set(cookie, e) });
+    // As the client does: the request's own object is the entry, and the replies fill it.
+    pending.set(cookie, Object.assign(p, { resolve: () => outcomes.set(cookie, 'resolved'), reject: (e: Error) => outcomes.set(cookie, e) }));
   };
   const read = { type: CMD.READ, offset: 4096, buf: Buffer.alloc(12288, 0xff) };
   const simpleRead = { type: CMD.READ, offset: 0, buf: Buffer.alloc(100) };

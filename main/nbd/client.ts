@@ -75,7 +75,8 @@ export class NbdClient {
     const cookie = this.nextCookie++;
     const h = encodeRequest({ type, flags, cookie, offset, length });
     return new Promise((resolve, reject) => {
-      this.pending.set(cookie, { ...pending, type, offset, resolve, reject });
+      // The caller's own object (a fresh literal) becomes the entry, so what the replies put in it is what the caller reads.
+      this.pending.set(cookie, Object.assign(pending, { type, offset, resolve, reject }));
       this.corkUntilNextTick();
       this.socket.write(h);
       if (payload) this.socket.write(payload);

@@ -2,7 +2,7 @@
 // layout is a seeded Markov chain over 4 KiB blocks (./layout.ts); content is computed, never
 // stored. Writes are accepted only when they match what is already there (as nbdkit does),
 // so a copy of the disk onto itself succeeds and anything else fails with EIO.
-import { EXTENT_DATA, type Extent } from '../../../shared/extents.ts';
+import { EXTENT_DATA, EXTENT_HOLE_ZERO, type Extent } from '../../../shared/extents.ts';
 import { BlockError } from '../../backend/errors.ts';
 import { FLAG_REQ_ONE } from '../../backend/flags.ts';
 import { definePlugin } from '../../backend/types.ts';
@@ -34,15 +34,29 @@ function readInto(layout: SparseLayout, content: ContentFill, buf: Buffer, offse
   if (pos < end) buf.fill(0, pos - offset);
 }
 
-function dataExtents(layout: SparseLayout, count: number, offset: number, one: boolean): Extent[] {
+/**
+ * The whole answer for [offset, offset+count): data runs and the holes between them, clipped
+ * to the range, as the backend would normalise it. Built that way here because on a disk of
+ * ten million extents the backend's normalising pass was a fifth of the server's scan time.
+ */
+function layoutExtents(layout: SparseLayout, count: number, offset: number, one: boolean): Extent[] {
   const out: Extent[] = [];
   const end = offset + count;
-  for (let i = layout.firstRunEndingAfter(offset); i < layout.runCount; i++) {
+  let pos = offset;
+  for (let i = layout.firstRunEndingAfter(offset); i < layout.runCount && pos < end; i++) {
     const start = layout.runStart(i);
     if (start >= end) break;
-    out.push({ offset: start, length: layout.runEnd(i) - start, flags: EXTENT_DATA });
-    if (one) break;
+    if (start > pos) {
+      out.push({ offset: pos, length: start - pos, flags: EXTENT_HOLE_ZERO });
+      if (one) return out;
+      pos = start;
+    }
+    const stop = Math.min(layout.runEnd(i), end);
+    out.push({ offset: pos, length: stop - pos, flags: EXTENT_DATA });
+    if (one) return out;
+    pos = stop;
   }
+  if (pos < end) out.push({ offset: pos, length: end - pos, flags: EXTENT_HOLE_ZERO });
   return out;
 }
 
@@ -83,7 +97,7 @@ export const sparseRandomPlugin = definePlugin({
             throw new BlockError('EIO', `sparse-random: a write at ${offset} differs from the disk's content; only identical writes are accepted`);
           }
         },
-        extents: (count, offset, flags) => dataExtents(layout, count, offset, (flags & FLAG_REQ_ONE) !== 0),
+        extents: (count, offset, flags) => layoutExtents(layout, count, offset, (flags & FLAG_REQ_ONE) !== 0),
       }),
     };
   },
