@@ -6,6 +6,7 @@
 // and emulation in one file is what makes it the one place to read (as backend.c is).
 import { EXTENT_DATA, type Extent } from '../../shared/extents.ts';
 import { BlockError, errnoOf } from './errors.ts';
+import { descriptorsAreClean, type ExtentDescriptors } from './extent-descriptors.ts';
 import { extentsEnd, normalizeExtents } from './extents.ts';
 import { alignToSectors, isNormalized, isSectorAligned, SECTOR } from './sector-align.ts';
 import { FLAG_FAST_ZERO, FLAG_FUA, FLAG_MAY_TRIM, FLAG_REQ_ONE, type Support } from './flags.ts';
@@ -254,6 +255,21 @@ export class LayerContext implements Next {
     }
     if (this.below) return this.below.extents(count, offset, flags);
     return [{ offset, length: count, flags: EXTENT_DATA }];
+  }
+
+  /**
+   * extents() in descriptor form where a plugin offers it and every filter above passes
+   * extents through (as fileRange does for reads); null otherwise, and null for an answer
+   * extents() would have changed (descriptorsAreClean): the caller asks extents() then.
+   */
+  async extentDescriptors(count: number, offset: number): Promise<ExtentDescriptors | null> {
+    this.checkRange('extents', count, offset);
+    if (!this.caps.extents) return null;
+    const l = this.layer;
+    let d: ExtentDescriptors | null = null;
+    if (l.extentDescriptors) d = await l.extentDescriptors(count, offset);
+    else if (!l.extents && this.below) d = await this.below.extentDescriptors(count, offset);
+    return d && descriptorsAreClean(d, offset, count, this.outermost ? this.caps.size : null) ? d : null;
   }
 
   /** Ask for whole sectors, settle the shared ones, then clip back to what was asked. */

@@ -6,6 +6,7 @@
 // callback on a handle is optional except getSize and pread on plugins; a filter callback
 // that is left out passes straight through to the layer below.
 import type { Extent } from '../../shared/extents.ts';
+import type { ExtentDescriptors } from './extent-descriptors.ts';
 import type { ParamSpec, ParamsOf } from '../../shared/params.ts';
 import type { Support } from './flags.ts';
 
@@ -81,6 +82,13 @@ export interface LayerCallbacks {
    */
   allocationDepth?(count: number, offset: number): MaybePromise<DepthExtent[]>;
   /**
+   * extents() in NBD's descriptor form (extent-descriptors.ts), for a plugin that receives
+   * them that way (nbd): the answer to a request without FLAG_REQ_ONE, from `offset`, which may
+   * cover less than asked and claims nothing after its end; null when it has none. Used only
+   * where no filter above changes extents and the answer needs no normalising.
+   */
+  extentDescriptors?(count: number, offset: number): MaybePromise<ExtentDescriptors | null>;
+  /**
    * Where the bytes [offset, offset+count) lie unchanged in a file this handle holds open, so
    * the server may send them without reading them (sendfile); null when they do not. A filter
    * without pread passes the answer up; one with pread hides it unless it answers itself.
@@ -133,6 +141,11 @@ export interface Next {
    * only a first part of it (a reply cap, REQ_ONE): never claim anything past their end.
    */
   extents(count: number, offset: number, flags?: number): Promise<Extent[]>;
+  /**
+   * extents() without REQ_ONE in descriptor form, where the layers can answer so (see
+   * LayerCallbacks.extentDescriptors); null where they cannot: ask extents() then.
+   */
+  extentDescriptors(count: number, offset: number): Promise<ExtentDescriptors | null>;
   canAllocationDepth(): boolean;
   allocationDepth(count: number, offset: number): Promise<DepthExtent[]>;
   /** See LayerCallbacks.fileRange: null unless every layer down to the file passes reads through. */

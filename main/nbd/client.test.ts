@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { EXTENT_DATA, EXTENT_HOLE_ZERO } from '../../shared/extents.ts';
+import { descriptorsToExtents } from '../backend/extent-descriptors.ts';
 import { registry } from '../catalog.ts';
 import { NbdClient } from './client.ts';
 import { NbdServer } from './server.ts';
@@ -40,6 +41,7 @@ it('reads back writes, with holes sent as hole chunks, and maps them', async () 
   expect(back.equals(expected)).toBe(true);
   // Without base:allocation the client answers for it: all data.
   expect(await client.blockStatus(MiB, 0)).toEqual([{ offset: 0, length: MiB, flags: EXTENT_DATA }]);
+  expect(await client.blockStatusDescriptors(MiB, 0)).toBeNull();
   await client.close();
 
   const mapper = await NbdClient.connect(uri('disk'));
@@ -48,6 +50,8 @@ it('reads back writes, with holes sent as hole chunks, and maps them', async () 
     { offset: 256 * 1024, length: 64 * 1024, flags: EXTENT_DATA },
     { offset: 320 * 1024, length: 704 * 1024, flags: EXTENT_HOLE_ZERO },
   ]);
+  const wire = await mapper.blockStatusDescriptors(MiB, 0);
+  expect(wire && descriptorsToExtents(wire)).toEqual(await mapper.blockStatus(MiB, 0));
   await mapper.close();
 });
 

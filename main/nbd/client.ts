@@ -5,6 +5,7 @@
 import { encodeRequest } from './request-header.ts';
 import net from 'node:net';
 import { EXTENT_DATA, type Extent } from '../../shared/extents.ts';
+import type { ExtentDescriptors } from '../backend/extent-descriptors.ts';
 import { clientHandshake, HandshakeReader, type ExportInfo, type NegotiatedExport } from './client-handshake.ts';
 import { ReplyProtocolError, ReplyReader, type Pending } from './client-replies.ts';
 import { startClientTls } from './client-tls.ts';
@@ -131,6 +132,17 @@ export class NbdClient {
     const p = { extents: [] as Extent[], context };
     await this.request(CMD.BLOCK_STATUS, reqOne ? CMD_FLAG.REQ_ONE : 0, offset, count, p);
     return p.extents;
+  }
+
+  /**
+   * base:allocation for [offset, offset+count) as the server's descriptors, unconverted (see
+   * extent-descriptors.ts); null when the server has no block status.
+   */
+  async blockStatusDescriptors(count: number, offset: number): Promise<ExtentDescriptors | null> {
+    if (!this.info.contexts.includes(CONTEXT_BASE_ALLOCATION)) return null;
+    const p: { wire: true; context: string; descriptors?: Uint8Array } = { wire: true, context: CONTEXT_BASE_ALLOCATION };
+    await this.request(CMD.BLOCK_STATUS, 0, offset, count, p);
+    return { offset, bytes: p.descriptors ?? new Uint8Array(0) };
   }
 
   async close(): Promise<void> {

@@ -123,9 +123,11 @@ describe('TLS on worker threads', () => {
       'try:\n    h.pread(4096, 0)\n    print("still served")\nexcept Exception as e:\n    print("ended:", e)',
     ].join('\n');
     const client = run('/usr/bin/python3', ['-c', `import nbd\nh = nbd.NBD()\n${script}`], { timeoutMs: 30_000 });
-    for (let i = 0; i < 200 && server.connections.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    // Close once the client has read (not merely connected: closing mid-handshake is another test).
+    for (let i = 0; i < 400 && (server.connections[0]?.bytesRead ?? 0) < 4096; i++) await new Promise((r) => setTimeout(r, 25));
     expect(server.connections).toHaveLength(1);
     expect(server.connections[0]!.tls).toBeDefined();
+    expect(server.connections[0]!.bytesRead).toBeGreaterThanOrEqual(4096);
     await server.close();
     const out = await client;
     expect(out.stdout).toContain('connected');

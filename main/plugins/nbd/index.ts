@@ -36,12 +36,16 @@ export const nbdPlugin = definePlugin({
           trim: (count, offset) => client.trim(count, offset),
           zero: (count, offset, flags) => client.zero(count, offset, (flags & FLAG_MAY_TRIM) === 0),
           extents: (count, offset, flags) => coveringExtents(client, count, offset, (flags & FLAG_REQ_ONE) !== 0),
+          extentDescriptors: (count, offset) => client.blockStatusDescriptors(Math.min(count, MAX_REQUEST_LENGTH), offset),
           close: () => client.close(),
         };
       },
     };
   },
 });
+
+/** The largest sector-aligned length a request's u32 can carry. */
+const MAX_REQUEST_LENGTH = 2 ** 32 - 512;
 
 /**
  * A server may answer block status for less than was asked; a plugin's answer without
@@ -55,7 +59,7 @@ async function coveringExtents(client: NbdClient, count: number, offset: number,
   const end = offset + count;
   let pos = offset;
   while (pos < end) {
-    const got = await client.blockStatus(Math.min(end - pos, 2 ** 32 - 512), pos, one);
+    const got = await client.blockStatus(Math.min(end - pos, MAX_REQUEST_LENGTH), pos, one);
     if (got.length === 0) throw new Error(`${client.info.name}: the server returned no extents at ${pos}`);
     out = out.length === 0 ? got : out.concat(got);
     if (one) break;

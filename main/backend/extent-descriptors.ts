@@ -1,0 +1,66 @@
+// Extents in the wire's own form: NBD BLOCK_STATUS descriptors, big-endian (length, flags)
+// pairs of u32 laid end to end from an offset. A remote export's answer can travel this way
+// from the NBD client into the allocation map with no object per extent: on a disk of ten
+// million extents the objects, not the work, were most of a scan (their garbage collection
+// alone a quarter of it), and they kept each query to a few thousand extents.
+//
+// The backend passes such an answer on only where extents() would have passed the same answer
+// unchanged (descriptorsAreClean); anywhere else the caller asks extents(), which normalises.
+import type { Extent } from '../../shared/extents.ts';
+import { SECTOR } from './sector-align.ts';
+
+export interface ExtentDescriptors {
+  /** Where the first descriptor starts. */
+  offset: number;
+  /** 8 bytes per extent: its length, then its flags, each a big-endian u32. */
+  bytes: Uint8Array;
+}
+
+export const DESCRIPTOR_LENGTH = 8;
+
+/** Calls `each` for every descriptor with the offset it starts at; returns where the last ends. */
+export function forEachDescriptor(d: ExtentDescriptors, each: (offset: number, length: number, flags: number) => void): number {
+  const { bytes } = d;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let pos = d.offset;
+  for (let at = 0; at + DESCRIPTOR_LENGTH <= bytes.length; at += DESCRIPTOR_LENGTH) {
+    const length = view.getUint32(at);
+    each(pos, length, view.getUint32(at + 4));
+    pos += length;
+  }
+  return pos;
+}
+
+/** The descriptors as a list of extents (tests, and callers that want objects after all). */
+export function descriptorsToExtents(d: ExtentDescriptors): Extent[] {
+  const out: Extent[] = [];
+  forEachDescriptor(d, (offset, length, flags) => out.push({ offset, length, flags }));
+  return out;
+}
+
+/**
+ * True when `d`, an answer for [offset, offset+count), is what normalising would leave as it
+ * is (isNormalized without a hole claimed for the tail): it starts at `offset`, holds whole
+ * descriptors, no empty extent, no flags beyond the two wire bits, no two neighbours with the
+ * same flags, and ends inside the range. With `size` (the outermost layer) every boundary is
+ * also on a sector or at the disk's end, as sector alignment would leave it (isSectorAligned).
+ */
+export function descriptorsAreClean(d: ExtentDescriptors, offset: number, count: number, size: number | null): boolean {
+  const { bytes } = d;
+  if (d.offset !== offset || bytes.length === 0 || bytes.length % DESCRIPTOR_LENGTH !== 0) return false;
+  if (size !== null && !Number.isInteger(offset / SECTOR)) return false;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const end = offset + count;
+  let pos = offset;
+  let prevFlags = -1;
+  for (let at = 0; at < bytes.length; at += DESCRIPTOR_LENGTH) {
+    const length = view.getUint32(at);
+    const flags = view.getUint32(at + 4);
+    pos += length;
+    if (length === 0 || flags > 3 || flags === prevFlags || pos > end) return false;
+    // `x / SECTOR` rather than `%`: exact, and far cheaper on offsets past 2^31.
+    if (size !== null && !Number.isInteger(pos / SECTOR) && pos !== size) return false;
+    prevFlags = flags;
+  }
+  return true;
+}
