@@ -7,6 +7,7 @@
 // The backend passes such an answer on only where extents() would have passed the same answer
 // unchanged (descriptorsAreClean); anywhere else the caller asks extents(), which normalises.
 import type { Extent } from '../../shared/extents.ts';
+import { MAX_EXTENTS } from './extents.ts';
 import { SECTOR } from './sector-align.ts';
 
 export interface ExtentDescriptors {
@@ -17,6 +18,44 @@ export interface ExtentDescriptors {
 }
 
 export const DESCRIPTOR_LENGTH = 8;
+/** The longest extent one descriptor holds (its u32), kept on the sector grid. */
+export const MAX_DESCRIPTOR_EXTENT = 2 ** 32 - SECTOR;
+
+/** Builds an answer in descriptor form, one extent at a time (a plugin's side of the capability). */
+export class DescriptorWriter {
+  private bytes: Uint8Array;
+  /** A DataView: Buffer's writeUInt32BE checks its arguments and cost a third of a map reply. */
+  private view: DataView;
+  private used = 0;
+  readonly offset: number;
+
+  constructor(offset: number, expected = 256) {
+    this.offset = offset;
+    this.bytes = new Uint8Array(Math.max(1, expected) * DESCRIPTOR_LENGTH);
+    this.view = new DataView(this.bytes.buffer);
+  }
+
+  /** Append the next extent (at most MAX_DESCRIPTOR_EXTENT long). */
+  push(length: number, flags: number): void {
+    if (this.used === this.bytes.length) {
+      const bigger = new Uint8Array(this.bytes.length * 2);
+      bigger.set(this.bytes);
+      this.bytes = bigger;
+      this.view = new DataView(bigger.buffer);
+    }
+    this.view.setUint32(this.used, length);
+    this.view.setUint32(this.used + 4, flags);
+    this.used += DESCRIPTOR_LENGTH;
+  }
+
+  get count(): number {
+    return this.used / DESCRIPTOR_LENGTH;
+  }
+
+  finish(): ExtentDescriptors {
+    return { offset: this.offset, bytes: this.bytes.subarray(0, this.used) };
+  }
+}
 
 /** Calls `each` for every descriptor with the offset it starts at; returns where the last ends. */
 export function forEachDescriptor(d: ExtentDescriptors, each: (offset: number, length: number, flags: number) => void): number {
@@ -41,13 +80,13 @@ export function descriptorsToExtents(d: ExtentDescriptors): Extent[] {
 /**
  * True when `d`, an answer for [offset, offset+count), is what normalising would leave as it
  * is (isNormalized without a hole claimed for the tail): it starts at `offset`, holds whole
- * descriptors, no empty extent, no flags beyond the two wire bits, no two neighbours with the
+ * descriptors (no more than MAX_EXTENTS), no empty extent, no flags beyond the two wire bits, no two neighbours with the
  * same flags, and ends inside the range. With `size` (the outermost layer) every boundary is
  * also on a sector or at the disk's end, as sector alignment would leave it (isSectorAligned).
  */
 export function descriptorsAreClean(d: ExtentDescriptors, offset: number, count: number, size: number | null): boolean {
   const { bytes } = d;
-  if (d.offset !== offset || bytes.length === 0 || bytes.length % DESCRIPTOR_LENGTH !== 0) return false;
+  if (d.offset !== offset || bytes.length === 0 || bytes.length % DESCRIPTOR_LENGTH !== 0 || bytes.length > MAX_EXTENTS * DESCRIPTOR_LENGTH) return false;
   if (size !== null && !Number.isInteger(offset / SECTOR)) return false;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const end = offset + count;

@@ -87,6 +87,15 @@ export function blockStatusChunk(cookie: bigint, contextId: number, descriptors:
   return b;
 }
 
+/** A BLOCK_STATUS chunk from descriptors already in wire form (extent-descriptors.ts). */
+export function blockStatusChunkOf(cookie: bigint, contextId: number, descriptors: Uint8Array, done: boolean): Buffer {
+  const b = Buffer.allocUnsafe(CHUNK_HEADER_LENGTH + 4 + descriptors.length);
+  writeChunkHeader(b, 0, cookie, REPLY_TYPE.BLOCK_STATUS, done, 4 + descriptors.length);
+  b.writeUInt32BE(contextId, CHUNK_HEADER_LENGTH);
+  b.set(descriptors, CHUNK_HEADER_LENGTH + 4);
+  return b;
+}
+
 export function writeU64(b: Buffer, at: number, value: number): void {
   b.writeUInt32BE(Math.floor(value / 2 ** 32), at);
   b.writeUInt32BE(value % 2 ** 32, at + 4);

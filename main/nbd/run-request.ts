@@ -10,7 +10,7 @@ import { fileReadReply } from './fast-read.ts';
 import type { Negotiated } from './handshake.ts';
 import { CMD, CMD_FLAG, CONTEXT_BASE_ALLOCATION } from './protocol.ts';
 import {
-  OFFSET_DATA_HEADER_LENGTH, SIMPLE_HEADER_LENGTH, blockStatusChunk, offsetDataChunk, offsetHoleChunk,
+  OFFSET_DATA_HEADER_LENGTH, SIMPLE_HEADER_LENGTH, blockStatusChunk, blockStatusChunkOf, offsetDataChunk, offsetHoleChunk,
   simpleReply, writeOffsetDataHeader, writeSimpleHeader,
 } from './replies.ts';
 import type { Ticket } from './reply-writer.ts';
@@ -135,7 +135,9 @@ async function blockStatusReply(req: NbdRequest, session: Negotiated): Promise<B
     n++;
     const last = n === session.contexts.size;
     if (name === CONTEXT_BASE_ALLOCATION) {
-      chunks.push(blockStatusChunk(req.cookie, id, await top.extents(length, offset, reqOne), last));
+      // In descriptor form where the chain has it so (a large map then makes no object per extent).
+      const wire = reqOne ? null : await top.extentDescriptors(length, offset);
+      chunks.push(wire ? blockStatusChunkOf(req.cookie, id, wire.bytes, last) : blockStatusChunk(req.cookie, id, await top.extents(length, offset, reqOne), last));
     } else {
       let depths = await top.allocationDepth(length, offset);
       if (reqOne) depths = depths.slice(0, 1);

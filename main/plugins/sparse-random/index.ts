@@ -4,6 +4,7 @@
 // so a copy of the disk onto itself succeeds and anything else fails with EIO.
 import { EXTENT_DATA, EXTENT_HOLE_ZERO, type Extent } from '../../../shared/extents.ts';
 import { BlockError } from '../../backend/errors.ts';
+import { DescriptorWriter, MAX_DESCRIPTOR_EXTENT, type ExtentDescriptors } from '../../backend/extent-descriptors.ts';
 import { FLAG_REQ_ONE } from '../../backend/flags.ts';
 import { definePlugin } from '../../backend/types.ts';
 import { blockByteContent, randomContent, type ContentFill } from './content.ts';
@@ -36,28 +37,48 @@ function readInto(layout: SparseLayout, content: ContentFill, buf: Buffer, offse
 
 /**
  * The whole answer for [offset, offset+count): data runs and the holes between them, clipped
- * to the range, as the backend would normalise it. Built that way here because on a disk of
- * ten million extents the backend's normalising pass was a fifth of the server's scan time.
+ * to the range, as the backend would normalise it (on a disk of ten million extents the
+ * backend's normalising pass was a fifth of the server's scan time). `each` gets every extent
+ * in order and returns false to stop there.
  */
-function layoutExtents(layout: SparseLayout, count: number, offset: number, one: boolean): Extent[] {
-  const out: Extent[] = [];
+function walkLayout(layout: SparseLayout, count: number, offset: number, each: (offset: number, length: number, flags: number) => boolean): void {
   const end = offset + count;
   let pos = offset;
   for (let i = layout.firstRunEndingAfter(offset); i < layout.runCount && pos < end; i++) {
     const start = layout.runStart(i);
     if (start >= end) break;
     if (start > pos) {
-      out.push({ offset: pos, length: start - pos, flags: EXTENT_HOLE_ZERO });
-      if (one) return out;
+      if (!each(pos, start - pos, EXTENT_HOLE_ZERO)) return;
       pos = start;
     }
     const stop = Math.min(layout.runEnd(i), end);
-    out.push({ offset: pos, length: stop - pos, flags: EXTENT_DATA });
-    if (one) return out;
+    if (!each(pos, stop - pos, EXTENT_DATA)) return;
     pos = stop;
   }
-  if (pos < end) out.push({ offset: pos, length: end - pos, flags: EXTENT_HOLE_ZERO });
+  if (pos < end) each(pos, end - pos, EXTENT_HOLE_ZERO);
+}
+
+function layoutExtents(layout: SparseLayout, count: number, offset: number, one: boolean): Extent[] {
+  const out: Extent[] = [];
+  walkLayout(layout, count, offset, (start, length, flags) => {
+    out.push({ offset: start, length, flags });
+    return !one;
+  });
   return out;
+}
+
+/**
+ * The same answer in NBD descriptor form: no object per extent. It ends before an extent too
+ * long for a descriptor (the first one is cut to fit), and the caller asks on from there.
+ */
+function layoutDescriptors(layout: SparseLayout, count: number, offset: number): ExtentDescriptors {
+  const out = new DescriptorWriter(offset);
+  walkLayout(layout, count, offset, (_start, length, flags) => {
+    if (length <= MAX_DESCRIPTOR_EXTENT) out.push(length, flags);
+    else if (out.count === 0) out.push(MAX_DESCRIPTOR_EXTENT, flags);
+    return length <= MAX_DESCRIPTOR_EXTENT;
+  });
+  return out.finish();
 }
 
 export const sparseRandomPlugin = definePlugin({
@@ -98,6 +119,7 @@ export const sparseRandomPlugin = definePlugin({
           }
         },
         extents: (count, offset, flags) => layoutExtents(layout, count, offset, (flags & FLAG_REQ_ONE) !== 0),
+        extentDescriptors: (count, offset) => layoutDescriptors(layout, count, offset),
       }),
     };
   },

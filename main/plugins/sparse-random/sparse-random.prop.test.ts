@@ -4,8 +4,9 @@
 // its raw answer needs no normalising: that is the fast path a scan of millions relies on.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EXTENT_DATA, type Extent } from '../../../shared/extents.ts';
+import { EXTENT_DATA, EXTENT_HOLE_ZERO, type Extent } from '../../../shared/extents.ts';
 import { parseParams } from '../../../shared/params.ts';
+import { descriptorsToExtents, MAX_DESCRIPTOR_EXTENT, type ExtentDescriptors } from '../../backend/extent-descriptors.ts';
 import { normalizeExtents } from '../../backend/extents.ts';
 import { FLAG_REQ_ONE } from '../../backend/flags.ts';
 import { isNormalized } from '../../backend/sector-align.ts';
@@ -51,6 +52,8 @@ describe('sparse-random extents (property)', () => {
           const answer = await handle.extents!(count, offset, flags);
           expect(answer).toEqual(expected);
           expect(isNormalized(answer, offset, count, !q.one)).toBe(true);
+          // The descriptor form is the same answer (these disks hold no extent past a u32).
+          if (!q.one) expect(descriptorsToExtents(await handle.extentDescriptors!(count, offset) as ExtentDescriptors)).toEqual(expected);
           // Through the chain: the outermost layer also rounds to sectors, so compare coverage by class.
           const viaChain = await chain.top.extents(count, offset, flags);
           expect(viaChain[0]!.offset).toBe(offset);
@@ -61,5 +64,14 @@ describe('sparse-random extents (property)', () => {
         await chain.close();
       }
     }), propertyParams(150));
+  });
+
+  it('cut an extent too long for a descriptor and end the answer there', async () => {
+    for (const [percent, flags] of [['0', EXTENT_HOLE_ZERO], ['100', EXTENT_DATA]] as const) {
+      const plugin = await sparseRandomPlugin.create(parseParams('sparse-random', sparseRandomPlugin.params, { size: '1T', percent }));
+      const handle = await plugin.open({ readonly: true, exportName: '' });
+      const d = await handle.extentDescriptors!(16 * 2 ** 30, 4096);
+      expect(descriptorsToExtents(d!)).toEqual([{ offset: 4096, length: MAX_DESCRIPTOR_EXTENT, flags }]);
+    }
   });
 });
