@@ -103,7 +103,7 @@ export class AllocationTracker {
     this.model = new AllocationModel(source.getSize());
     this.sliceBytes = options.sliceBytes ?? 0;
     this.throttleMs = options.throttleMs ?? 250;
-    this.progressMs = options.progressMs ?? 50;
+    this.progressMs = options.progressMs ?? 200;
     this.dirtyAlign = options.dirtyAlign ?? MiB;
   }
 
