@@ -68,6 +68,21 @@ it('settles every request from a reply stream split at any byte', () => {
   }
 });
 
+it('fails a block status request the server answers with two chunks for one context', () => {
+  for (const wire of [false, true]) {
+    const r = requests();
+    if (wire) Object.assign(r.status, { wire: true });
+    const queue = new ByteQueue();
+    const reader = new ReplyReader(queue, r.pending, new Map([[1, 'base:allocation']]));
+    queue.push(Buffer.concat([
+      blockStatusChunk(2n, 1, [{ length: 4096, flags: 3 }], false),
+      blockStatusChunk(2n, 1, [{ length: 4096, flags: 0 }], true),
+    ]));
+    reader.drain();
+    expect(String(r.outcomes.get(2n))).toMatch(/the server sent two block status chunks for one meta context/);
+  }
+});
+
 it('refuses a reply whose cookie no request has, or a bad magic', () => {
   const r = requests();
   const queue = new ByteQueue();
