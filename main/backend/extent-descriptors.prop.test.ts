@@ -7,16 +7,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Extent } from '../../shared/extents.ts';
 import { propertyParams } from '../testing/property-params.ts';
-import { DESCRIPTOR_LENGTH, descriptorsAreClean, descriptorsToExtents, forEachDescriptor, type ExtentDescriptors } from './extent-descriptors.ts';
+import { DescriptorWriter, descriptorsAreClean, descriptorsToExtents, forEachDescriptor, type ExtentDescriptors } from './extent-descriptors.ts';
 import { isNormalized, isSectorAligned, SECTOR } from './sector-align.ts';
 
 function encode(offset: number, pairs: readonly [length: number, flags: number][]): ExtentDescriptors {
-  const bytes = Buffer.alloc(pairs.length * DESCRIPTOR_LENGTH);
-  pairs.forEach(([length, flags], i) => {
-    bytes.writeUInt32BE(length, i * DESCRIPTOR_LENGTH);
-    bytes.writeUInt32BE(flags, i * DESCRIPTOR_LENGTH + 4);
-  });
-  return { offset, bytes };
+  const out = new DescriptorWriter(offset);
+  for (const [length, flags] of pairs) out.push(length, flags);
+  return out.finish();
 }
 
 // Lengths mostly on the sector grid (so clean answers are common), sometimes anywhere or empty.

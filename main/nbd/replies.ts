@@ -74,10 +74,7 @@ export function errorChunk(cookie: bigint, error: number, message: string): Buff
 
 /** A BLOCK_STATUS chunk: context id then (length, flags) descriptors. */
 export function blockStatusChunk(cookie: bigint, contextId: number, descriptors: readonly { length: number; flags: number }[], done: boolean): Buffer {
-  const n = descriptors.length;
-  const b = Buffer.allocUnsafe(CHUNK_HEADER_LENGTH + 4 + 8 * n);
-  writeChunkHeader(b, 0, cookie, REPLY_TYPE.BLOCK_STATUS, done, 4 + 8 * n);
-  b.writeUInt32BE(contextId, CHUNK_HEADER_LENGTH);
+  const b = blockStatusFrame(cookie, contextId, 8 * descriptors.length, done);
   let at = CHUNK_HEADER_LENGTH + 4;
   for (const d of descriptors) {
     b.writeUInt32BE(d.length, at);
@@ -89,10 +86,16 @@ export function blockStatusChunk(cookie: bigint, contextId: number, descriptors:
 
 /** A BLOCK_STATUS chunk from descriptors already in wire form (extent-descriptors.ts). */
 export function blockStatusChunkOf(cookie: bigint, contextId: number, descriptors: Uint8Array, done: boolean): Buffer {
-  const b = Buffer.allocUnsafe(CHUNK_HEADER_LENGTH + 4 + descriptors.length);
-  writeChunkHeader(b, 0, cookie, REPLY_TYPE.BLOCK_STATUS, done, 4 + descriptors.length);
-  b.writeUInt32BE(contextId, CHUNK_HEADER_LENGTH);
+  const b = blockStatusFrame(cookie, contextId, descriptors.length, done);
   b.set(descriptors, CHUNK_HEADER_LENGTH + 4);
+  return b;
+}
+
+/** A BLOCK_STATUS chunk's header and context id, with room for `descriptorBytes` after them. */
+function blockStatusFrame(cookie: bigint, contextId: number, descriptorBytes: number, done: boolean): Buffer {
+  const b = Buffer.allocUnsafe(CHUNK_HEADER_LENGTH + 4 + descriptorBytes);
+  writeChunkHeader(b, 0, cookie, REPLY_TYPE.BLOCK_STATUS, done, 4 + descriptorBytes);
+  b.writeUInt32BE(contextId, CHUNK_HEADER_LENGTH);
   return b;
 }
 

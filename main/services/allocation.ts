@@ -233,8 +233,7 @@ export class AllocationTracker {
   /** The chain's answer from `from`: as descriptors where it offers them, else as a list. */
   private async ask(from: number, to: number): Promise<readonly Extent[] | ExtentDescriptors> {
     const source = this.source;
-    const depths = source.allocationDepth && source.canAllocationDepth?.();
-    const d = !depths && source.extentDescriptors ? await source.extentDescriptors(to - from, from) : null;
+    const d = !this.depths() && source.extentDescriptors ? await source.extentDescriptors(to - from, from) : null;
     this.wire = d !== null;
     return d ?? source.extents(to - from, from);
   }
@@ -245,9 +244,10 @@ export class AllocationTracker {
     const extents = answer;
     if (extents.length === 0) throw new Error(`the chain returned no extents at ${offset}`);
     const end = extents[extents.length - 1]!.offset + extents[extents.length - 1]!.length;
-    if (this.source.allocationDepth && this.source.canAllocationDepth?.()) {
+    const depths = this.depths();
+    if (depths) {
       const runs: Run[] = extents.map((e) => ({ offset: e.offset, length: e.length, cls: binClassOfFlags(e.flags) }));
-      this.model.replace(offset, end, withDepths(runs, await this.source.allocationDepth(end - offset, offset)));
+      this.model.replace(offset, end, withDepths(runs, await depths(end - offset, offset)));
     } else {
       const cols = this.incoming;
       cols.clear();
@@ -257,6 +257,12 @@ export class AllocationTracker {
     this.bytesPerExtent = (end - offset) / extents.length;
     this._version++;
     return end;
+  }
+
+  /** How to ask which layer holds each range, for chains that say (image chains with backing files); else null. */
+  private depths(): ExtentSource['allocationDepth'] | null {
+    const source = this.source;
+    return source.allocationDepth && source.canAllocationDepth?.() ? source.allocationDepth.bind(source) : null;
   }
 
   /** Descriptors go into the model's columns as they are: no object per extent. */
