@@ -57,6 +57,8 @@ export class Connection {
   /** A request parsed but not started because the connection or server held too much. */
   private waitingRequest: NbdRequest | null = null;
   private readonly wake = () => this.pump();
+  /** The socket reads through readTarget()/receivedDirect() (a lent read buffer, no TLS). */
+  private directReads: boolean;
   private disconnecting = false;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
@@ -79,7 +81,9 @@ export class Connection {
     this.remote = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : 'unix socket';
     if (socket.remoteAddress) socket.setNoDelay(true);
     const credentials = host.tls?.credentials;
+    this.directReads = lendsReadBuffer;
     const upgraded = (secure: Socket) => {
+      this.directReads = false;
       this.socket = secure;
       this.out = this.useSocket(secure, false);
     };
@@ -157,6 +161,20 @@ export class Connection {
       return;
     }
     this.handshake.receive(chunk);
+  }
+
+  /**
+   * Where the socket's next read lands, given its shared read buffer: the parser names a
+   * WRITE payload to read straight into, or how much of the shared buffer to fill.
+   */
+  readTarget(shared: Buffer): Buffer {
+    return this.directReads && this.parser ? this.parser.readTarget(shared) : shared;
+  }
+
+  /** `n` bytes were read into the buffer readTarget() returned. */
+  receivedDirect(n: number): void {
+    this.parser!.filledDirect(n);
+    this.pump();
   }
 
   private protocolFailure(err: unknown): void {

@@ -22,6 +22,19 @@ export interface NbdRequest {
   oversized: boolean;
 }
 
+/** When readTarget() sends a socket read straight into a WRITE payload. */
+export interface DirectReads {
+  /**
+   * Payload bytes missing before a read goes straight into them; below it, one read into the
+   * shared buffer that also brings the next requests costs less than a read of its own.
+   */
+  min: number;
+  /** What a read into the shared buffer may bring when a large WRITE probably comes next. */
+  window: number;
+}
+
+const DIRECT_READS: DirectReads = { min: 64 * 1024, window: 4096 };
+
 export class ProtocolError extends Error {}
 
 export class RequestParser {
@@ -30,6 +43,10 @@ export class RequestParser {
   /** The request whose payload is being received or skipped. */
   private current: NbdRequest | null = null;
   private filled = 0;
+  /** The length of the last request parsed if it was a WRITE, else 0. */
+  private lastWriteLength = 0;
+  private readonly direct: DirectReads;
+  private headerWindow: Buffer | null = null;
 
   private readonly allocate: (size: number) => Buffer;
   /** Requests parsed ahead by ownBuffered, in order, then the protocol error that stopped it. */
@@ -38,9 +55,10 @@ export class RequestParser {
   private failure: ProtocolError | null = null;
 
   /** `allocate` supplies WRITE payload buffers (a pool, so big writes do not churn the heap). */
-  constructor(maxPayload: number, allocate: (size: number) => Buffer = Buffer.allocUnsafe) {
+  constructor(maxPayload: number, allocate: (size: number) => Buffer = Buffer.allocUnsafe, direct = DIRECT_READS) {
     this.maxPayload = maxPayload;
     this.allocate = allocate;
+    this.direct = direct;
   }
 
   push(chunk: Buffer): void {
@@ -63,6 +81,29 @@ export class RequestParser {
       this.failure = err;
     }
     this.queue.own();
+  }
+
+  /**
+   * Where the socket's next read lands, given the read buffer it shares across reads: the
+   * missing bytes of a large WRITE payload when no received byte is queued ahead of them, so
+   * they are copied once, from the kernel into place. Right after a large WRITE the next
+   * request is probably another, so only a little of the shared buffer is offered (its header
+   * and a few bytes) and the rest of its payload comes direct. Otherwise the whole shared
+   * buffer: one read then brings many small requests.
+   */
+  readTarget(shared: Buffer): Buffer {
+    const req = this.current;
+    if (req?.payload && this.queue.length === 0 && !this.failure && req.length - this.filled >= this.direct.min) {
+      return req.payload.subarray(this.filled);
+    }
+    if (this.lastWriteLength < this.direct.min) return shared;
+    if (this.headerWindow?.buffer !== shared.buffer) this.headerWindow = shared.subarray(0, this.direct.window);
+    return this.headerWindow;
+  }
+
+  /** `n` bytes arrived in a payload buffer readTarget() returned. */
+  filledDirect(n: number): void {
+    this.filled += n;
   }
 
   /** Bytes received but not yet parsed. */
@@ -99,6 +140,7 @@ export class RequestParser {
         payload: null,
         oversized: false,
       };
+      this.lastWriteLength = req.type === CMD.WRITE ? req.length : 0;
       if (req.type !== CMD.WRITE || req.length === 0) return req;
       if (req.length > this.maxPayload) req.oversized = true;
       else req.payload = this.allocate(req.length);

@@ -144,7 +144,11 @@ export class NbdServer extends EventEmitter<NbdServerEvents> implements Connecti
     const server = net.createServer({ pauseOnConnect: true }, (accepted) => {
       const start = () => {
         let conn: Connection | null = null;
-        const lent = this.reuseReadBuffer ? withReadBuffer(accepted, (chunk) => conn?.receive(chunk, true)) : null;
+        const lent = this.reuseReadBuffer ? withReadBuffer(accepted, {
+          target: (shared) => conn?.readTarget(shared) ?? shared,
+          received: (chunk) => conn?.receive(chunk, true),
+          receivedDirect: (n) => conn?.receivedDirect(n),
+        }) : null;
         conn = new Connection(this.nextId++, lent ?? accepted, this, lent !== null);
         if (!lent) accepted.resume();
         this.live.add(conn);
@@ -202,25 +206,38 @@ function dropped(live: ReadonlySet<Connection>, conn: Connection): Promise<void>
 /** Bytes read from a client socket at once (Node's own reads are 64 KiB, a new buffer each). */
 const READ_BUFFER_SIZE = 1024 * 1024;
 
+/** Where a lent-buffer socket's bytes go. */
+interface SocketReader {
+  /** The buffer the next read fills: `shared`, a part of it, or another (a WRITE payload). */
+  target(shared: Buffer): Buffer;
+  /** Bytes read into the shared buffer: a view valid until this call returns. */
+  received(chunk: Buffer): void;
+  /** `n` bytes read into a buffer of the reader's own that target() returned. */
+  receivedDirect(n: number): void;
+}
+
 /**
- * A socket for the accepted connection that reads into one reused 1 MiB buffer (net's
- * documented `onread` option). Node offers onread only when a Socket is constructed, so the
- * accepted socket's handle is handed to a new Socket; the original is closed with it so the
- * server's connection count stays right. Returns null where the runtime does not allow this,
- * and the caller uses the accepted socket as it is.
+ * A socket for the accepted connection that reads into one reused 1 MiB buffer, or where the
+ * reader says (net's documented `onread` option, whose buffer function is asked again after
+ * every read). Node offers onread only when a Socket is constructed, so the accepted socket's
+ * handle is handed to a new Socket; the original is closed with it so the server's connection
+ * count stays right. Returns null where the runtime does not allow this, and the caller uses
+ * the accepted socket as it is.
  */
-function withReadBuffer(accepted: net.Socket, onChunk: (chunk: Buffer) => void): net.Socket | null {
+function withReadBuffer(accepted: net.Socket, reader: SocketReader): net.Socket | null {
   const internal = accepted as unknown as { _handle: { useUserBuffer?: unknown } | null };
   const handle = internal._handle;
   if (!handle || typeof handle.useUserBuffer !== 'function') return null;
-  const buffer = Buffer.allocUnsafe(READ_BUFFER_SIZE);
+  const shared = Buffer.allocUnsafe(READ_BUFFER_SIZE);
+  const onread = {
+    buffer: () => reader.target(shared),
+    callback: (n: number, buf: Buffer) => {
+      if (buf.buffer === shared.buffer) reader.received(buf.subarray(0, n));
+      else reader.receivedDirect(n);
+    },
+  };
   try {
-    const socket = new net.Socket({
-      handle,
-      readable: true,
-      writable: true,
-      onread: { buffer, callback: (n: number, buf: Buffer) => void onChunk(buf.subarray(0, n)) },
-    } as net.SocketConstructorOpts);
+    const socket = new net.Socket({ handle, readable: true, writable: true, onread } as net.SocketConstructorOpts);
     internal._handle = null;
     socket.once('close', () => accepted.destroy());
     return socket;
