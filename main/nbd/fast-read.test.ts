@@ -25,13 +25,14 @@ const POSIX_FADV_DONTNEED = 4;
 const MiB = 1024 * KiB;
 const tmp = tempDir('blockscope-fast-read-');
 const calls: KernelSendCall[] = [];
+const uncached = { count: 0 };
 let restore = () => {};
 /** Without the addon (or with BLOCKSCOPE_NO_NATIVE=1) there is no fast path to compare. */
 const hasSendfile = (nativeIo() as { sendFileReply?: unknown } | null)?.sendFileReply !== undefined;
 // A skip says why in the output: the pure-JS path these replies are compared with is tested everywhere else.
 if (!hasSendfile) console.warn('fast-read.test: skipped: the native addon with sendFileReply is not loaded here (npm run build:native; BLOCKSCOPE_NO_NATIVE unset)');
 beforeAll(() => {
-  if (hasSendfile) restore = countKernelSends(calls);
+  if (hasSendfile) restore = countKernelSends(calls, uncached);
 });
 afterAll(() => {
   restore();
@@ -108,6 +109,7 @@ function fastEligible(c: Case, batch: WireRequest[]): number {
 describe.skipIf(!hasSendfile)('READ replies straight from the file (sendfile)', () => {
   it('are byte for byte the replies of the ordinary path', async () => {
     let partial = 0;
+    let evicted = 0;
     await fc.assert(fc.asyncProperty(caseArb, async (c) => {
       const file = path.join(tmp.dir, 'disk.img');
       const model = writeSparseFile(file, c.size, c.runs);
@@ -117,9 +119,13 @@ describe.skipIf(!hasSendfile)('READ replies straight from the file (sendfile)', 
         calls.length = 0;
         const off = await repliesWith(false, target, c.structured, c.meta, batch, c.stallMs);
         expect(calls).toEqual([]);
-        // The same reads just went the ordinary way, so every page is cached: all eligible READs go by sendfile.
+        // The same reads just went the ordinary way, so every page is cached: all eligible READs
+        // go by sendfile, but for any whose pages the kernel evicted in between (this VM runs
+        // DAMON reclaim), which the fast path must decline and the ordinary path answer.
+        uncached.count = 0;
         const on = await repliesWith(true, target, c.structured, c.meta, batch, c.stallMs);
-        expect(calls.length).toBe(fastEligible(c, batch));
+        expect(calls.length + uncached.count).toBe(fastEligible(c, batch));
+        evicted += uncached.count;
         partial += calls.filter((k) => k.took < k.asked).length;
         // Buffer.equals, not toEqual: a deep compare of megabytes costs seconds.
         const differing = batch.filter((r, i) => !on.get(i + 1)!.equals(off.get(i + 1)!) ||
@@ -131,6 +137,7 @@ describe.skipIf(!hasSendfile)('READ replies straight from the file (sendfile)', 
     }), propertyParams(40));
     // The socket filled at least once, so the rest-of-reply path ran too.
     expect(partial).toBeGreaterThan(0);
+    if (evicted > 0) console.warn(`fast-read.test: ${evicted} READs found their pages evicted after the warm-up and went the ordinary way`);
   }, propertyTimeout(180_000));
 
   it('serve 24 connections at once, each with reads in flight', async () => {

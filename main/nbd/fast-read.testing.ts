@@ -170,18 +170,32 @@ export interface KernelSendCall {
   took: number;
 }
 
-/** Count the addon's sendFileReply calls until the returned function undoes it. */
-export function countKernelSends(calls: KernelSendCall[]): () => void {
+/**
+ * Count the addon's sendFileReply calls until the returned function undoes it, and in
+ * `uncached` the READs the fast path declined because their range was not all in the page
+ * cache (the kernel may evict pages between a warm-up and the reads it was meant for).
+ */
+export function countKernelSends(calls: KernelSendCall[], uncached: { count: number } = { count: 0 }): () => void {
   type Send = (s: number, h: Buffer, fd: number, o: number, n: number) => number;
-  const io = nativeIo() as unknown as { sendFileReply?: Send } | null;
+  type Cached = (fd: number, o: number, n: number) => number;
+  const io = nativeIo() as unknown as { sendFileReply?: Send; allCached?: Cached } | null;
   const real = io?.sendFileReply;
+  const realCached = io?.allCached;
   if (!io || !real) throw new Error('the native addon with sendFileReply is not built (npm run build:native)');
   io.sendFileReply = (s, h, fd, o, n) => {
     const took = real(s, h, fd, o, n);
     calls.push({ asked: h.length + n, took });
     return took;
   };
+  if (realCached) {
+    io.allCached = (fd, o, n) => {
+      const r = realCached(fd, o, n);
+      if (r === 0) uncached.count++;
+      return r;
+    };
+  }
   return () => {
     io.sendFileReply = real;
+    if (realCached) io.allCached = realCached;
   };
 }
