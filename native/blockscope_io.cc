@@ -17,6 +17,8 @@
 #include <sys/uio.h>
 #include <linux/falloc.h>
 #include <linux/fiemap.h>
+#include <poll.h>
+#include <time.h>
 #include <linux/fs.h>
 #include <algorithm>
 #include <vector>
@@ -196,6 +198,26 @@ Napi::Value AllCached(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), stat.nr_cache >= pages ? 1 : 0);
 }
 
+// awaitReadable(fd, maxNs) -> 1 once the fd has bytes to read, 0 if none came within maxNs
+// nanoseconds, -errno on failure. It spins (poll with a zero timeout) rather than sleeps: at
+// one request in flight a client's next request often comes a few microseconds after our
+// reply, and sleeping in epoll until then costs a context switch and a wake-up per request
+// (qemu-nbd's event loop polls the same way before it blocks).
+Napi::Value AwaitReadable(const Napi::CallbackInfo& info) {
+  struct pollfd p = {static_cast<int>(ArgInt(info, 0)), POLLIN, 0};
+  const int64_t maxNs = ArgInt(info, 1);
+  if (p.fd < 0) return Napi::Number::New(info.Env(), -static_cast<double>(EBADF));
+  struct timespec t0, t;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (;;) {
+    int r = poll(&p, 1, 0);
+    if (r < 0 && errno != EINTR) return Napi::Number::New(info.Env(), -static_cast<double>(errno));
+    if (r > 0) return Napi::Number::New(info.Env(), p.revents & POLLNVAL ? -static_cast<double>(EBADF) : 1);
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    if ((t.tv_sec - t0.tv_sec) * 1000000000LL + (t.tv_nsec - t0.tv_nsec) >= maxNs) return Napi::Number::New(info.Env(), 0);
+  }
+}
+
 Napi::Value BlockDeviceSize(const Napi::CallbackInfo& info) {
   int fd = static_cast<int>(ArgInt(info, 0));
   uint64_t size = 0;
@@ -368,6 +390,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("readNoWait", Napi::Function::New(env, ReadNoWait));
   exports.Set("sendFileReply", Napi::Function::New(env, SendFileReply));
   exports.Set("allCached", Napi::Function::New(env, AllCached));
+  exports.Set("awaitReadable", Napi::Function::New(env, AwaitReadable));
   exports.Set("compareFileRanges", Napi::Function::New(env, CompareFileRanges));
   exports.Set("EAGAIN", Napi::Number::New(env, EAGAIN));
   exports.Set("SEEK_DATA", Napi::Number::New(env, SEEK_DATA));

@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import type { ConnectionInfo } from '../../shared/ipc.ts';
 import { errnoOf, messageOf } from '../backend/errors.ts';
 import { BufferPool } from './buffer-pool.ts';
+import { awaitReadableFor, IdlePoll } from './idle-poll.ts';
 import { nbdErrorCode } from './errors.ts';
 import type { ExportLookup, ServedExport } from './export.ts';
 import { negotiate, type Negotiated } from './handshake.ts';
@@ -40,6 +41,8 @@ export interface ConnectionHost extends ExportLookup {
   closed(conn: Connection): void;
   /** Shared by every connection of the server. */
   replyBudget: ReplyBudget;
+  /** Sockets open on the server, this one included (unknown: no idle polling). */
+  readonly openConnections?: number;
 }
 
 export class Connection {
@@ -59,6 +62,7 @@ export class Connection {
   private readonly wake = () => this.pump();
   /** The socket reads through readTarget()/receivedDirect() (a lent read buffer, no TLS). */
   private directReads: boolean;
+  private readonly idlePoll: IdlePoll | null;
   private disconnecting = false;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
@@ -82,6 +86,8 @@ export class Connection {
     if (socket.remoteAddress) socket.setNoDelay(true);
     const credentials = host.tls?.credentials;
     this.directReads = lendsReadBuffer;
+    const awaitReadable = awaitReadableFor();
+    this.idlePoll = awaitReadable && new IdlePoll(awaitReadable);
     const upgraded = (secure: Socket) => {
       this.directReads = false;
       this.socket = secure;
@@ -154,6 +160,7 @@ export class Connection {
 
   /** Bytes from the client; `borrowed` chunks are only valid until this call returns. */
   receive(chunk: Buffer, borrowed: boolean): void {
+    this.idlePoll?.arrived();
     if (this.parser) {
       this.parser.push(chunk);
       this.pump();
@@ -173,6 +180,7 @@ export class Connection {
 
   /** `n` bytes were read into the buffer readTarget() returned. */
   receivedDirect(n: number): void {
+    this.idlePoll?.arrived();
     this.parser!.filledDirect(n);
     this.pump();
   }
@@ -214,6 +222,7 @@ export class Connection {
           this.inFlight--;
           if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
           this.pump();
+          if (this.inFlight === 0) this.pollForNext();
         });
       }
     } catch (err) {
@@ -225,6 +234,19 @@ export class Connection {
     const saturated = this.out.blocked || this.waitingRequest !== null || this.inFlight >= MAX_IN_FLIGHT || parser.buffered > 2 * MAX_PAYLOAD;
     if (saturated && !this.socket.isPaused()) this.socket.pause();
     else if (!saturated && this.socket.isPaused()) this.socket.resume();
+  }
+
+  /**
+   * Everything answered, every reply handed to the kernel and nothing received: with no other
+   * client to serve, poll the socket a moment before the event loop sleeps (idle-poll.ts). A
+   * TLS socket has no fd of its own here and is not polled.
+   */
+  private pollForNext(): void {
+    const poll = this.idlePoll;
+    if (!poll || this.closed || this.disconnecting || this.waitingRequest || this.parser?.buffered !== 0) return;
+    if (this.host.openConnections !== 1 || !this.out.allSent()) return;
+    const fd = (this.socket as unknown as { _handle?: { fd?: number } | null })._handle?.fd ?? -1;
+    if (fd >= 0) poll.idle(fd);
   }
 
   /**

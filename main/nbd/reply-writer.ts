@@ -72,6 +72,11 @@ export class ReplyWriter {
     return new Promise((resolve) => this.emptied.push(resolve));
   }
 
+  /** Every reply so far is in the kernel's hands: none corked, queued or half sent. */
+  allSent(): boolean {
+    return !this.corked && !this.gated && this.queue.length === 0 && this.socket.writableLength === 0;
+  }
+
   /** May this connection start another request? */
   admits(): boolean {
     return this.budget.admits(this.held);
