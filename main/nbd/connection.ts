@@ -238,13 +238,14 @@ export class Connection {
 
   /**
    * Everything answered, every reply handed to the kernel and nothing received: with no other
-   * client to serve, poll the socket a moment before the event loop sleeps (idle-poll.ts). A
-   * TLS socket has no fd of its own here and is not polled.
+   * client to serve, poll the socket a moment before the event loop sleeps (idle-poll.ts). Not
+   * over TLS: bytes on the fd there are records for the TLS layer, which may also hold
+   * decrypted bytes of its own, so a quiet fd would not mean an idle connection.
    */
   private pollForNext(): void {
     const poll = this.idlePoll;
     if (!poll || this.closed || this.disconnecting || this.waitingRequest || this.parser?.buffered !== 0) return;
-    if (this.host.openConnections !== 1 || !this.out.allSent()) return;
+    if (this.host.openConnections !== 1 || !this.out.allSent() || (this.socket as { encrypted?: boolean }).encrypted) return;
     const fd = (this.socket as unknown as { _handle?: { fd?: number } | null })._handle?.fd ?? -1;
     if (fd >= 0) poll.idle(fd);
   }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { makeTlsFixtures } from '../../e2e/interop/tls-fixtures.ts';
 import { registry } from '../catalog.ts';
 import { nativeIo } from '../native-io.ts';
 import { tempDir } from '../temp-dir.ts';
@@ -14,6 +15,7 @@ import { propertyParams } from '../testing/property-params.ts';
 import { writeSparseFile } from '../testing/sparse-file.ts';
 import { awaitReadableFor, IdlePoll, MAX_POLL_NS, type AwaitReadable } from './idle-poll.ts';
 import { NbdServer } from './server.ts';
+import { loadCertificates } from './tls-credentials.ts';
 
 /** One idle moment after another: the client's next request comes `waits[i]` ns after our reply. */
 function simulate(waits: number[]): { budgets: number[]; caught: boolean[]; spunNs: number[] } {
@@ -132,13 +134,15 @@ const tmp = tempDir('blockscope-idle-poll-');
 afterAll(() => tmp.cleanup());
 
 describe.skipIf(!awaitReadable)('the server polling for a client\'s next request', () => {
-  it('polls between the requests of its only client, answering each right, and not while another client is connected', async () => {
+  it('polls between the requests of its only client, answering each right, and not while another client is connected, nor over TLS', async () => {
     const file = path.join(tmp.dir, 'disk.img');
     const size = 1 << 20;
     const model = writeSparseFile(file, size, [{ offset: 0, length: 64 << 10 }, { offset: 512 << 10, length: 64 << 10 }]);
-    const server = new NbdServer({ log: () => {} });
+    const tls = await makeTlsFixtures();
+    const server = new NbdServer({ log: () => {}, tls: { mode: 'on', credentials: loadCertificates(tls.server, false) } });
     server.addExport({ name: '', chain: await registry.build({ plugin: { name: 'file', params: { file } }, filters: [] }), writable: false });
     const port = (await server.listen({ host: '127.0.0.1', port: 0 })).port!;
+    let uri = `nbd://127.0.0.1:${port}/`;
     const io = nativeIo() as unknown as { awaitReadable: AwaitReadable };
     const real = io.awaitReadable;
     const polls: number[] = [];
@@ -148,7 +152,9 @@ describe.skipIf(!awaitReadable)('the server polling for a client\'s next request
       return r;
     };
     const runClient = async () => {
-      const { stdout } = await promisify(execFile)('nbdsh', ['--base-allocation', '-u', `nbd://127.0.0.1:${port}/`, '-c', CLIENT_LOOP], { env: { ...process.env, PATH: `/usr/bin:${process.env.PATH}` } });
+      // The URI may name local files (tls-certificates=), which libnbd refuses unless asked.
+      const connect = ['-c', 'h.add_meta_context(nbd.CONTEXT_BASE_ALLOCATION)', '-c', 'h.set_uri_allow_local_file(True)', '-c', `h.connect_uri(${JSON.stringify(uri)})`];
+      const { stdout } = await promisify(execFile)('nbdsh', [...connect, '-c', CLIENT_LOOP], { env: { ...process.env, PATH: `/usr/bin:${process.env.PATH}` } });
       const lines = stdout.trim().split('\n');
       expect(lines).toHaveLength(300);
       for (const line of lines) {
@@ -175,9 +181,14 @@ describe.skipIf(!awaitReadable)('the server polling for a client\'s next request
         other.destroy();
       }
       expect(polls).toEqual([]);
+      // The same client over TLS: answered right, never polled.
+      uri = `nbds://localhost:${port}/?tls-certificates=${tls.client}`;
+      await runClient();
+      expect(polls).toEqual([]);
     } finally {
       io.awaitReadable = real;
       await server.close();
+      tls.cleanup();
     }
-  }, 60_000);
+  }, 120_000);
 });
