@@ -3,6 +3,7 @@
 // lseek(SEEK_DATA), FIEMAP, fallocate or BLKGETSIZE64; without the addon the file plugin still
 // serves the file correctly, it only loses hole detection, hole punching and fast zeroing.
 import { existsSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { createRequire } from 'node:module';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
@@ -77,6 +78,14 @@ function load(): NativeIo | null {
     console.error(`blockscope: the native I/O addon at ${file} did not load: ${(err as Error).message}`);
     return null;
   }
+}
+
+/**
+ * The fd under a net socket, which the addon's socket calls take (Node keeps it on the
+ * socket's internal handle), or -1 when the socket has none (closed, or not fd-backed).
+ */
+export function socketFd(socket: Socket): number {
+  return (socket as unknown as { _handle?: { fd?: number } | null })._handle?.fd ?? -1;
 }
 
 /**

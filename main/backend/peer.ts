@@ -4,7 +4,7 @@
 // needs them refuses (fail closed); nothing in /proc links an accepted socket to its peer
 // process soundly, so there is no pure-JS guess.
 import type { Socket } from 'node:net';
-import { nativeIo, type NativeIo } from '../native-io.ts';
+import { nativeIo, socketFd, type NativeIo } from '../native-io.ts';
 import { ConnectionRefused, type Chain } from './chain.ts';
 import { messageOf } from './errors.ts';
 import type { PeerInfo, Release } from './types.ts';
@@ -26,9 +26,9 @@ export function peerOf(socket: Socket): PeerInfo {
     if (mapped) return { family: 'ipv4', address: mapped[1]!, port };
     return { family: socket.remoteFamily === 'IPv6' ? 'ipv6' : 'ipv4', address, port };
   }
-  const fd = (socket as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
-  const io = fd !== undefined && fd >= 0 ? (nativeIo() as PeerIo | null) : null;
-  return { family: 'unix', credentials: credentialsOf(io, fd ?? -1), security: securityOf(io, fd ?? -1) };
+  const fd = socketFd(socket);
+  const io = fd >= 0 ? (nativeIo() as PeerIo | null) : null;
+  return { family: 'unix', credentials: credentialsOf(io, fd), security: securityOf(io, fd) };
 }
 
 function credentialsOf(io: PeerIo | null, fd: number): { pid: number; uid: number; gid: number } | null {

@@ -8,6 +8,7 @@ import type { ConnectionInfo } from '../../shared/ipc.ts';
 import { errnoOf, messageOf } from '../backend/errors.ts';
 import { BufferPool } from './buffer-pool.ts';
 import { awaitReadableFor, IdlePoll } from './idle-poll.ts';
+import { socketFd } from '../native-io.ts';
 import { nbdErrorCode } from './errors.ts';
 import type { ExportLookup, ServedExport } from './export.ts';
 import { negotiate, type Negotiated } from './handshake.ts';
@@ -246,7 +247,7 @@ export class Connection {
     const poll = this.idlePoll;
     if (!poll || this.closed || this.disconnecting || this.waitingRequest || this.parser?.buffered !== 0) return;
     if (this.host.openConnections !== 1 || !this.out.allSent() || (this.socket as { encrypted?: boolean }).encrypted) return;
-    const fd = (this.socket as unknown as { _handle?: { fd?: number } | null })._handle?.fd ?? -1;
+    const fd = socketFd(this.socket);
     if (fd >= 0) poll.idle(fd);
   }
 

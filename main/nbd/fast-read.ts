@@ -6,7 +6,7 @@
 // data, no addon, BLOCKSCOPE_FAST_READ=0) takes the ordinary path through pread.
 import type { Socket } from 'node:net';
 import { constants } from 'node:os';
-import { nativeIo } from '../native-io.ts';
+import { nativeIo, socketFd } from '../native-io.ts';
 import type { Negotiated } from './handshake.ts';
 import { CMD_FLAG } from './protocol.ts';
 import { OFFSET_DATA_HEADER_LENGTH, SIMPLE_HEADER_LENGTH, writeOffsetDataHeader, writeSimpleHeader } from './replies.ts';
@@ -52,11 +52,10 @@ export function fastReadEnabled(): boolean {
 export function kernelSendFor(socket: Socket): KernelSend | null {
   if (!fastReadEnabled() || (socket as { encrypted?: boolean }).encrypted) return null;
   const send = (nativeIo() as SendFileAddon | null)?.sendFileReply;
-  const fdOf = () => (socket as unknown as { _handle?: { fd?: number } | null })._handle?.fd ?? -1;
-  if (!send || fdOf() < 0) return null;
+  if (!send || socketFd(socket) < 0) return null;
   return (header, file, offset, length) => {
     // Asked at every send: a destroyed socket's number may already belong to another file.
-    const fd = socket.destroyed ? -1 : fdOf();
+    const fd = socket.destroyed ? -1 : socketFd(socket);
     return fd < 0 ? -EBADF : send(fd, header, file, offset, length);
   };
 }

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTlsFixtures } from '../../e2e/interop/tls-fixtures.ts';
 import { registry } from '../catalog.ts';
-import { nativeIo } from '../native-io.ts';
+import { nativeIo, socketFd } from '../native-io.ts';
 import { tempDir } from '../temp-dir.ts';
 import { propertyParams } from '../testing/property-params.ts';
 import { writeSparseFile } from '../testing/sparse-file.ts';
@@ -96,7 +96,7 @@ describe.skipIf(!awaitReadable)('the addon poll on a socket', () => {
     const sock = await accepted;
     sock.pause();
     try {
-      const fd = (sock as unknown as { _handle: { fd: number } })._handle.fd;
+      const fd = socketFd(sock);
       const t0 = process.hrtime.bigint();
       expect(awaitReadable!(fd, 2_000_000)).toBe(0);
       expect(Number(process.hrtime.bigint() - t0)).toBeGreaterThanOrEqual(2_000_000);

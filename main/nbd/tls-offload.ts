@@ -15,7 +15,7 @@ import { availableParallelism } from 'node:os';
 import { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { nativeIo, type NativeIo } from '../native-io.ts';
+import { nativeIo, socketFd, type NativeIo } from '../native-io.ts';
 import type { TlsCredentials } from './tls-credentials.ts';
 import { HANDSHAKE_TIMEOUT_MS, PSK_CIPHERS, TlsHandshakeError, checkClientCertificate, handshakeFailure, type TlsPeer } from './tls-upgrade.ts';
 
@@ -249,7 +249,7 @@ export function tlsWorkersWanted(env: NodeJS.ProcessEnv = process.env, cores = a
 function offloadParts(plain: Socket, creds: TlsCredentials): { dup: (fd: number) => number; file: URL; wc: WorkerCredentials; fd: number } | null {
   if (!tlsWorkersWanted()) return null;
   const dup = (nativeIo() as DupIo | null)?.dupFd;
-  const fd = (plain as unknown as { _handle?: { fd?: number } | null })._handle?.fd ?? -1;
+  const fd = socketFd(plain);
   const file = workerFile();
   const wc = workerCredentials(creds);
   return dup && fd >= 0 && file && wc ? { dup, file, wc, fd } : null;
