@@ -87,7 +87,7 @@ const HUGE_PAGED_BYTES = 8 * 2 ** 20;
  * A scan of ten million extents first touches 110 MB of columns; on this VM each 4 KiB page's
  * first touch costs a fault that made that a fifth of the scan. Huge pages cut it by a third.
  */
-function hugePaged<T extends Float64Array | Uint8Array>(array: T): T {
+export function hugePaged<T extends Float64Array | Uint8Array>(array: T): T {
   if (array.byteLength >= HUGE_PAGED_BYTES) nativeIo()?.adviseHugePages?.(array);
   return array;
 }

@@ -72,7 +72,10 @@ function layoutExtents(layout: SparseLayout, count: number, offset: number, one:
  * long for a descriptor (the first one is cut to fit), and the caller asks on from there.
  */
 function layoutDescriptors(layout: SparseLayout, count: number, offset: number): ExtentDescriptors {
-  const out = new DescriptorWriter(offset);
+  // Room for every extent the range can hold (a hole before each run, one after), so the
+  // answer is written once rather than regrown: sixteen thousand extents per scan query.
+  const runs = layout.firstRunStartingAtOrAfter(offset + count) - layout.firstRunEndingAfter(offset);
+  const out = new DescriptorWriter(offset, 2 * runs + 1);
   walkLayout(layout, count, offset, (_start, length, flags) => {
     if (length <= MAX_DESCRIPTOR_EXTENT) out.push(length, flags);
     else if (out.count === 0) out.push(MAX_DESCRIPTOR_EXTENT, flags);

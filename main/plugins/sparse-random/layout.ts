@@ -71,12 +71,22 @@ export class SparseLayout {
 
   /** The index of the first data run ending after `offset` (runCount if none). */
   firstRunEndingAfter(offset: number): number {
+    return this.firstRunWhere((i) => this.runEnd(i) > offset);
+  }
+
+  /** The index of the first data run starting at or after `offset` (runCount if none). */
+  firstRunStartingAtOrAfter(offset: number): number {
+    return this.firstRunWhere((i) => this.runStart(i) >= offset);
+  }
+
+  /** The first run for which `after` holds; it must hold for every run after that one too. */
+  private firstRunWhere(after: (i: number) => boolean): number {
     let lo = 0;
     let hi = this.runCount;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.runEnd(mid) <= offset) lo = mid + 1;
-      else hi = mid;
+      if (after(mid)) hi = mid;
+      else lo = mid + 1;
     }
     return lo;
   }
