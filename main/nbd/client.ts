@@ -4,12 +4,14 @@
 // reply reader client-replies.ts; this is the connection and its requests.
 import { encodeRequest } from './request-header.ts';
 import net from 'node:net';
+import { TLSSocket } from 'node:tls';
 import { EXTENT_DATA, type Extent } from '../../shared/extents.ts';
 import type { ExtentDescriptors } from '../backend/extent-descriptors.ts';
 import { clientHandshake, HandshakeReader, type ExportInfo, type NegotiatedExport } from './client-handshake.ts';
 import { ReplyProtocolError, ReplyReader, type Pending } from './client-replies.ts';
 import { startClientTls } from './client-tls.ts';
 import { CMD, CMD_FLAG, CONTEXT_BASE_ALLOCATION, TFLAG } from './protocol.ts';
+import { lendReadBuffer } from './read-buffer.ts';
 import { parseNbdUri, type NbdAddress } from './uri.ts';
 
 export type { ExportInfo };
@@ -25,16 +27,34 @@ export class NbdClient {
   private corked = false;
 
   private constructor(socket: net.Socket, handshake: HandshakeReader, negotiated: NegotiatedExport) {
-    this.socket = socket;
     this.info = negotiated.info;
     const queue = handshake.detach();
-    this.replies = new ReplyReader(queue, this.pending, negotiated.contextIds);
-    socket.on('data', (c: Buffer) => {
-      queue.push(c);
-      this.drainReplies();
+    const replies = new ReplyReader(queue, this.pending, negotiated.contextIds);
+    this.replies = replies;
+    // Replies read into one reused buffer, large payloads straight into place (read-buffer.ts);
+    // a TLS socket's bytes are records, so it goes on as it is.
+    const lent = socket instanceof TLSSocket ? null : lendReadBuffer(socket, {
+      target: (shared) => replies.readTarget(shared),
+      received: (chunk) => {
+        queue.push(chunk);
+        this.drainReplies();
+        // What is left is a view of the shared buffer, which the next read overwrites.
+        queue.own();
+      },
+      receivedDirect: (n) => {
+        replies.filledDirect(n);
+        this.drainReplies();
+      },
     });
-    socket.on('error', (err) => this.fail(err));
-    socket.on('close', () => this.fail(new Error('the NBD server closed the connection')));
+    this.socket = lent ?? socket;
+    if (!lent) {
+      socket.on('data', (c: Buffer) => {
+        queue.push(c);
+        this.drainReplies();
+      });
+    }
+    this.socket.on('error', (err) => this.fail(err));
+    this.socket.on('close', () => this.fail(new Error('the NBD server closed the connection')));
     this.drainReplies();
   }
 

@@ -10,6 +10,7 @@ import type { Chain } from '../backend/chain.ts';
 import { admitPeer } from '../backend/peer.ts';
 import { Connection, type ConnectionHost, type ConnectionInfo, type RequestEvent } from './connection.ts';
 import type { ServedExport } from './export.ts';
+import { lendReadBuffer } from './read-buffer.ts';
 import { ReplyBudget } from './reply-budget.ts';
 import type { TlsServerConfig } from './tls-credentials.ts';
 
@@ -27,7 +28,7 @@ export interface ServerOptions {
   log?: (line: string) => void;
   /** Log every request (the CLI's -v). */
   verbose?: boolean;
-  /** Read client data into one reused buffer per connection (default true; see withReadBuffer). */
+  /** Read client data into one reused buffer per connection (default true; see read-buffer.ts). */
   reuseReadBuffer?: boolean;
   /** Caps on the bytes requests may hold (see ReplyBudget); tests make them small to reach them. */
   replyBytes?: { perConnection: number; total: number };
@@ -144,7 +145,7 @@ export class NbdServer extends EventEmitter<NbdServerEvents> implements Connecti
     const server = net.createServer({ pauseOnConnect: true }, (accepted) => {
       const start = () => {
         let conn: Connection | null = null;
-        const lent = this.reuseReadBuffer ? withReadBuffer(accepted, {
+        const lent = this.reuseReadBuffer ? lendReadBuffer(accepted, {
           target: (shared) => conn?.readTarget(shared) ?? shared,
           received: (chunk) => conn?.receive(chunk, true),
           receivedDirect: (n) => conn?.receivedDirect(n),
@@ -201,47 +202,4 @@ function dropped(live: ReadonlySet<Connection>, conn: Connection): Promise<void>
     conn.destroy();
     check();
   });
-}
-
-/** Bytes read from a client socket at once (Node's own reads are 64 KiB, a new buffer each). */
-const READ_BUFFER_SIZE = 1024 * 1024;
-
-/** Where a lent-buffer socket's bytes go. */
-interface SocketReader {
-  /** The buffer the next read fills: `shared`, a part of it, or another (a WRITE payload). */
-  target(shared: Buffer): Buffer;
-  /** Bytes read into the shared buffer: a view valid until this call returns. */
-  received(chunk: Buffer): void;
-  /** `n` bytes read into a buffer of the reader's own that target() returned. */
-  receivedDirect(n: number): void;
-}
-
-/**
- * A socket for the accepted connection that reads into one reused 1 MiB buffer, or where the
- * reader says (net's documented `onread` option, whose buffer function is asked again after
- * every read). Node offers onread only when a Socket is constructed, so the accepted socket's
- * handle is handed to a new Socket; the original is closed with it so the server's connection
- * count stays right. Returns null where the runtime does not allow this, and the caller uses
- * the accepted socket as it is.
- */
-function withReadBuffer(accepted: net.Socket, reader: SocketReader): net.Socket | null {
-  const internal = accepted as unknown as { _handle: { useUserBuffer?: unknown } | null };
-  const handle = internal._handle;
-  if (!handle || typeof handle.useUserBuffer !== 'function') return null;
-  const shared = Buffer.allocUnsafe(READ_BUFFER_SIZE);
-  const onread = {
-    buffer: () => reader.target(shared),
-    callback: (n: number, buf: Buffer) => {
-      if (buf.buffer === shared.buffer) reader.received(buf.subarray(0, n));
-      else reader.receivedDirect(n);
-    },
-  };
-  try {
-    const socket = new net.Socket({ handle, readable: true, writable: true, onread } as net.SocketConstructorOpts);
-    internal._handle = null;
-    socket.once('close', () => accepted.destroy());
-    return socket;
-  } catch {
-    return null;
-  }
 }
