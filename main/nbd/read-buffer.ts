@@ -42,11 +42,10 @@ export function lendReadBuffer(socket: net.Socket, reader: SocketReader): net.So
   };
   try {
     // A socket that has been reading (a client after its handshake) stops first, and says so
-    // on the handle (net's own flag): the new one starts it reading again only if it is not.
-    if (handle.reading) {
-      handle.readStop?.();
-      handle.reading = false;
-    }
+    // on the handle (net's own flag): the new one starts it reading again only if it is not,
+    // and libuv refuses a second start. Stopping a handle that is not reading does nothing.
+    handle.readStop?.();
+    handle.reading = false;
     const lent = new net.Socket({ handle, readable: true, writable: true, onread } as net.SocketConstructorOpts);
     internal._handle = null;
     lent.once('close', () => socket.destroy());
