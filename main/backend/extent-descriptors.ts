@@ -81,8 +81,9 @@ export function descriptorsToExtents(d: ExtentDescriptors): Extent[] {
  * True when `d`, an answer for [offset, offset+count), is what normalising would leave as it
  * is (isNormalized without a hole claimed for the tail): it starts at `offset`, holds whole
  * descriptors (no more than MAX_EXTENTS), no empty extent, no flags beyond the two wire bits,
- * no two neighbours with the same flags, and ends inside the range. With `size` (the outermost layer) every boundary is
- * also on a sector or at the disk's end, as sector alignment would leave it (isSectorAligned).
+ * no two neighbours with the same flags, and ends inside the range. With `size` (the outermost
+ * layer) every boundary is also on a sector or at the disk's end, as sector alignment would
+ * leave it (isSectorAligned).
  */
 export function descriptorsAreClean(d: ExtentDescriptors, offset: number, count: number, size: number | null): boolean {
   const { bytes } = d;

@@ -194,8 +194,8 @@ export class AllocationModel {
     if (this.blockTotals.length < (blocks + 1) * stride) {
       // Sized for the runs the columns have room for, so it grows when they do (a scan reserves
       // once) rather than doubling by itself: each new array's first touch costs page faults.
-      const room = ((Math.max(this.cols.capacity, this.count + 1) >> BLOCK_SHIFT) + 2) * stride;
-      const grown = hugePaged(new Float64Array(Math.max((blocks + 1) * stride, room)));
+      // (The columns always have room for the runs and the end marker, so this covers `blocks`.)
+      const grown = hugePaged(new Float64Array(((this.cols.capacity >> BLOCK_SHIFT) + 2) * stride));
       grown.set(this.blockTotals);
       this.blockTotals = grown;
     }
