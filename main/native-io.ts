@@ -19,6 +19,8 @@ export interface NativeIo {
   fadvise?(fd: number, offset: number, length: number, advice: number): number;
   /** madvise(MADV_HUGEPAGE) over a typed array's 2 MiB-aligned interior: 0 or -errno. Absent in old builds. */
   adviseHugePages?(view: ArrayBufferView): number;
+  /** On a pool thread: fault the view's pages in writable (MADV_POPULATE_WRITE); 0 or -errno. Absent in old builds. */
+  populateAsync?(view: ArrayBufferView): Promise<number>;
   /** preadv2(RWF_NOWAIT): bytes read from the page cache, or -errno (-EAGAIN: not cached). Absent in old builds. */
   readNoWait?(fd: number, buf: Buffer, offset: number): number;
   /** On a pool thread: offset of the first differing byte of two files' ranges, -1 if equal, or -errno. Absent in old builds. */

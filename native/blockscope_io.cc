@@ -255,6 +255,59 @@ Napi::Value AdviseHugePages(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, r < 0 ? -static_cast<double>(errno) : 0);
 }
 
+// populateAsync(view) -> a Promise of 0 or -errno: the pages under a typed array, faulted in
+// writable on a pool thread (MADV_POPULATE_WRITE, Linux 5.14; -EINVAL before). A 10 M-extent
+// scan fills 120 MB of fresh columns, and here the kernel's zeroing of each new page was a
+// fifth of the UI host's CPU in that scan, all of it on the event loop as the scan reached
+// each page. Populating writes no data, so the event loop may fill the array meanwhile; the
+// worker holds the array until it is done, so the memory cannot go away under it.
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+class PopulateWorker : public Napi::AsyncWorker {
+ public:
+  PopulateWorker(Napi::Env env, Napi::TypedArray view, void* start, size_t length)
+      : Napi::AsyncWorker(env, "blockscope:populateAsync"), deferred_(Napi::Promise::Deferred::New(env)),
+        keep_(Napi::Persistent(view)), start_(start), length_(length) {}
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+  void Execute() override {
+    int r;
+    do r = madvise(start_, length_, MADV_POPULATE_WRITE);
+    while (r < 0 && errno == EINTR);
+    result_ = r < 0 ? -errno : 0;
+  }
+  void OnOK() override {
+    keep_.Reset();
+    deferred_.Resolve(Napi::Number::New(Env(), result_));
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  Napi::Reference<Napi::TypedArray> keep_;
+  void* start_;
+  size_t length_;
+  int result_ = 0;
+};
+
+Napi::Value PopulateAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsTypedArray()) {
+    Napi::TypeError::New(env, "populateAsync: a typed array is required").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  auto view = info[0].As<Napi::TypedArray>();
+  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  auto base = reinterpret_cast<uintptr_t>(view.ArrayBuffer().Data()) + view.ByteOffset();
+  // Whole pages inside the array only: a page it shares with other memory is left alone.
+  uintptr_t start = (base + page - 1) & ~(page - 1);
+  uintptr_t end = (base + view.ByteLength()) & ~(page - 1);
+  auto* worker = new PopulateWorker(env, view, reinterpret_cast<void*>(start), end > start ? end - start : 0);
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();  // deletes itself once it has resolved the promise
+  return promise;
+}
+
 // fallocate(fd, mode, offset, length) -> 0 or -errno.
 Napi::Value Fallocate(const Napi::CallbackInfo& info) {
   int fd = static_cast<int>(ArgInt(info, 0));
@@ -387,6 +440,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("blockDeviceSize", Napi::Function::New(env, BlockDeviceSize));
   exports.Set("fadvise", Napi::Function::New(env, Fadvise));
   exports.Set("adviseHugePages", Napi::Function::New(env, AdviseHugePages));
+  exports.Set("populateAsync", Napi::Function::New(env, PopulateAsync));
   exports.Set("readNoWait", Napi::Function::New(env, ReadNoWait));
   exports.Set("sendFileReply", Napi::Function::New(env, SendFileReply));
   exports.Set("allCached", Napi::Function::New(env, AllCached));

@@ -85,9 +85,14 @@ const HUGE_PAGED_BYTES = 8 * 2 ** 20;
 
 /**
  * A scan of ten million extents first touches 110 MB of columns; on this VM each 4 KiB page's
- * first touch costs a fault that made that a fifth of the scan. Huge pages cut it by a third.
+ * first touch costs a fault that made that a fifth of the scan. Huge pages cut it by a third,
+ * and the rest (the kernel zeroing each new page) moves to a pool thread, which faults the
+ * pages in while the scan goes on: a large array is allocated just before it is filled.
  */
 export function hugePaged<T extends Float64Array | Uint8Array>(array: T): T {
-  if (array.byteLength >= HUGE_PAGED_BYTES) nativeIo()?.adviseHugePages?.(array);
+  if (array.byteLength < HUGE_PAGED_BYTES) return array;
+  const io = nativeIo();
+  io?.adviseHugePages?.(array);
+  void io?.populateAsync?.(array);
   return array;
 }
