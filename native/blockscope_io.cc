@@ -21,6 +21,7 @@
 #include <time.h>
 #include <linux/fs.h>
 #include <algorithm>
+#include <string>
 #include <vector>
 
 namespace {
@@ -240,17 +241,25 @@ Napi::Value Fadvise(const Napi::CallbackInfo& info) {
 // transparent huge pages in "madvise" mode (Debian's default) this asks for 2 MiB pages.
 constexpr uintptr_t kHugePage = 2u << 20;
 
-Napi::Value AdviseHugePages(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
+// The whole `align`-sized pages inside the typed array passed as info[0], as [start, end)
+// (empty when none fits), or false after throwing a TypeError that names `fn`.
+bool PagesInside(const Napi::CallbackInfo& info, const char* fn, uintptr_t align, uintptr_t* start, uintptr_t* end) {
   if (info.Length() < 1 || !info[0].IsTypedArray()) {
-    Napi::TypeError::New(env, "adviseHugePages: a typed array is required").ThrowAsJavaScriptException();
-    return env.Undefined();
+    Napi::TypeError::New(info.Env(), std::string(fn) + ": a typed array is required").ThrowAsJavaScriptException();
+    return false;
   }
   auto view = info[0].As<Napi::TypedArray>();
   auto base = reinterpret_cast<uintptr_t>(view.ArrayBuffer().Data()) + view.ByteOffset();
-  uintptr_t start = (base + kHugePage - 1) & ~(kHugePage - 1);
-  uintptr_t end = (base + view.ByteLength()) & ~(kHugePage - 1);
-  if (end <= start) return Napi::Number::New(env, 0);
+  *start = (base + align - 1) & ~(align - 1);
+  *end = std::max(*start, (base + view.ByteLength()) & ~(align - 1));
+  return true;
+}
+
+Napi::Value AdviseHugePages(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uintptr_t start, end;
+  if (!PagesInside(info, "adviseHugePages", kHugePage, &start, &end)) return env.Undefined();
+  if (end == start) return Napi::Number::New(env, 0);
   int r = madvise(reinterpret_cast<void*>(start), end - start, MADV_HUGEPAGE);
   return Napi::Number::New(env, r < 0 ? -static_cast<double>(errno) : 0);
 }
@@ -292,17 +301,10 @@ class PopulateWorker : public Napi::AsyncWorker {
 
 Napi::Value PopulateAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsTypedArray()) {
-    Napi::TypeError::New(env, "populateAsync: a typed array is required").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  auto view = info[0].As<Napi::TypedArray>();
-  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-  auto base = reinterpret_cast<uintptr_t>(view.ArrayBuffer().Data()) + view.ByteOffset();
-  // Whole pages inside the array only: a page it shares with other memory is left alone.
-  uintptr_t start = (base + page - 1) & ~(page - 1);
-  uintptr_t end = (base + view.ByteLength()) & ~(page - 1);
-  auto* worker = new PopulateWorker(env, view, reinterpret_cast<void*>(start), end > start ? end - start : 0);
+  uintptr_t start, end;
+  // Whole pages only: a page the array shares with other memory is left alone.
+  if (!PagesInside(info, "populateAsync", static_cast<uintptr_t>(sysconf(_SC_PAGESIZE)), &start, &end)) return env.Undefined();
+  auto* worker = new PopulateWorker(env, info[0].As<Napi::TypedArray>(), reinterpret_cast<void*>(start), end - start);
   Napi::Promise promise = worker->Promise();
   worker->Queue();  // deletes itself once it has resolved the promise
   return promise;
