@@ -25,6 +25,8 @@ export interface NativeIo {
   readNoWait?(fd: number, buf: Buffer, offset: number): number;
   /** On a pool thread: offset of the first differing byte of two files' ranges, -1 if equal, or -errno. Absent in old builds. */
   compareFileRanges?(fdA: number, offsetA: number, fdB: number, offsetB: number, length: number): Promise<number>;
+  /** A thread performing one file's writes in turn (serial_writer.cc). Absent in old builds. */
+  SerialWriter?: new () => SerialWriter;
   EAGAIN?: number;
   FALLOC_FL_KEEP_SIZE: number;
   FALLOC_FL_PUNCH_HOLE: number;
@@ -37,6 +39,13 @@ export interface NativeIo {
 }
 
 const ADDON_PATH = path.join('native', 'build', 'Release', 'blockscope_io.node');
+
+export interface SerialWriter {
+  /** pwrite all of `buf` at `offset`, after every write asked for before: resolves 0 or -errno. */
+  write(fd: number, buf: Buffer, offset: number): Promise<number>;
+  /** No more writes; those queued still complete. */
+  close(): void;
+}
 
 /** undefined: not tried yet; null: tried and absent. */
 let loaded: NativeIo | null | undefined;

@@ -4,6 +4,7 @@
 // except compareFileRanges, which reads and so runs on a pool thread and returns a Promise.
 // Errors come back as negative errno values so the JS side keeps one error type (BlockError).
 #include <napi.h>
+#include "serial_writer.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -448,6 +449,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("allCached", Napi::Function::New(env, AllCached));
   exports.Set("awaitReadable", Napi::Function::New(env, AwaitReadable));
   exports.Set("compareFileRanges", Napi::Function::New(env, CompareFileRanges));
+  InitSerialWriter(env, exports);
   exports.Set("EAGAIN", Napi::Number::New(env, EAGAIN));
   exports.Set("SEEK_DATA", Napi::Number::New(env, SEEK_DATA));
   exports.Set("SEEK_HOLE", Napi::Number::New(env, SEEK_HOLE));

@@ -11,6 +11,7 @@ import { definePlugin, type FileRange, type OpenOptions, type PluginHandle } fro
 import { allocationExtents, gapSpan } from './allocation.ts';
 import { sizeOf } from './device-size.ts';
 import { closeFd, openFd, readFully, syncFd, writeFully } from './fd-io.ts';
+import { fileWriter, type FileWriter } from './file-writers.ts';
 import { errnoName, isUnsupported, nativeIo, type NativeIo } from '../../native-io.ts';
 
 type Fadvise = 'normal' | 'random' | 'sequential';
@@ -21,15 +22,18 @@ class FileConnection implements PluginHandle {
   private readonly size: number;
   private readonly writable: boolean;
   private readonly io: NativeIo | null;
+  /** Where writes go when the addon has a writer thread; else the libuv pool. */
+  private readonly writer: FileWriter | null;
   /** fallocate modes and FIEMAP found unsupported here: not asked again on this connection. */
   private readonly unsupported = new Set<number | 'fiemap' | 'seek' | 'nowait'>();
 
-  constructor(file: string, fd: number, size: number, writable: boolean, io: NativeIo | null) {
+  constructor(file: string, fd: number, size: number, writable: boolean, io: NativeIo | null, writer: FileWriter | null) {
     this.file = file;
     this.fd = fd;
     this.size = size;
     this.writable = writable;
     this.io = io;
+    this.writer = writer;
   }
 
   getSize(): number { return this.size; }
@@ -63,7 +67,10 @@ class FileConnection implements PluginHandle {
   }
 
   pwrite(buf: Buffer, offset: number): Promise<void> {
-    return writeFully(this.fd, buf, offset);
+    if (!this.writer) return writeFully(this.fd, buf, offset);
+    return this.writer.write(this.fd, buf, offset).then((r) => {
+      if (r < 0) throw this.errnoError('pwrite', r);
+    });
   }
 
   flush(): Promise<void> {
@@ -119,8 +126,10 @@ class FileConnection implements PluginHandle {
     return allocationExtents(data, unwritten);
   }
 
-  close(): Promise<void> {
-    return closeFd(this.fd);
+  async close(): Promise<void> {
+    // Not before its queued writes are done: the fd number could be reused under them.
+    await this.writer?.release();
+    await closeFd(this.fd);
   }
 
   /** True if done, false if this mode is unsupported here; other failures throw. */
@@ -173,9 +182,10 @@ export const filePlugin = definePlugin({
         const io = nativeIo();
         const { fd, writable } = await openForConnection(file, options.readonly);
         try {
-          const size = sizeOf(file, fd, fstatSync(fd), io);
+          const stats = fstatSync(fd);
+          const size = sizeOf(file, fd, stats, io);
           adviseAccess(io, fd, fadvise);
-          return new FileConnection(file, fd, size, writable, io);
+          return new FileConnection(file, fd, size, writable, io, writable ? fileWriter(io, stats) : null);
         } catch (err) {
           await closeFd(fd).catch(() => {});
           throw err;
