@@ -47,21 +47,57 @@ int WriteFully(const WriteItem& item) {
   return 0;
 }
 
-// Shared by the JS object and the thread: whichever ends last frees it.
+// Shared by the JS object, the thread and the environment's cleanup hook; the last to let go
+// frees it. The thread-safe function may be gone once the environment is being torn down (a
+// worker ending), so the thread touches it only while `deliver` holds, under the mutex.
 struct Queue {
   std::mutex mutex;
   std::condition_variable wake;
   std::deque<WriteItem*> items;
   bool closing = false;
-  Napi::ThreadSafeFunction done;  // delivers finished items to the event loop
-  size_t pending = 0;             // queued or unresolved writes; event loop only
+  bool deliver = true;
+  Napi::ThreadSafeFunction done;     // delivers finished items to the event loop
+  size_t pending = 0;                // queued or unresolved writes; event loop only
+  uv_prepare_t* beforePoll = nullptr;  // wakes the thread for the writes of a turn; event loop only
+  bool hookRan = false;              // event loop only
+  // Joined, never detached: a worker's environment unloads the addon when it ends, and a
+  // thread still running its code then would crash the process.
+  std::thread thread;
+
+  // No more writes; the queued ones still complete, then the thread ends. Event loop only.
+  void Close() {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      closing = true;
+    }
+    wake.notify_one();
+    if (beforePoll) {
+      uv_close(reinterpret_cast<uv_handle_t*>(beforePoll), [](uv_handle_t* h) { delete reinterpret_cast<uv_prepare_t*>(h); });
+      beforePoll = nullptr;
+    }
+  }
 };
 
 void Resolve(Napi::Env env, Napi::Function, Queue* queue, WriteItem* item) {
   if (env != nullptr) item->deferred.Resolve(Napi::Number::New(env, item->result));
+  // No env: the environment is going away and its references with it.
+  else item->keep.SuppressDestruct();
   delete item;
   // Idle, the writer must not keep the process alive: only pending writes do.
   if (env != nullptr && --queue->pending == 0) queue->done.Unref(env);
+}
+
+// Runs before the thread-safe function's own hook (hooks run in reverse order of
+// registration): from here on the thread leaves it alone, finishes the queued writes and ends.
+void OnEnvCleanup(void* arg) {
+  auto* queue = static_cast<Queue*>(arg);
+  queue->hookRan = true;
+  {
+    std::lock_guard<std::mutex> lock(queue->mutex);
+    queue->deliver = false;
+  }
+  queue->Close();
+  if (queue->thread.joinable()) queue->thread.join();
 }
 
 void Run(std::shared_ptr<Queue> queue) {
@@ -75,9 +111,18 @@ void Run(std::shared_ptr<Queue> queue) {
       queue->items.pop_front();
     }
     item->result = WriteFully(*item);
-    queue->done.BlockingCall(item, [queue](Napi::Env env, Napi::Function fn, WriteItem* it) { Resolve(env, fn, queue.get(), it); });
+    std::lock_guard<std::mutex> lock(queue->mutex);
+    if (queue->deliver) {
+      queue->done.BlockingCall(item, [queue](Napi::Env env, Napi::Function fn, WriteItem* it) { Resolve(env, fn, queue.get(), it); });
+    }
   }
-  queue->done.Release();
+  std::lock_guard<std::mutex> lock(queue->mutex);
+  if (queue->deliver) queue->done.Release();
+}
+
+void WakeWriter(uv_prepare_t* handle) {
+  uv_prepare_stop(handle);
+  static_cast<Queue*>(handle->data)->wake.notify_one();
 }
 
 class SerialWriter : public Napi::ObjectWrap<SerialWriter> {
@@ -89,19 +134,32 @@ class SerialWriter : public Napi::ObjectWrap<SerialWriter> {
 
   explicit SerialWriter(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SerialWriter>(info), queue_(std::make_shared<Queue>()) {
     Napi::Env env = info.Env();
-    queue_->done = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}),
-                                                 "blockscope:SerialWriter", 0, 1);
+    // The finalizer runs once the thread has released the function, its last act (or once the
+    // environment has torn it down, after the hook): then the thread is joined at once, and
+    // neither the hook nor the queue kept for it is needed.
+    auto* keep = new std::shared_ptr<Queue>(queue_);
+    queue_->done = Napi::ThreadSafeFunction::New(
+        env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "blockscope:SerialWriter", 0, 1, keep,
+        [](Napi::Env env, std::shared_ptr<Queue>* kept) {
+          Queue* queue = kept->get();
+          if (queue->thread.joinable()) queue->thread.join();
+          if (!queue->hookRan) napi_remove_env_cleanup_hook(env, OnEnvCleanup, queue);
+          delete kept;
+        });
     queue_->done.Unref(env);
     uv_loop_t* loop = nullptr;
     napi_get_uv_event_loop(env, &loop);
-    beforePoll_ = new uv_prepare_t;
-    uv_prepare_init(loop, beforePoll_);
-    beforePoll_->data = this;
-    uv_unref(reinterpret_cast<uv_handle_t*>(beforePoll_));
-    std::thread(Run, queue_).detach();
+    queue_->beforePoll = new uv_prepare_t;
+    uv_prepare_init(loop, queue_->beforePoll);
+    queue_->beforePoll->data = queue_.get();
+    uv_unref(reinterpret_cast<uv_handle_t*>(queue_->beforePoll));
+    // A worker's environment may end with the writer open: its handle must be closed by then
+    // (Node checks that a worker's loop has none left) and the thread told to stop delivering.
+    napi_add_env_cleanup_hook(env, OnEnvCleanup, queue_.get());
+    queue_->thread = std::thread(Run, queue_);
   }
 
-  ~SerialWriter() override { Stop(); }
+  ~SerialWriter() override { queue_->Close(); }
 
  private:
   // write(fd, buffer, offset) -> Promise of 0 or -errno, in the order of the calls.
@@ -129,35 +187,17 @@ class SerialWriter : public Napi::ObjectWrap<SerialWriter> {
     // The thread is woken once per turn of the event loop, before it waits for I/O, not once
     // per write: a turn often handles a dozen writes, and on this VM waking a thread cost
     // ~25 us of the event loop's time, as much as the whole rest of a 256 KiB WRITE.
-    if (beforePoll_ && !uv_is_active(reinterpret_cast<uv_handle_t*>(beforePoll_))) uv_prepare_start(beforePoll_, WakeWriter);
+    uv_prepare_t* beforePoll = queue_->beforePoll;
+    if (!uv_is_active(reinterpret_cast<uv_handle_t*>(beforePoll))) uv_prepare_start(beforePoll, WakeWriter);
     return promise;
   }
 
-  // close(): no more writes; the queued ones still complete, then the thread ends.
   Napi::Value Close(const Napi::CallbackInfo& info) {
-    Stop();
+    queue_->Close();
     return info.Env().Undefined();
   }
 
-  static void WakeWriter(uv_prepare_t* handle) {
-    uv_prepare_stop(handle);
-    static_cast<SerialWriter*>(handle->data)->queue_->wake.notify_one();
-  }
-
-  void Stop() {
-    {
-      std::lock_guard<std::mutex> lock(queue_->mutex);
-      queue_->closing = true;
-    }
-    queue_->wake.notify_one();
-    if (beforePoll_) {
-      uv_close(reinterpret_cast<uv_handle_t*>(beforePoll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_prepare_t*>(h); });
-      beforePoll_ = nullptr;
-    }
-  }
-
   std::shared_ptr<Queue> queue_;
-  uv_prepare_t* beforePoll_ = nullptr;  // wakes the thread for the writes of this turn
 };
 
 }  // namespace

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { closeSync, fstatSync, linkSync, mkdtempSync, openSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -106,6 +107,34 @@ describe('file writers', () => {
     expect(() => (writer.write as (...a: unknown[]) => unknown)(1, 'not a buffer', 0)).toThrow(TypeError);
     writer.close();
     expect(() => writer.write(1, Buffer.alloc(1), 0)).toThrow(/closed/);
+  });
+
+  it.runIf(hasWriter)('lets a worker thread end with writes still queued', () => {
+    // The worker's environment goes away (and the addon with it) while its writer is busy:
+    // the thread must be done with the addon's code by then, or the process crashes.
+    const file = freshFile(4 << 20);
+    const addon = path.resolve('native/build/Release/blockscope_io.node');
+    const worker = `
+      const io = require(${JSON.stringify(addon)});
+      const fd = require('node:fs').openSync(${JSON.stringify(file)}, 'r+');
+      const writer = new io.SerialWriter();
+      for (let i = 0; i < 64; i++) writer.write(fd, Buffer.alloc(65536, 1 + (i % 200)), i * 65536);
+      writer.write(fd, Buffer.alloc(1, 7), 0).then(() => require('node:worker_threads').parentPort.postMessage('written'));
+      new io.SerialWriter().write(fd, Buffer.alloc(1, 9), 1); // left open, write pending
+    `;
+    const main = `
+      const { Worker } = require('node:worker_threads');
+      (async () => {
+        for (let k = 0; k < 3; k++) {
+          const w = new Worker(${JSON.stringify(worker)}, { eval: true });
+          w.on('message', () => w.terminate());
+          await new Promise((resolve) => w.on('exit', resolve));
+        }
+        console.log('ok');
+      })();
+    `;
+    expect(execFileSync(process.execPath, ['-e', main], { encoding: 'utf8', timeout: 30_000 }).trim()).toBe('ok');
+    expect(readFileSync(file)[0]).toBe(7);
   });
 
   it('falls back to the pool when the addon has no writer', () => {
