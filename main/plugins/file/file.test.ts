@@ -193,3 +193,51 @@ describe('file plugin without the native addon', () => {
     expect(onDisk[12 * K]).toBe(0x11);
   });
 });
+
+describe('file plugin on a full filesystem', () => {
+  /** A 64 KiB tmpfs mounted for the test, or why there is none (mount needs root). */
+  function smallFilesystem(): { dir: string; unmount: () => void } | string {
+    const mountPoint = mkdtempSync(path.join(tmpdir(), 'blockscope-full-'));
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mountPoint], { stdio: 'pipe' });
+    } catch (err) {
+      rmSync(mountPoint, { recursive: true, force: true });
+      return `cannot mount a small tmpfs here (${(err as Error).message.split('\n')[0]})`;
+    }
+    return {
+      dir: mountPoint,
+      unmount: () => {
+        execFileSync('umount', ['-l', mountPoint]);
+        rmSync(mountPoint, { recursive: true, force: true });
+      },
+    };
+  }
+
+  for (const native of [true, false]) {
+    it(`fails a write that does not fit with ENOSPC and keeps what fitted (${native ? 'writer thread' : 'thread pool'})`, async (ctx) => {
+      if (native && !hasNative) ctx.skip('no native addon');
+      const fs = smallFilesystem();
+      if (typeof fs === 'string') return ctx.skip(fs);
+      try {
+        if (!native) process.env.BLOCKSCOPE_NO_NATIVE = '1';
+        const file = path.join(fs.dir, 'disk.img');
+        closeSync(openSync(file, 'w'));
+        truncateSync(file, 1024 * K);
+        const o = await serve(file);
+        await o.top.pwrite(Buffer.alloc(16 * K, 0x5a), 0);
+        await expect(o.top.pwrite(Buffer.alloc(256 * K, 0x6b), 512 * K)).rejects.toMatchObject({ code: 'ENOSPC' });
+        // The connection still serves: the first write reads back, and rewriting blocks the
+        // file already has needs no space.
+        expect((await readAll(o, 0, 16 * K)).equals(Buffer.alloc(16 * K, 0x5a))).toBe(true);
+        await o.top.pwrite(Buffer.alloc(4 * K, 0x7c), 4 * K);
+        await o.top.flush();
+        await o.close();
+        open.splice(open.indexOf(o), 1);
+        const onDisk = readFileSync(file);
+        expect([onDisk[0], onDisk[4 * K], onDisk[8 * K]]).toEqual([0x5a, 0x7c, 0x5a]);
+      } finally {
+        fs.unmount();
+      }
+    });
+  }
+});
