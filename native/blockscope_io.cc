@@ -1,7 +1,8 @@
 // Small Linux I/O primitives Node's fs module lacks: SEEK_DATA/SEEK_HOLE, FIEMAP, hole
 // punching, range zeroing, block device sizes and fadvise, and sendfile for READ replies.
 // Every call is synchronous and cheap (metadata, or no more than a socket takes at once),
-// except compareFileRanges, which reads and so runs on a pool thread and returns a Promise.
+// except compareFileRanges and populateAsync, which run on a pool thread and return a Promise,
+// and SerialWriter (serial_writer.cc), a thread of its own for one file's writes.
 // Errors come back as negative errno values so the JS side keeps one error type (BlockError).
 #include <napi.h>
 #include "serial_writer.h"
