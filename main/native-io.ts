@@ -38,14 +38,14 @@ export interface NativeIo {
   POSIX_FADV_DONTNEED?: number;
 }
 
-const ADDON_PATH = path.join('native', 'build', 'Release', 'blockscope_io.node');
-
 export interface SerialWriter {
   /** pwrite all of `buf` at `offset`, after every write asked for before: resolves 0 or -errno. */
   write(fd: number, buf: Buffer, offset: number): Promise<number>;
   /** No more writes; those queued still complete. */
   close(): void;
 }
+
+const ADDON_PATH = path.join('native', 'build', 'Release', 'blockscope_io.node');
 
 /** undefined: not tried yet; null: tried and absent. */
 let loaded: NativeIo | null | undefined;

@@ -17,8 +17,9 @@ describe('RunColumns on huge pages', () => {
   it('the addon advises a large typed array without touching its bytes', (ctx) => {
     const advise = nativeIo()?.adviseHugePages;
     if (!advise) {
-      console.warn('allocation-runs: skipped: no native addon here (huge pages are only a speed-up)');
-      return ctx.skip();
+      const why = 'no native addon here (huge pages are only a speed-up)';
+      console.warn(`allocation-runs: skipped: ${why}`);
+      return ctx.skip(why);
     }
     const big = new Float64Array(4 * 2 ** 20).fill(7);
     expect(advise(big)).toBe(0);
@@ -30,8 +31,9 @@ describe('RunColumns on huge pages', () => {
   it('the addon faults an array in on a pool thread while the event loop fills it, and loses no byte', async (ctx) => {
     const populate = nativeIo()?.populateAsync;
     if (!populate) {
-      console.warn('allocation-runs: skipped: no native addon here (populating is only a speed-up)');
-      return ctx.skip();
+      const why = 'no native addon here (populating is only a speed-up)';
+      console.warn(`allocation-runs: skipped: ${why}`);
+      return ctx.skip(why);
     }
     const EINVAL = -22; // before Linux 5.14 there is no MADV_POPULATE_WRITE: the array fills as it would anyway
     const big = new Float64Array(8 * 2 ** 20);

@@ -10,6 +10,8 @@ import { fileWriter } from './file-writers.ts';
 
 const io = nativeIo();
 const hasWriter = io?.SerialWriter !== undefined;
+// A skip says why in the output: without the addon the file plugin writes through the pool, which file.test.ts covers.
+if (!hasWriter) console.warn('file-writers.test: skipped: the native addon with SerialWriter is not loaded here (npm run build:native; BLOCKSCOPE_NO_NATIVE unset)');
 const SIZE = 256 * 1024;
 let dir: string;
 let counter = 0;

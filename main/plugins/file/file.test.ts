@@ -215,9 +215,13 @@ describe('file plugin on a full filesystem', () => {
 
   for (const native of [true, false]) {
     it(`fails a write that does not fit with ENOSPC and keeps what fitted (${native ? 'writer thread' : 'thread pool'})`, async (ctx) => {
-      if (native && !hasNative) ctx.skip('no native addon');
+      const skipBecause = (why: string): void => {
+        console.warn(`file.test: skipped: ${why}`);
+        ctx.skip(why);
+      };
+      if (native && !hasNative) return skipBecause('no native addon here (npm run build:native), so no writer thread; the pool case runs');
       const fs = smallFilesystem();
-      if (typeof fs === 'string') return ctx.skip(fs);
+      if (typeof fs === 'string') return skipBecause(fs);
       try {
         if (!native) process.env.BLOCKSCOPE_NO_NATIVE = '1';
         const file = path.join(fs.dir, 'disk.img');
