@@ -49,15 +49,20 @@ async function serveFile(file: string, tcp: boolean, filters: string[] = []): Pr
   return { server, target: tcp ? { port: listening.port! } : { path: listening.path! } };
 }
 
-/** Replies to one batch on a fresh connection, with the fast path on or off. */
+/**
+ * Replies to one batch on a fresh connection, with the fast path on or off. Off, small replies
+ * also go through Node's stream rather than straight to the socket (reply-writer.ts's
+ * sendNow), so the comparison is with the wholly ordinary path.
+ */
 async function repliesWith(fast: boolean | null, target: { path: string } | { port: number }, structured: boolean, meta: boolean, batch: WireRequest[], stallMs: number) {
-  if (fast !== null) process.env.BLOCKSCOPE_FAST_READ = fast ? '1' : '0';
+  const knobs = ['BLOCKSCOPE_FAST_READ', 'BLOCKSCOPE_DIRECT_REPLIES'];
+  if (fast !== null) for (const knob of knobs) process.env[knob] = fast ? '1' : '0';
   const client = await RawNbdClient.connect(target, structured, meta);
   try {
     return await client.batch(batch, stallMs);
   } finally {
     client.close();
-    if (fast !== null) delete process.env.BLOCKSCOPE_FAST_READ;
+    if (fast !== null) for (const knob of knobs) delete process.env[knob];
   }
 }
 

@@ -5,12 +5,12 @@
 // go that way and on which sockets. Everything else (TLS, sparse reads, filters that change
 // data, no addon, BLOCKSCOPE_FAST_READ=0) takes the ordinary path through pread.
 import type { Socket } from 'node:net';
-import { constants } from 'node:os';
-import { nativeIo, socketFd } from '../native-io.ts';
+import { nativeIo } from '../native-io.ts';
 import type { Negotiated } from './handshake.ts';
 import { CMD_FLAG } from './protocol.ts';
 import { OFFSET_DATA_HEADER_LENGTH, SIMPLE_HEADER_LENGTH, writeOffsetDataHeader, writeSimpleHeader } from './replies.ts';
 import type { NbdRequest } from './request-parser.ts';
+import { onSocketFd } from './socket-send.ts';
 import { shouldLookForHoles } from './sparse-read.ts';
 
 /** A READ reply whose payload lies in a file: its header, then `length` bytes of `fd` at `offset`. */
@@ -32,8 +32,6 @@ export type KernelSend = (header: Buffer, fd: number, offset: number, length: nu
  */
 export const FILE_REPLY_MIN = 64 * 1024;
 
-const EBADF = constants.errno.EBADF;
-
 interface SendFileAddon {
   sendFileReply?(socketFd: number, header: Buffer, fd: number, offset: number, length: number): number;
   /** 1: all of the range is in the page cache; 0: not; -errno: the kernel cannot tell. */
@@ -50,14 +48,7 @@ export function fastReadEnabled(): boolean {
  * be encrypted in JavaScript), a socket without an fd of its own, or no addon.
  */
 export function kernelSendFor(socket: Socket): KernelSend | null {
-  if (!fastReadEnabled() || (socket as { encrypted?: boolean }).encrypted) return null;
-  const send = (nativeIo() as SendFileAddon | null)?.sendFileReply;
-  if (!send || socketFd(socket) < 0) return null;
-  return (header, file, offset, length) => {
-    // Asked at every send: a destroyed socket's number may already belong to another file.
-    const fd = socket.destroyed ? -1 : socketFd(socket);
-    return fd < 0 ? -EBADF : send(fd, header, file, offset, length);
-  };
+  return fastReadEnabled() ? onSocketFd(socket, (nativeIo() as SendFileAddon | null)?.sendFileReply) : null;
 }
 
 /** The READ as a FileReply, or null when its payload must be read (sparse replies, filters that change data, short reads). */

@@ -9,11 +9,13 @@
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { BufferPool } from './buffer-pool.ts';
+import { nativeIo } from '../native-io.ts';
 import { kernelSendFor, type FileReply, type KernelSend } from './fast-read.ts';
 import { CMD, MAX_PAYLOAD } from './protocol.ts';
 import { OFFSET_DATA_HEADER_LENGTH } from './replies.ts';
 import type { ReplyBudget } from './reply-budget.ts';
 import type { NbdRequest } from './request-parser.ts';
+import { directRepliesEnabled, onSocketFd } from './socket-send.ts';
 
 /** Queued reply bytes above which the connection stops reading new requests. */
 const SEND_BUFFER_LIMIT = 8 * 1024 * 1024;
@@ -25,8 +27,19 @@ export interface Ticket {
   readonly fileReplies: ReplyWriter | null;
 }
 
+interface DirectSendAddon {
+  /** Sends what the socket takes of `bytes` now: the count, or -errno when it took none. */
+  sendReply?(socketFd: number, bytes: Buffer): number;
+}
+
 /** A reply waiting behind a file reply the socket has not taken yet. */
 type Queued = { bytes: Buffer; pooled: boolean } | { file: FileReply; done: () => void };
+
+/**
+ * Replies up to this size may go to the socket directly (sendNow); larger ones are READ
+ * payloads, which a full socket would leave half sent more often.
+ */
+const MAX_DIRECT_REPLY = 64 * 1024;
 
 /** Written with a callback, it completes once every write before it has. */
 const BARRIER = Buffer.alloc(0);
@@ -46,6 +59,8 @@ export class ReplyWriter {
   private readonly oneAtATime: boolean;
   private closed = false;
   private readonly kernelSend: KernelSend | null;
+  /** Sends a small reply on the socket's fd at once (sendNow); null on TLS or without the addon. */
+  private readonly sendReply: ((bytes: Buffer) => number) | null;
   private readonly queue: Queued[] = [];
   /** The socket is busy with (the rest of) a file reply or earlier writes: queue, do not write. */
   private gated = false;
@@ -60,6 +75,7 @@ export class ReplyWriter {
     this.pool = pool;
     this.released = released;
     this.kernelSend = kernelSendFor(socket);
+    this.sendReply = directRepliesEnabled() ? onSocketFd(socket, (nativeIo() as DirectSendAddon | null)?.sendReply) : null;
     this.oneAtATime = socket instanceof TLSSocket;
   }
 
@@ -161,9 +177,22 @@ export class ReplyWriter {
       }
     };
     this.gated = this.oneAtATime;
+    const took = this.sendNow(b);
+    if (took === length) return sent();
     // The socket's own high-water mark (16 KiB) is below one READ reply; stopping at it would
     // serialise reads. Stop taking requests only when replies really pile up.
-    if (!this.socket.write(b, sent) && this.socket.writableLength > SEND_BUFFER_LIMIT) this.blocked = true;
+    const rest = took > 0 ? b.subarray(took) : b;
+    if (!this.socket.write(rest, sent) && this.socket.writableLength > SEND_BUFFER_LIMIT) this.blocked = true;
+  }
+
+  /**
+   * Bytes of a reply of `MAX_DIRECT_REPLY` bytes or fewer that the kernel took at once, when
+   * nothing else waits to be sent: one syscall instead of a write through Node's stream (its
+   * write request, state and callback cost more than the syscall on a request at a time).
+   */
+  private sendNow(b: Buffer): number {
+    if (!this.sendReply || this.corked || b.length > MAX_DIRECT_REPLY || this.socket.writableLength > 0) return 0;
+    return this.sendReply(b);
   }
 
   /** Send what waits, in order, until a file reply must wait for the socket. */
