@@ -6,8 +6,10 @@
 # and Blockscope's peak RSS while serving w1. w1tls and w1c1tls are w1 and w1c1 over TLS
 # (X.509 certificates made with certtool in $ANCHOR_IMAGES/tls) against `serve --tls=require`
 # and `nbdkit --tls=require` with the same folder. w1http is w1 with the image read from nginx
-# by the http plugin and by `nbdkit curl`. w5 and w5c1 write over a cached copy of the source;
-# w5new and w5c1new into a new sparse file (see the w5 loop for why both).
+# by the http plugin and by `nbdkit curl`. w5 and w5c1 write over a cached copy of the source
+# with every server started for the round; w5warm and w5c1warm the same with servers started
+# once, as for the read workloads; w5new and w5c1new into a new sparse file (see the w5 loop
+# for why all three).
 #
 # Env: REPS (default 3), ONLY="w1 w3 ..." (default all), ANCHOR_IMAGES (default /tmp/anchors),
 #      BLOCKSCOPE_SHARED (default ../shared next to the repository).
@@ -16,7 +18,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${BLOCKSCOPE_SHARED:-$ROOT/../shared}/bench
 IMG=${ANCHOR_IMAGES:-/tmp/anchors}
 REPS=${REPS:-3}
-ONLY=${ONLY:-"w1 w1c1 w1tls w1c1tls w2 w3 w4 w4q w5 w5c1 w5new w5c1new cmp-dense cmp-sparse"}
+ONLY=${ONLY:-"w1 w1c1 w1tls w1c1tls w2 w3 w4 w4q w5 w5c1 w5warm w5c1warm w5new w5c1new cmp-dense cmp-sparse"}
 export ANCHOR_RUN=$IMG/run PATH=/usr/bin:$PATH
 want() { [[ " $ONLY " == *" $1 "* ]]; }
 mkdir -p "$IMG/results" "$ANCHOR_RUN"
@@ -127,6 +129,15 @@ EOF
   for _ in $(seq 100); do nbdinfo --size nbd://127.0.0.1:10968/ >/dev/null 2>&1 && break; sleep 0.1; done
   URI[http:blockscope]=nbd://127.0.0.1:10978/; URI[http:nbdkit]=nbd://127.0.0.1:10968/
 fi
+# w5warm/w5c1warm: writable servers started once, over a cached copy of the source of their own.
+if want w5warm || want w5c1warm; then
+  [ "$(stat -c %s "$IMG/target-warm.img" 2>/dev/null)" = 2147483648 ] && [ "$(stat -c %b "$IMG/target-warm.img")" -ge 4194304 ] \
+    || cp --sparse=never "$IMG/raw-dense-2g.img" "$IMG/target-warm.img"
+  PIDS+=("$(blockscope "$IMG/target-warm.img" 10981 rw)")
+  anchor nbdkit-file "$IMG/target-warm.img" 10982 rw
+  anchor qemu-nbd-raw "$IMG/target-warm.img" 10983 rw
+  URI[warm:blockscope]=nbd://127.0.0.1:10981/; URI[warm:nbdkit]=nbd://127.0.0.1:10982/; URI[warm:qemu-nbd]=nbd://127.0.0.1:10983/
+fi
 QCOW2="blockscope qemu-nbd"
 SERVERS="blockscope nbdkit qemu-nbd"
 # rotated REP WORD...: the words starting at a different one in every repetition. The servers
@@ -170,6 +181,12 @@ for rep in $(seq 1 "$REPS"); do
   done
   # w5/w5c1 write over a target that already holds the source's bytes and sits in the page
   # cache, synced before every measurement: every server copies into the same cached pages.
+  # Each server is started for its round there, so Blockscope's figure includes its JIT's
+  # warm-up (~0.25 s of compiling per fresh server); w5warm/w5c1warm measure the same against
+  # servers started once (the first round warms Blockscope up; the median leaves it out).
+  for w in w5warm w5c1warm; do want $w || continue
+    for s in $(rotated "$rep" $SERVERS); do sync; measure "$rep" $w target-raw $s "${URI[warm:$s]}" "${w%warm}"; done
+  done
   # w5new/w5c1new write into a new sparse file, whose pages the kernel must allocate as the
   # copy goes. On this VM (Firecracker with PVM; the host takes back guest memory the guest has
   # freed) that makes a server's figure depend on how long ago the previous round's file was
@@ -199,7 +216,7 @@ for rep in $(seq 1 "$REPS"); do
     done
   done
 done
-rm -f "$IMG/target-rw.img"
+rm -f "$IMG/target-rw.img" "$IMG/target-warm.img"
 
 # cmp-dense: `blockscope compare` against `qemu-img compare` on two identical dense 2 GiB
 # images (the anchor and a copy); cmp-sparse: the sparse 64 GiB anchor against a copy with

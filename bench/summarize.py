@@ -27,7 +27,7 @@ def spread(w, i, other):
           if (w2, i2, s) == (w, i, "blockscope") and by_rep.get((w, i, other, rep))]
     return f"{min(rs):.2f}-{max(rs):.2f}" if rs else "-"
 
-UNITS = {"w1": "MB/s", "w1c1": "MB/s", "w1tls": "MB/s", "w1c1tls": "MB/s", "w1http": "MB/s", "w2": "s", "w3": "IOPS", "w4": "req/s", "w4q": "req/s", "w5": "MB/s", "w5c1": "MB/s", "w5new": "MB/s", "w5c1new": "MB/s"}
+UNITS = {"w1": "MB/s", "w1c1": "MB/s", "w1tls": "MB/s", "w1c1tls": "MB/s", "w1http": "MB/s", "w2": "s", "w3": "IOPS", "w4": "req/s", "w4q": "req/s", "w5": "MB/s", "w5c1": "MB/s", "w5warm": "MB/s", "w5c1warm": "MB/s", "w5new": "MB/s", "w5c1new": "MB/s"}
 ORDER = list(UNITS)
 # compare workloads (cmp-*) are times of two commands, not servers: their own table below.
 COMPARE = {"cmp-dense": "identical 2 GiB dense raw", "cmp-sparse": "64 GiB sparse raw, 3 blocks changed"}

@@ -133,3 +133,21 @@ export function isUnsupported(negative: number): boolean {
   const name = errnoName(negative);
   return name === 'EOPNOTSUPP' || name === 'ENOTSUP' || name === 'ENOSYS' || name === 'EINVAL' || name === 'ENOTTY';
 }
+
+/** Arrays this large are worth 2 MiB pages (see the addon's adviseHugePages). */
+const HUGE_PAGED_BYTES = 8 * 2 ** 20;
+
+/**
+ * `array`, backed by 2 MiB pages where it is large enough and the addon is here, and faulted
+ * in on a pool thread. On this VM each 4 KiB page's first touch costs a fault: a scan of ten
+ * million extents, first touching 110 MB of columns, spent a fifth of its time there. Huge
+ * pages cut it by a third, and the rest (the kernel zeroing each new page) moves to the pool
+ * thread, which faults the pages in while the caller goes on filling the array.
+ */
+export function hugePaged<T extends Float64Array | Uint8Array>(array: T): T {
+  if (array.byteLength < HUGE_PAGED_BYTES) return array;
+  const io = nativeIo();
+  io?.adviseHugePages?.(array);
+  void io?.populateAsync?.(array);
+  return array;
+}

@@ -150,7 +150,7 @@ export class Connection {
         return;
       }
       this.session = session;
-      this.parser = new RequestParser(MAX_PAYLOAD, (size) => this.pool.acquire(size));
+      this.parser = new RequestParser(MAX_PAYLOAD, (size) => this.pool.acquirePayload(size));
       this.parser.push(this.handshake.leftover());
       this.host.connected(this);
       this.pump();

@@ -6,7 +6,8 @@
 // at most BLOCK additions: that is what makes a bins query independent of how many runs a
 // bin spans.
 import { BIN_DATA, BIN_STRIDE, BIN_UNKNOWN, backingLayerOfDepth, binEdge } from '../../shared/bins.ts';
-import { DEPTH_UNKNOWN, RunColumns, checkColumns, hugePaged } from './allocation-runs.ts';
+import { hugePaged } from '../native-io.ts';
+import { DEPTH_UNKNOWN, RunColumns, checkColumns } from './allocation-runs.ts';
 
 export { withDepths } from './allocation-depths.ts';
 export { RunColumns } from './allocation-runs.ts';

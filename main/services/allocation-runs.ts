@@ -3,7 +3,7 @@
 // than everything else the model does, so runs travel as three typed arrays that one buffer
 // reuses from slice to slice.
 import { BIN_DATA, backingLayerOfDepth } from '../../shared/bins.ts';
-import { nativeIo } from '../native-io.ts';
+import { hugePaged } from '../native-io.ts';
 
 /** A run whose depth the chain did not report (no allocation depth, or not scanned yet). */
 export const DEPTH_UNKNOWN = 255;
@@ -80,19 +80,3 @@ export function checkColumns(start: number, end: number, runs: RunColumns): numb
   return deepest;
 }
 
-/** Columns this large are worth 2 MiB pages (see the addon's adviseHugePages). */
-const HUGE_PAGED_BYTES = 8 * 2 ** 20;
-
-/**
- * A scan of ten million extents first touches 110 MB of columns; on this VM each 4 KiB page's
- * first touch costs a fault that made that a fifth of the scan. Huge pages cut it by a third,
- * and the rest (the kernel zeroing each new page) moves to a pool thread, which faults the
- * pages in while the scan goes on: a large array is allocated just before it is filled.
- */
-export function hugePaged<T extends Float64Array | Uint8Array>(array: T): T {
-  if (array.byteLength < HUGE_PAGED_BYTES) return array;
-  const io = nativeIo();
-  io?.adviseHugePages?.(array);
-  void io?.populateAsync?.(array);
-  return array;
-}
