@@ -63,6 +63,12 @@ make_certificates() {
   cp "$TLS/ca-cert.pem" "$TLS/server/"; cp "$TLS/ca-cert.pem" "$TLS/client/"
 }
 anchor() { "$SHARED/serve.sh" "$1" "$2" "$3" ${4:-} >/dev/null 2>&1; STARTED+=("$3"); }
+# dense_copy FILE: FILE holds all 2 GiB of raw-dense-2g.img, every block allocated (copied once,
+# kept between rounds): a write target whose pages are already the file's.
+dense_copy() {
+  [ "$(stat -c %s "$1" 2>/dev/null)" = 2147483648 ] && [ "$(stat -c %b "$1")" -ge 4194304 ] \
+    || cp --sparse=never "$IMG/raw-dense-2g.img" "$1"
+}
 
 declare -A URI
 # The servers, unless only the compare workloads (cmp-*, two local files, no server) run.
@@ -131,8 +137,7 @@ EOF
 fi
 # w5warm/w5c1warm: writable servers started once, over a cached copy of the source of their own.
 if want w5warm || want w5c1warm; then
-  [ "$(stat -c %s "$IMG/target-warm.img" 2>/dev/null)" = 2147483648 ] && [ "$(stat -c %b "$IMG/target-warm.img")" -ge 4194304 ] \
-    || cp --sparse=never "$IMG/raw-dense-2g.img" "$IMG/target-warm.img"
+  dense_copy "$IMG/target-warm.img"
   PIDS+=("$(blockscope "$IMG/target-warm.img" 10981 rw)")
   anchor nbdkit-file "$IMG/target-warm.img" 10982 rw
   anchor qemu-nbd-raw "$IMG/target-warm.img" 10983 rw
@@ -197,8 +202,7 @@ for rep in $(seq 1 "$REPS"); do
   for w in w5 w5c1 w5new w5c1new; do want $w || continue
     for s in $(rotated "$rep" $SERVERS); do
       if [ "${w%new}" = "$w" ]; then
-        [ "$(stat -c %s "$IMG/target-rw.img" 2>/dev/null)" = 2147483648 ] && [ "$(stat -c %b "$IMG/target-rw.img")" -ge 4194304 ] \
-          || cp --sparse=never "$IMG/raw-dense-2g.img" "$IMG/target-rw.img"
+        dense_copy "$IMG/target-rw.img"
       else
         rm -f "$IMG/target-rw.img"; truncate -s 2G "$IMG/target-rw.img"
       fi

@@ -25,6 +25,8 @@ export interface NativeIo {
   readNoWait?(fd: number, buf: Buffer, offset: number): number;
   /** On a pool thread: offset of the first differing byte of two files' ranges, -1 if equal, or -errno. Absent in old builds. */
   compareFileRanges?(fdA: number, offsetA: number, fdB: number, offsetB: number, length: number): Promise<number>;
+  /** send() what a non-blocking socket takes of `bytes` now: the count, or -errno when it took none. Absent in old builds. */
+  sendReply?(socketFd: number, bytes: Buffer): number;
   /** A thread performing one file's writes in turn (serial_writer.cc). Absent in old builds. */
   SerialWriter?: new () => SerialWriter;
   EAGAIN?: number;

@@ -13,8 +13,7 @@ import { BufferPool } from './buffer-pool.ts';
 import { ReplyBudget } from './reply-budget.ts';
 import { ReplyWriter } from './reply-writer.ts';
 
-type Send = (fd: number, bytes: Buffer) => number;
-const io = nativeIo() as unknown as { sendReply?: Send } | null;
+const io = nativeIo();
 const hasDirect = io?.sendReply !== undefined;
 if (!hasDirect) console.warn('reply-writer.test: direct sends not tested: the native addon with sendReply is not loaded here (npm run build:native; BLOCKSCOPE_NO_NATIVE unset)');
 

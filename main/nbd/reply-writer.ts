@@ -27,11 +27,6 @@ export interface Ticket {
   readonly fileReplies: ReplyWriter | null;
 }
 
-interface DirectSendAddon {
-  /** Sends what the socket takes of `bytes` now: the count, or -errno when it took none. */
-  sendReply?(socketFd: number, bytes: Buffer): number;
-}
-
 /** A reply waiting behind a file reply the socket has not taken yet. */
 type Queued = { bytes: Buffer; pooled: boolean } | { file: FileReply; done: () => void };
 
@@ -75,7 +70,7 @@ export class ReplyWriter {
     this.pool = pool;
     this.released = released;
     this.kernelSend = kernelSendFor(socket);
-    this.sendReply = directRepliesEnabled() ? onSocketFd(socket, (nativeIo() as DirectSendAddon | null)?.sendReply) : null;
+    this.sendReply = directRepliesEnabled() ? onSocketFd(socket, nativeIo()?.sendReply) : null;
     this.oneAtATime = socket instanceof TLSSocket;
   }
 

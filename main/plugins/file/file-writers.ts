@@ -3,8 +3,8 @@
 // file on its inode lock anyway; writing them from the libuv pool instead made several pool
 // threads queue (and spin) on that lock and woke a thread for every write, which on this VM
 // cost as much CPU as nbdkit's whole process spent serving the same writes
-// (native/serial_writer.cc says how; the README's performance section what it measured). Keyed by device and inode, so two paths to
-// one file share a writer and two files do not.
+// (native/serial_writer.cc says how; the README's performance section what it measured).
+// Keyed by device and inode, so two paths to one file share a writer and two files do not.
 import type { Stats } from 'node:fs';
 import type { NativeIo, SerialWriter } from '../../native-io.ts';
 
