@@ -1,8 +1,11 @@
 // The reply writer over a real socket whose peer reads late: small replies that go to the
 // socket directly (sendNow), ones the kernel takes only in part, corked batches and large
-// replies through Node's stream must all leave whole and in order, and a direct send must
-// never jump ahead of bytes Node still holds.
+// replies through Node's stream must all leave
+// whole and in order, a direct send must never jump ahead of bytes Node still holds nor a
+// READ reply sent from its file (sendfile) ahead of the replies before it, and a pooled reply
+// buffer must not go back to the pool (to be filled again) before it has left.
 import fc from 'fast-check';
+import { openSync, readSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +14,7 @@ import { tempDir } from '../temp-dir.ts';
 import { propertyParams, propertyTimeout } from '../testing/property-params.ts';
 import { BufferPool } from './buffer-pool.ts';
 import { ReplyBudget } from './reply-budget.ts';
+import type { FileReply } from './fast-read.ts';
 import { ReplyWriter } from './reply-writer.ts';
 
 const io = nativeIo();
@@ -71,24 +75,53 @@ function receiveAll(client: net.Socket, total: number, stallMs: number): Promise
   });
 }
 
+/** The file READ replies come from: bytes that differ from every reply's fill. */
+const FILE_BYTES = 256 * 1024;
+const fileBytes = Buffer.from(Array.from({ length: FILE_BYTES }, (_, i) => (i * 7 + (i >> 9)) & 255));
+let fileFd = -1;
+beforeAll(() => {
+  const file = path.join(tmp.dir, 'payload');
+  writeFileSync(file, fileBytes);
+  fileFd = openSync(file, 'r');
+});
+
 interface Reply {
   size: number;
   /** Other requests in flight: the writer corks and sends the turn's replies together. */
   others: boolean;
   /** Let the event loop turn after this reply (uncorks; Node's writes make progress). */
   yieldAfter: boolean;
+  /** The reply's buffer comes from the connection's pool and goes back to it once sent. */
+  pooled: boolean;
+  /** A READ reply whose payload is sent from a file (sendFile): `size` bytes at this offset. */
+  fileAt: number | null;
 }
 
 const replyArb: fc.Arbitrary<Reply> = fc.record({
-  // Small replies (direct when nothing waits), and some past the direct limit.
-  size: fc.oneof(fc.integer({ min: 1, max: 600 }), fc.integer({ min: 1, max: 70 * 1024 })),
+  // Small replies (direct when nothing waits), some past the direct limit, and sizes that
+  // repeat, so a pooled buffer is taken again (a simple reply; a 4 KiB and a 64 KiB READ's).
+  size: fc.oneof(fc.integer({ min: 1, max: 600 }), fc.integer({ min: 1, max: 70 * 1024 }), fc.constantFrom(16, 4096 + 16, 65536 + 16, 70 * 1024)),
   others: fc.nat(3).map((n) => n === 0),
   yieldAfter: fc.nat(3).map((n) => n === 0),
+  pooled: fc.boolean(),
+  fileAt: fc.option(fc.nat(FILE_BYTES - 70 * 1024), { freq: 4 }),
 });
 
-/** Reply `i` of `size` bytes: its index up front, then a byte that depends on it. */
-function replyBytes(i: number, size: number): Buffer {
-  const b = Buffer.alloc(size, (i * 37) & 255);
+/** Reply `i` as a file reply: an 8-byte header naming it, then `size` bytes of the file. */
+function fileReply(i: number, size: number, offset: number): { reply: FileReply; bytes: Buffer } {
+  const header = Buffer.alloc(8, 0xfe);
+  header.writeUInt32BE(i, 0);
+  const reply: FileReply = {
+    header, fd: fileFd, offset, length: size,
+    async readRest(into, skip) { readSync(fileFd, into, 0, into.length, offset + skip); },
+  };
+  return { reply, bytes: Buffer.concat([header, fileBytes.subarray(offset, offset + size)]) };
+}
+
+/** Reply `i` of `size` bytes (in `into` if given): its index up front, then a byte that depends on it. */
+function replyBytes(i: number, size: number, into?: Buffer): Buffer {
+  const b = into ?? Buffer.alloc(size);
+  b.fill((i * 37) & 255);
   if (size >= 4) b.writeUInt32BE(i, 0);
   return b;
 }
@@ -99,13 +132,19 @@ describe.runIf(hasDirect)('ReplyWriter with direct sends', () => {
     await fc.assert(fc.asyncProperty(fc.array(replyArb, { minLength: 1, maxLength: 150, size: 'large' }), fc.boolean(), fc.constantFrom(0, 0, 25), async (replies, unix, stallMs) => {
       const [serverSide, client] = await socketPair(unix);
       try {
-        const writer = new ReplyWriter(serverSide, new ReplyBudget(), new BufferPool(1024 * 1024), () => {});
-        const expected = Buffer.concat(replies.map((r, i) => replyBytes(i, r.size)));
+        const pool = new BufferPool(1024 * 1024);
+        const writer = new ReplyWriter(serverSide, new ReplyBudget(), pool, () => {});
+        const fromFile = replies.map((r, i) => (r.fileAt === null ? null : fileReply(i, r.size, r.fileAt)));
+        const expected = Buffer.concat(replies.map((r, i) => fromFile[i]?.bytes ?? replyBytes(i, r.size)));
         const received = receiveAll(client, expected.length, stallMs);
         const before = sends.length;
         for (let i = 0; i < replies.length; i++) {
-          writer.write(replyBytes(i, replies[i]!.size), replies[i]!.others);
-          if (replies[i]!.yieldAfter) await new Promise((r) => setImmediate(r));
+          const { size, others, pooled, yieldAfter } = replies[i]!;
+          const file = fromFile[i];
+          if (file) void writer.sendFile(file.reply, { bytes: 0, fileReplies: writer });
+          // A pooled buffer is filled in place: one released too early is overwritten here.
+          else writer.write(replyBytes(i, size, pooled ? pool.acquire(size) : undefined), others, pooled);
+          if (yieldAfter) await new Promise((r) => setImmediate(r));
         }
         const got = await received;
         expect(got.length).toBe(expected.length);
