@@ -6,7 +6,7 @@
 // and emulation in one file is what makes it the one place to read (as backend.c is).
 import { EXTENT_DATA, type Extent } from '../../shared/extents.ts';
 import { BlockError, errnoOf } from './errors.ts';
-import { descriptorsAreClean, type ExtentDescriptors } from './extent-descriptors.ts';
+import { clipDescriptors, descriptorsAreClean, type ExtentDescriptors } from './extent-descriptors.ts';
 import { extentsEnd, normalizeExtents } from './extents.ts';
 import { alignToSectors, isNormalized, isSectorAligned, SECTOR } from './sector-align.ts';
 import { FLAG_FAST_ZERO, FLAG_FUA, FLAG_MAY_TRIM, FLAG_REQ_ONE, type Support } from './flags.ts';
@@ -265,11 +265,18 @@ export class LayerContext implements Next {
   async extentDescriptors(count: number, offset: number): Promise<ExtentDescriptors | null> {
     this.checkRange('extents', count, offset);
     if (!this.caps.extents) return null;
+    // The outermost layer asks for whole sectors and cuts the answer back to the range, as
+    // sectorExtents does: clients ask off the grid (nbdinfo --map in 4 GiB - 1 steps), and
+    // each such request once took the list path, ten times the work.
+    const end = offset + count;
+    const from = this.outermost ? offset - (offset % SECTOR) : offset;
+    const to = this.outermost ? Math.min(this.caps.size, Math.ceil(end / SECTOR) * SECTOR) : end;
     const l = this.layer;
     let d: ExtentDescriptors | null = null;
-    if (l.extentDescriptors) d = await l.extentDescriptors(count, offset);
-    else if (!l.extents && this.below) d = await this.below.extentDescriptors(count, offset);
-    return d && descriptorsAreClean(d, offset, count, this.outermost ? this.caps.size : null) ? d : null;
+    if (l.extentDescriptors) d = await l.extentDescriptors(to - from, from);
+    else if (!l.extents && this.below) d = await this.below.extentDescriptors(to - from, from);
+    if (!d || !descriptorsAreClean(d, from, to - from, this.outermost ? this.caps.size : null)) return null;
+    return from === offset && to === end ? d : clipDescriptors(d, offset, end);
   }
 
   /** Ask for whole sectors, settle the shared ones, then clip back to what was asked. */

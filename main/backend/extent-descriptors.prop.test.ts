@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Extent } from '../../shared/extents.ts';
 import { propertyParams } from '../testing/property-params.ts';
-import { DescriptorWriter, descriptorsAreClean, descriptorsToExtents, forEachDescriptor, type ExtentDescriptors } from './extent-descriptors.ts';
+import { clipDescriptors, DescriptorWriter, descriptorsAreClean, descriptorsToExtents, forEachDescriptor, type ExtentDescriptors } from './extent-descriptors.ts';
 import { isNormalized, isSectorAligned, SECTOR } from './sector-align.ts';
 
 function encode(offset: number, pairs: readonly [length: number, flags: number][]): ExtentDescriptors {
@@ -60,6 +60,27 @@ describe('extent descriptors (property)', () => {
       }));
       expect(end).toBe(pos);
     }), propertyParams(500));
+  });
+
+  it('clip to a range as the list clipped extent by extent, leaving the answer as it was', () => {
+    const pairArb = fc.tuple(fc.integer({ min: 1, max: 2 ** 32 - 1 }), fc.integer({ min: 0, max: 3 }));
+    fc.assert(fc.property(fc.integer({ min: 0, max: 2 ** 45 }), fc.array(pairArb, { minLength: 1, maxLength: 12 }), fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), (start, pairs, a, b) => {
+      const d = encode(start, pairs);
+      const before = Buffer.from(d.bytes);
+      const list = descriptorsToExtents(d);
+      const answerEnd = list.reduce((pos, e) => pos + e.length, start);
+      // A range that starts inside the answer and ends anywhere from just past its start to past the answer.
+      const offset = start + Math.floor(a * (answerEnd - start - 1));
+      const end = offset + 1 + Math.floor(b * (answerEnd - offset + 1000));
+      const expected = list
+        .map((e) => ({ offset: Math.max(e.offset, offset), end: Math.min(e.offset + e.length, end), flags: e.flags }))
+        .filter((e) => e.end > e.offset)
+        .map((e) => ({ offset: e.offset, length: e.end - e.offset, flags: e.flags }));
+      const clipped = clipDescriptors(d, offset, end);
+      expect(clipped.offset).toBe(offset);
+      expect(descriptorsToExtents(clipped)).toEqual(expected);
+      expect(Buffer.from(d.bytes).equals(before)).toBe(true);
+    }), propertyParams(2000));
   });
 
   it('refuse an answer that does not start at the request or holds a partial descriptor', () => {

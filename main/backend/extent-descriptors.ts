@@ -104,3 +104,36 @@ export function descriptorsAreClean(d: ExtentDescriptors, offset: number, count:
   }
   return true;
 }
+
+/**
+ * `d`, an answer that starts at or before `offset`, cut to [offset, end): the extents wholly
+ * outside dropped, the first and last shortened to the range. A copy; `d` is left as it was.
+ */
+export function clipDescriptors(d: ExtentDescriptors, offset: number, end: number): ExtentDescriptors {
+  const { bytes } = d;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let first = -1;
+  let firstStart = 0;
+  let last = -1;
+  let lastStart = 0;
+  let pos = d.offset;
+  for (let at = 0; at + DESCRIPTOR_LENGTH <= bytes.length && pos < end; at += DESCRIPTOR_LENGTH) {
+    const length = view.getUint32(at);
+    if (first < 0 && pos + length > offset) {
+      first = at;
+      firstStart = pos;
+    }
+    last = at;
+    lastStart = pos;
+    pos += length;
+  }
+  if (first < 0) return { offset, bytes: new Uint8Array(0) };
+  const out = bytes.slice(first, last + DESCRIPTOR_LENGTH);
+  const outView = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  const lastAt = last - first;
+  const lastEnd = Math.min(pos, end);
+  // The first and last may be one descriptor: the last is written with the clipped start too.
+  outView.setUint32(0, Math.min(firstStart + view.getUint32(first), end) - offset);
+  outView.setUint32(lastAt, lastEnd - Math.max(lastStart, offset));
+  return { offset, bytes: out };
+}

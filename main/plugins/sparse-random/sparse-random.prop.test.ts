@@ -58,6 +58,13 @@ describe('sparse-random extents (property)', () => {
           const viaChain = await chain.top.extents(count, offset, flags);
           expect(viaChain[0]!.offset).toBe(offset);
           if (!q.one) expect(viaChain.reduce((n, e) => n + e.length, 0)).toBe(count);
+          // The chain's descriptor form, on or off the sector grid: the same answer, never refused
+          // (the layout is on a 4 KiB grid, so the outermost layer's rounding changes nothing).
+          if (!q.one) {
+            const wire = await chain.top.extentDescriptors(count, offset);
+            expect(wire).not.toBeNull();
+            expect(descriptorsToExtents(wire!)).toEqual(viaChain);
+          }
         }
       } finally {
         await handle.close?.();
