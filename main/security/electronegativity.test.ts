@@ -6,7 +6,7 @@
 // The findings come from the package's programmatic API (its README's "Programmatically"), run
 // in a child process that writes them as JSON in one synchronous write. Not the CLI's CSV: the
 // CLI writes the header and the rows with two asynchronous writeFile calls (util/file.js), and
-// when the rows land first the header overwrites their first 82 bytes, or truncates them away;
+// when the rows land first the header overwrites their first 74 bytes, or truncates them away;
 // on a loaded machine that happened three scans out of three (a fresh clone's CI run).
 import { execFile } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
