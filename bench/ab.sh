@@ -17,6 +17,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${BLOCKSCOPE_SHARED:-$ROOT/../shared}/bench
 IMG=${ANCHOR_IMAGES:-/tmp/anchors}
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 REV=${1:?usage: bench/ab.sh REV [WORKLOAD]}
 W=${2:-w4}
 ROUNDS=${ROUNDS:-6}
@@ -45,7 +47,7 @@ cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 writable=()
 if [ "${W#w5}" != "$W" ]; then
-  [ "$(stat -c %b "$IMAGE" 2>/dev/null || echo 0)" -ge 4194304 ] || cp --sparse=never "$IMG/raw-dense-2g.img" "$IMAGE"
+  dense_copy "$IMAGE"
   writable=(--writable)
 fi
 # serve NAME PORT CMD...: start a server, wait until it answers, remember its PID by name.

@@ -17,6 +17,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${BLOCKSCOPE_SHARED:-$ROOT/../shared}/bench
 IMG=${ANCHOR_IMAGES:-/tmp/anchors}
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 REPS=${REPS:-3}
 ONLY=${ONLY:-"w1 w1c1 w1tls w1c1tls w2 w3 w4 w4q w5 w5c1 w5warm w5c1warm w5new w5c1new cmp-dense cmp-sparse"}
 export ANCHOR_RUN=$IMG/run PATH=/usr/bin:$PATH
@@ -63,12 +65,6 @@ make_certificates() {
   cp "$TLS/ca-cert.pem" "$TLS/server/"; cp "$TLS/ca-cert.pem" "$TLS/client/"
 }
 anchor() { "$SHARED/serve.sh" "$1" "$2" "$3" ${4:-} >/dev/null 2>&1; STARTED+=("$3"); }
-# dense_copy FILE: FILE holds all 2 GiB of raw-dense-2g.img, every block allocated (copied once,
-# kept between rounds): a write target whose pages are already the file's.
-dense_copy() {
-  [ "$(stat -c %s "$1" 2>/dev/null)" = 2147483648 ] && [ "$(stat -c %b "$1")" -ge 4194304 ] \
-    || cp --sparse=never "$IMG/raw-dense-2g.img" "$1"
-}
 
 declare -A URI
 # The servers, unless only the compare workloads (cmp-*, two local files, no server) run.

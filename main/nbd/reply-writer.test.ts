@@ -1,11 +1,11 @@
 // The reply writer over a real socket whose peer reads late: small replies that go to the
 // socket directly (sendNow), ones the kernel takes only in part, corked batches and large
-// replies through Node's stream must all leave
-// whole and in order, a direct send must never jump ahead of bytes Node still holds nor a
-// READ reply sent from its file (sendfile) ahead of the replies before it, and a pooled reply
-// buffer must not go back to the pool (to be filled again) before it has left.
+// replies through Node's stream must all leave whole and in order, a direct send must never
+// jump ahead of bytes Node still holds nor a READ reply sent from its file (sendfile) ahead of
+// the replies before it, and a pooled reply buffer must not go back to the pool (to be filled
+// again) before it has left.
 import fc from 'fast-check';
-import { openSync, readSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -84,6 +84,7 @@ beforeAll(() => {
   writeFileSync(file, fileBytes);
   fileFd = openSync(file, 'r');
 });
+afterAll(() => closeSync(fileFd));
 
 interface Reply {
   size: number;
