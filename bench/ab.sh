@@ -12,7 +12,9 @@
 #   Env: ROUNDS (default 6), ANCHOR_IMAGES (default /tmp/anchors, made by `npm run bench`)
 #
 # REV is built once in a worktree under $TMPDIR (its CLI and its addon; node_modules is this
-# tree's). This tree is built first (`node scripts/build.mjs --no-renderer`).
+# tree's). This tree is built first (`node scripts/build.mjs --no-renderer`). REV may instead be
+# an environment setting, NAME=VALUE (BLOCKSCOPE_FAST_READ=0): then the other server is this
+# tree's build with that setting, to judge a switch the code already has.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${BLOCKSCOPE_SHARED:-$ROOT/../shared}/bench
@@ -32,13 +34,19 @@ case $W in
 esac
 [ -s "$IMG/raw-dense-2g.img" ] && [ -s "$IMG/raw-sparse-64g.img" ] || "$SHARED/make-images.sh" "$IMG"
 
-SHA=$(git -C "$ROOT" rev-parse --verify "$REV^{commit}")
-BASE=${TMPDIR:-/tmp}/blockscope-ab-${SHA:0:12}
-if [ ! -s "$BASE/out/cli/index.mjs" ]; then
-  git -C "$ROOT" worktree add -f --detach "$BASE" "$SHA" >/dev/null
-  ln -sfn "$ROOT/node_modules" "$BASE/node_modules"
-  (cd "$BASE" && node scripts/build.mjs --no-renderer --quiet && node scripts/build-native.mjs) >"$BASE.log" 2>&1 \
-    || { cat "$BASE.log" >&2; exit 1; }
+OTHER_ENV=()
+if [[ $REV =~ ^[A-Za-z_][A-Za-z0-9_]*= ]]; then
+  OTHER_ENV=("$REV")
+  BASE=$ROOT
+else
+  SHA=$(git -C "$ROOT" rev-parse --verify "$REV^{commit}")
+  BASE=${TMPDIR:-/tmp}/blockscope-ab-${SHA:0:12}
+  if [ ! -s "$BASE/out/cli/index.mjs" ]; then
+    git -C "$ROOT" worktree add -f --detach "$BASE" "$SHA" >/dev/null
+    ln -sfn "$ROOT/node_modules" "$BASE/node_modules"
+    (cd "$BASE" && node scripts/build.mjs --no-renderer --quiet && node scripts/build-native.mjs) >"$BASE.log" 2>&1 \
+      || { cat "$BASE.log" >&2; exit 1; }
+  fi
 fi
 (cd "$ROOT" && node scripts/build.mjs --no-renderer --quiet)
 
@@ -58,14 +66,15 @@ serve() {
   PID[$name]=$!; PORT[$name]=$port; PIDS+=("$!")
   for _ in $(seq 100); do nbdinfo --size "nbd://127.0.0.1:$port/" >/dev/null 2>&1 && break; sleep 0.1; done
 }
-serve "$REV" 10991 node "$BASE/bin/blockscope.mjs" serve -f -p 10991 "${writable[@]}" "$IMAGE"
+serve "$REV" 10991 env "${OTHER_ENV[@]}" node "$BASE/bin/blockscope.mjs" serve -f -p 10991 "${writable[@]}" "$IMAGE"
 serve this 10992 node "$ROOT/bin/blockscope.mjs" serve -f -p 10992 "${writable[@]}" "$IMAGE"
 nbdkit_ro=(-r); [ ${#writable[@]} -gt 0 ] && nbdkit_ro=()
 serve nbdkit 10993 nbdkit -f "${nbdkit_ro[@]}" -i 127.0.0.1 -p 10993 file "$IMAGE"
 
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 names=("$REV" this nbdkit)
-echo "$W: $REV ($BASE) against this tree and nbdkit, $ROUNDS rounds; figure, then the server's CPU in ticks"
+what="$REV ($BASE)"; [ ${#OTHER_ENV[@]} -gt 0 ] && what="this tree with $REV"
+echo "$W: $what against this tree and nbdkit, $ROUNDS rounds; figure, then the server's CPU in ticks"
 for round in $(seq 1 "$ROUNDS"); do
   k=$(( round % 3 ))
   line="round $round:"
