@@ -6,6 +6,7 @@
 // Errors come back as negative errno values so the JS side keeps one error type (BlockError).
 #include <napi.h>
 #include "serial_writer.h"
+#include "quiet_deferred.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -294,9 +295,9 @@ Napi::Value AdviseHugePages(const Napi::CallbackInfo& info) {
 class PopulateWorker : public Napi::AsyncWorker {
  public:
   PopulateWorker(Napi::Env env, Napi::TypedArray view, void* start, size_t length)
-      : Napi::AsyncWorker(env, "blockscope:populateAsync"), deferred_(Napi::Promise::Deferred::New(env)),
+      : Napi::AsyncWorker(env, "blockscope:populateAsync"), deferred_(env),
         keep_(Napi::Persistent(view)), start_(start), length_(length) {}
-  Napi::Promise Promise() const { return deferred_.Promise(); }
+  Napi::Value Promise() const { return deferred_.Promise(Env()); }
   void Execute() override {
     int r;
     do r = madvise(start_, length_, MADV_POPULATE_WRITE);
@@ -305,11 +306,11 @@ class PopulateWorker : public Napi::AsyncWorker {
   }
   void OnOK() override {
     keep_.Reset();
-    deferred_.Resolve(Napi::Number::New(Env(), result_));
+    deferred_.Resolve(Env(), result_);
   }
 
  private:
-  Napi::Promise::Deferred deferred_;
+  QuietDeferred deferred_;
   Napi::Reference<Napi::TypedArray> keep_;
   void* start_;
   size_t length_;
@@ -322,7 +323,7 @@ Napi::Value PopulateAsync(const Napi::CallbackInfo& info) {
   // Whole pages only: a page the array shares with other memory is left alone.
   if (!PagesInside(info, "populateAsync", static_cast<uintptr_t>(sysconf(_SC_PAGESIZE)), &start, &end)) return env.Undefined();
   auto* worker = new PopulateWorker(env, info[0].As<Napi::TypedArray>(), reinterpret_cast<void*>(start), end - start);
-  Napi::Promise promise = worker->Promise();
+  Napi::Value promise = worker->Promise();
   worker->Queue();  // deletes itself once it has resolved the promise
   return promise;
 }
@@ -423,14 +424,14 @@ int64_t FirstDifference(int fdA, off_t offA, int fdB, off_t offB, uint64_t lengt
 class CompareWorker : public Napi::AsyncWorker {
  public:
   CompareWorker(Napi::Env env, int fdA, off_t offA, int fdB, off_t offB, uint64_t length)
-      : Napi::AsyncWorker(env, "blockscope:compareFileRanges"), deferred_(Napi::Promise::Deferred::New(env)),
+      : Napi::AsyncWorker(env, "blockscope:compareFileRanges"), deferred_(env),
         fdA_(fdA), offA_(offA), fdB_(fdB), offB_(offB), length_(length) {}
-  Napi::Promise Promise() const { return deferred_.Promise(); }
+  Napi::Value Promise() const { return deferred_.Promise(Env()); }
   void Execute() override { result_ = FirstDifference(fdA_, offA_, fdB_, offB_, length_); }
-  void OnOK() override { deferred_.Resolve(Napi::Number::New(Env(), static_cast<double>(result_))); }
+  void OnOK() override { deferred_.Resolve(Env(), static_cast<double>(result_)); }
 
  private:
-  Napi::Promise::Deferred deferred_;
+  QuietDeferred deferred_;
   int fdA_;
   off_t offA_;
   int fdB_;
@@ -443,7 +444,7 @@ Napi::Value CompareFileRanges(const Napi::CallbackInfo& info) {
   auto* worker = new CompareWorker(info.Env(), static_cast<int>(ArgInt(info, 0)), static_cast<off_t>(ArgInt(info, 1)),
                                    static_cast<int>(ArgInt(info, 2)), static_cast<off_t>(ArgInt(info, 3)),
                                    static_cast<uint64_t>(ArgInt(info, 4)));
-  Napi::Promise promise = worker->Promise();
+  Napi::Value promise = worker->Promise();
   worker->Queue();  // the worker deletes itself once it has resolved the promise
   return promise;
 }

@@ -9,6 +9,7 @@
 // CPU as nbdkit's whole process. One thread per file that drains its queue without sleeping
 // between writes does the same work with neither.
 #include "serial_writer.h"
+#include "quiet_deferred.h"
 
 #include <errno.h>
 #include <unistd.h>
@@ -28,7 +29,7 @@ struct WriteItem {
   size_t length;
   off_t offset;
   Napi::Reference<Napi::Buffer<char>> keep;  // the buffer must outlive the write
-  Napi::Promise::Deferred deferred;
+  QuietDeferred deferred;
   int result = 0;  // 0 or -errno
 };
 
@@ -79,7 +80,7 @@ struct Queue {
 };
 
 void Resolve(Napi::Env env, Napi::Function, Queue* queue, WriteItem* item) {
-  if (env != nullptr) item->deferred.Resolve(Napi::Number::New(env, item->result));
+  if (env != nullptr) item->deferred.Resolve(env, item->result);
   // No env: the environment is going away and its references with it.
   else item->keep.SuppressDestruct();
   delete item;
@@ -172,8 +173,8 @@ class SerialWriter : public Napi::ObjectWrap<SerialWriter> {
     auto buffer = info[1].As<Napi::Buffer<char>>();
     auto* item = new WriteItem{info[0].As<Napi::Number>().Int32Value(), buffer.Data(), buffer.Length(),
                                static_cast<off_t>(info[2].As<Napi::Number>().DoubleValue()), Napi::Persistent(buffer),
-                               Napi::Promise::Deferred::New(env)};
-    Napi::Promise promise = item->deferred.Promise();
+                               QuietDeferred(env)};
+    Napi::Value promise = item->deferred.Promise(env);
     {
       std::lock_guard<std::mutex> lock(queue_->mutex);
       if (queue_->closing) {

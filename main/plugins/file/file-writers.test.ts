@@ -113,7 +113,13 @@ describe('file writers', () => {
 
   it.runIf(hasWriter)('lets a worker thread end with writes still queued', () => {
     // The worker's environment goes away (and the addon with it) while its writer is busy:
-    // the thread must be done with the addon's code by then, or the process crashes.
+    // the thread must be done with the addon's code by then, or the process crashes. And
+    // while it goes away, the worker's code still calls write() and the thread still
+    // reports writes done: neither may abort the process (a throw cannot be thrown then,
+    // nor a Promise resolved). Each worker is ended while it queues more writes; forty of
+    // them, because the moment is a race: with the addon before quiet_deferred.h, ten runs
+    // of this loop aborted ten times (40 workers each), and the earlier form of this test
+    // (3 workers, none writing at the end) aborted once in a fresh clone's CI.
     const file = freshFile(4 << 20);
     const addon = path.resolve('native/build/Release/blockscope_io.node');
     const worker = `
@@ -121,13 +127,16 @@ describe('file writers', () => {
       const fd = require('node:fs').openSync(${JSON.stringify(file)}, 'r+');
       const writer = new io.SerialWriter();
       for (let i = 0; i < 64; i++) writer.write(fd, Buffer.alloc(65536, 1 + (i % 200)), i * 65536);
-      writer.write(fd, Buffer.alloc(1, 7), 0).then(() => require('node:worker_threads').parentPort.postMessage('written'));
+      writer.write(fd, Buffer.alloc(1, 7), 0).then(() => {
+        require('node:worker_threads').parentPort.postMessage('written');
+        for (let i = 0; i < 256; i++) writer.write(fd, Buffer.alloc(4096, 3), 2 << 20);
+      });
       new io.SerialWriter().write(fd, Buffer.alloc(1, 9), 1); // left open, write pending
     `;
     const main = `
       const { Worker } = require('node:worker_threads');
       (async () => {
-        for (let k = 0; k < 3; k++) {
+        for (let k = 0; k < 40; k++) {
           const w = new Worker(${JSON.stringify(worker)}, { eval: true });
           w.on('message', () => w.terminate());
           await new Promise((resolve) => w.on('exit', resolve));
