@@ -6,7 +6,7 @@ import { encodeRequest } from '../../main/nbd/request-header.ts';
 import { readFileSync } from 'node:fs';
 import type net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CMD, OPT } from '../../main/nbd/protocol.ts';
+import { CMD, OPT, REP } from '../../main/nbd/protocol.ts';
 import { encodeOptionHeader as option, goDefault, rawConnect, type RawConnection } from '../fuzz/raw-client.mjs';
 import { ok, serve, type Served } from './harness.ts';
 import { useTransport, type Transport, type TransportKind } from './transport.ts';
@@ -98,6 +98,21 @@ for (const kind of ['plain', 'x509'] as TransportKind[]) describe(`hostile clien
     expect([second.readUInt32BE(8), second.readUInt32BE(12)]).toEqual([OPT.ABORT, 1]);
   });
 
+  // EXPORT_NAME has no error reply: refusing one means hanging up, but only after the replies
+  // to the options before it have left. Over TLS those may still sit in the TLS layer, and
+  // destroying the socket at once dropped them (the protocol fuzzer, seed 120726).
+  it('options pipelined before a refused EXPORT_NAME are all answered before the server hangs up', async () => {
+    const r = await exchange((c, flags) => c.write(Buffer.concat([
+      flags, option(OPT.LIST, Buffer.alloc(0)), option(OPT.STRUCTURED_REPLY, Buffer.alloc(0)), option(OPT.EXPORT_NAME, Buffer.from('nope')),
+    ])));
+    expect(r.closed).toBe(true);
+    const replies = optionReplies(r.received).map(({ option: o, type }) => [o, type]);
+    // LIST: one SERVER entry (the default export) and its ACK; STRUCTURED_REPLY: its ACK.
+    expect(replies).toEqual([[OPT.LIST, REP.SERVER], [OPT.LIST, REP.ACK], [OPT.STRUCTURED_REPLY, REP.ACK]]);
+    expect(s.stderr()).toMatch(/EXPORT_NAME: no export named 'nope'/);
+    await stillServes();
+  });
+
   it('malformed GO data gets ERR_INVALID, not a crash', async () => {
     const bad = Buffer.alloc(6);
     bad.writeUInt32BE(1000, 0); // name length longer than the data
@@ -187,6 +202,18 @@ function afterOptions(b: Buffer): Buffer {
     at = next;
   }
   throw new Error('no ACK among the option replies');
+}
+
+/** Option replies in the order they came, up to the last whole one. */
+function optionReplies(b: Buffer): { option: number; type: number; data: Buffer }[] {
+  const out = [];
+  for (let at = 0; at + 20 <= b.length;) {
+    const next = at + 20 + b.readUInt32BE(at + 16);
+    if (next > b.length) break;
+    out.push({ option: b.readUInt32BE(at + 8), type: b.readUInt32BE(at + 12), data: b.subarray(at + 20, next) });
+    at = next;
+  }
+  return out;
 }
 
 /** Simple replies in the order they came; `dataLength(cookie)`: the payload a successful reply carries. */

@@ -26,6 +26,8 @@ import { runRequest, type RequestContext } from './run-request.ts';
 const MAX_IN_FLIGHT = 32;
 /** Reply buffers kept for reuse per connection. */
 const POOL_BYTES = 16 * 1024 * 1024;
+/** How long a closing connection may take to hand its last replies to the kernel. */
+const CLOSE_GRACE_MS = 2000;
 
 export type { RequestEvent };
 
@@ -191,7 +193,12 @@ export class Connection {
       const why = err instanceof ProtocolError ? 'protocol error' : 'error';
       this.host.log(`connection ${this.id} (${this.remote}): ${why}: ${messageOf(err)}; closing this connection`);
     }
-    this.socket.destroy();
+    // Nothing after the error can be trusted, so nothing more is read; but what was written
+    // before it answers options or requests the client was entitled to send, and it leaves
+    // first. Over TLS it may still be in the TLS layer: destroying the socket at once dropped
+    // the replies to options pipelined before a refused EXPORT_NAME (the protocol fuzzer).
+    this.socket.pause();
+    this.hangUp();
   }
 
   private write(b: Buffer, pooled = false, ticket?: Ticket): void {
@@ -234,7 +241,7 @@ export class Connection {
     // request calls pump() again.
     const saturated = this.out.blocked || this.waitingRequest !== null || this.inFlight >= MAX_IN_FLIGHT || parser.buffered > 2 * MAX_PAYLOAD;
     if (saturated && !this.socket.isPaused()) this.socket.pause();
-    else if (!saturated && this.socket.isPaused()) this.socket.resume();
+    else if (!saturated && this.socket.isPaused() && !this.disconnecting) this.socket.resume();
   }
 
   /**
@@ -257,7 +264,11 @@ export class Connection {
    * (and its open chain) would stay forever.
    */
   private finish(): void {
-    this.socket.end(() => this.socket.destroy());
+    const socket = this.socket;
+    // A client that stops reading would keep the last replies from leaving, and the connection open.
+    const late = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+    socket.once('close', () => clearTimeout(late));
+    socket.end(() => socket.destroy());
   }
 
   /** Start no more requests; close once those running have replied. */
