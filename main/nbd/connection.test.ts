@@ -69,7 +69,11 @@ class ScriptedSocket extends EventEmitter {
   cork(): void {}
   uncork(): void {}
   setNoDelay(): void {}
-  end(): void { this.destroy(); }
+  /** Like net's: `done` once the client has read everything sent (flush()), then the socket may close. */
+  end(done?: () => void): void {
+    if (this.unsent.length === 0) done?.();
+    else this.unsent.push({ b: Buffer.alloc(0), done });
+  }
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
@@ -180,6 +184,41 @@ describe('Connection', () => {
     expect(host.replyBudget.held).toBe(4 * (16 + MiB));
     socket.flush();
     expect(host.replyBudget.held).toBe(0);
+  });
+
+  it('closes a connection whose client stops reading after DISC, within the grace period', async () => {
+    const socket = connect(await hostWith(new ReplyBudget()));
+    await startTransmission(socket);
+    deliver(socket, Buffer.concat([read(1, 0, MiB), read(2, MiB, MiB), request(CMD.DISC, 0, 3, 0, 0)]));
+    await settle();
+    // Both replies were written; the client reads neither, so the end never completes.
+    expect(replyBytes(socket)).toBe(2 * (16 + MiB));
+    expect(socket.destroyed).toBe(false);
+    for (let i = 0; i < 60 && !socket.destroyed; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(socket.destroyed).toBe(true);
+  });
+
+  it('answers the requests before a bad request magic, then closes', async () => {
+    const socket = connect(await hostWith(new ReplyBudget()));
+    await startTransmission(socket);
+    deliver(socket, Buffer.concat([read(1, 0, 4096), Buffer.alloc(28, 0x42), read(2, 0, 4096)]));
+    await settle();
+    // The READ before the junk is answered; nothing after it is read.
+    expect(replyBytes(socket)).toBe(16 + 4096);
+    expect(socket.destroyed).toBe(false);
+    socket.flush();
+    await settle();
+    expect(socket.destroyed).toBe(true);
+  });
+
+  it('closes a connection that broke the protocol within the grace period, even with a request still running', async () => {
+    const socket = connect(await hostWith(new ReplyBudget(), '10s'));
+    await startTransmission(socket);
+    deliver(socket, Buffer.concat([request(CMD.WRITE, 0, 1, 0, 4096), Buffer.alloc(4096), Buffer.alloc(28, 0x42)]));
+    await settle();
+    expect(socket.destroyed).toBe(false);
+    for (let i = 0; i < 60 && !socket.destroyed; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(socket.destroyed).toBe(true);
   });
 
   it('counts WRITE payloads waiting for a slow disk against the same share', async () => {

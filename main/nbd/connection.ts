@@ -198,6 +198,7 @@ export class Connection {
     // first. Over TLS it may still be in the TLS layer: destroying the socket at once dropped
     // the replies to options pipelined before a refused EXPORT_NAME (the protocol fuzzer).
     this.socket.pause();
+    this.destroyLater();
     this.hangUp();
   }
 
@@ -264,11 +265,19 @@ export class Connection {
    * (and its open chain) would stay forever.
    */
   private finish(): void {
+    this.destroyLater();
+    this.socket.end(() => this.socket.destroy());
+  }
+
+  /**
+   * Close for certain CLOSE_GRACE_MS from now: a client that stops reading would keep the last
+   * replies from leaving, and a request that never ends would keep a client that broke the
+   * protocol connected.
+   */
+  private destroyLater(): void {
     const socket = this.socket;
-    // A client that stops reading would keep the last replies from leaving, and the connection open.
     const late = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
     socket.once('close', () => clearTimeout(late));
-    socket.end(() => socket.destroy());
   }
 
   /** Start no more requests; close once those running have replied. */
