@@ -196,22 +196,19 @@ for (const kind of ['plain', 'x509'] as TransportKind[]) describe(`hostile clien
 
 /** What follows the option replies up to and including the final ACK. */
 function afterOptions(b: Buffer): Buffer {
-  for (let at = 0; at + 20 <= b.length;) {
-    const next = at + 20 + b.readUInt32BE(at + 16);
-    if (b.readUInt32BE(at + 12) === 1) return b.subarray(next);
-    at = next;
-  }
-  throw new Error('no ACK among the option replies');
+  const ack = optionReplies(b).find((r) => r.type === REP.ACK);
+  if (!ack) throw new Error('no ACK among the option replies');
+  return b.subarray(ack.end);
 }
 
-/** Option replies in the order they came, up to the last whole one. */
-function optionReplies(b: Buffer): { option: number; type: number; data: Buffer }[] {
+/** Option replies in the order they came, up to the last whole one; `end`: where each ends in `b`. */
+function optionReplies(b: Buffer): { option: number; type: number; data: Buffer; end: number }[] {
   const out = [];
   for (let at = 0; at + 20 <= b.length;) {
-    const next = at + 20 + b.readUInt32BE(at + 16);
-    if (next > b.length) break;
-    out.push({ option: b.readUInt32BE(at + 8), type: b.readUInt32BE(at + 12), data: b.subarray(at + 20, next) });
-    at = next;
+    const end = at + 20 + b.readUInt32BE(at + 16);
+    if (end > b.length) break;
+    out.push({ option: b.readUInt32BE(at + 8), type: b.readUInt32BE(at + 12), data: b.subarray(at + 20, end), end });
+    at = end;
   }
   return out;
 }

@@ -67,6 +67,8 @@ export class Connection {
   private directReads: boolean;
   private readonly idlePoll: IdlePoll | null;
   private disconnecting = false;
+  /** Destroys the socket once the close has taken CLOSE_GRACE_MS (destroyLater). */
+  private closeBy: NodeJS.Timeout | null = null;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
   private readonly pool = new BufferPool(POOL_BYTES);
@@ -275,8 +277,10 @@ export class Connection {
    * protocol connected.
    */
   private destroyLater(): void {
+    if (this.closeBy) return; // a protocol error set it already; finish() comes after
     const socket = this.socket;
     const late = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+    this.closeBy = late;
     socket.once('close', () => clearTimeout(late));
   }
 
