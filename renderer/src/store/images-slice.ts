@@ -38,9 +38,10 @@ export const createImagesSlice: SliceCreator<ImagesSlice> = (set, get) => ({
       activeId: list.some((i) => i.id === s.activeId) ? s.activeId : (list[0]?.id ?? null),
       views: viewsFollowingSizes(s.views, s.images, list),
     })),
-  upsertImage: (image) =>
+  upsertImage: (fresh) =>
     set((s) => {
-      const at = s.images.findIndex((i) => i.id === image.id);
+      const at = s.images.findIndex((i) => i.id === fresh.id);
+      const image = at < 0 ? fresh : keepingPartitions(s.images[at]!, fresh);
       const images = at < 0 ? [...s.images, image] : s.images.map((i, k) => (k === at ? image : i));
       return { images, activeId: at < 0 ? image.id : s.activeId, views: viewsFollowingSizes(s.views, s.images, images) };
     }),
@@ -62,3 +63,12 @@ export const createImagesSlice: SliceCreator<ImagesSlice> = (set, get) => ({
     if (get().error?.source === source) set({ error: null });
   },
 });
+
+/**
+ * `fresh` with `old`'s partitions when they read the same: a summary refreshed during a scan
+ * (twice a second) brings a new but equal table, and a new one makes each map repaint.
+ */
+function keepingPartitions(old: ImageSummary, fresh: ImageSummary): ImageSummary {
+  if (old.partitions === fresh.partitions || JSON.stringify(old.partitions) !== JSON.stringify(fresh.partitions)) return fresh;
+  return { ...fresh, partitions: old.partitions };
+}

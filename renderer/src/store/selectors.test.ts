@@ -7,6 +7,7 @@ import { shallow } from 'zustand/shallow';
 import type { ImageSummary } from '../../../shared/ipc.ts';
 import { exportOf } from './server-slice.ts';
 import {
+  imageById,
   selectActiveId,
   selectBackingSeen,
   selectChainLabel,
@@ -78,6 +79,23 @@ describe('scan progress', () => {
     progress(store, 'b', 3 * GiB);
     const after = steadySelections(store.getState(), 'a');
     for (const name of Object.keys(before)) expect(shallow(after[name], before[name]), name).toBe(true);
+  });
+
+  it('keeps the partition table of a summary refreshed during the scan when it reads the same (a new one repaints each map)', () => {
+    const store = createAppStore();
+    store.getState().upsertImage(image('a'));
+    const before = selectPartitions(store.getState(), 'a');
+    // What the renderer's summary refresh brings twice a second: a fresh copy, its totals moved on.
+    const fresh = { ...structuredClone(image('a')), totals: { ...image('a').totals, data: 2 * GiB, unknown: 6 * GiB } };
+    store.getState().upsertImage(fresh);
+    expect(selectPartitions(store.getState(), 'a')).toBe(before);
+    expect(imageById(store.getState(), 'a')?.totals.data).toBe(2 * GiB);
+    // A table that did change (a partition written by a client) is taken.
+    const grown = structuredClone(fresh);
+    grown.partitions[0]!.length = 2 * GiB;
+    store.getState().upsertImage(grown);
+    expect(selectPartitions(store.getState(), 'a')).not.toBe(before);
+    expect(selectPartitions(store.getState(), 'a')?.[0]?.length).toBe(2 * GiB);
   });
 
   it('changes the selection of what shows it', () => {
