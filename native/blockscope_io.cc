@@ -6,6 +6,7 @@
 // Errors come back as negative errno values so the JS side keeps one error type (BlockError).
 #include <napi.h>
 #include "serial_writer.h"
+#include "connection_loop.h"
 #include "quiet_deferred.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -468,6 +469,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("awaitReadable", Napi::Function::New(env, AwaitReadable));
   exports.Set("compareFileRanges", Napi::Function::New(env, CompareFileRanges));
   InitSerialWriter(env, exports);
+  InitConnectionLoop(env, exports);
   exports.Set("EAGAIN", Napi::Number::New(env, EAGAIN));
   exports.Set("SEEK_DATA", Napi::Number::New(env, SEEK_DATA));
   exports.Set("SEEK_HOLE", Napi::Number::New(env, SEEK_HOLE));

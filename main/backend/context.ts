@@ -148,6 +148,12 @@ export class LayerContext implements Next {
     return !l.pread && this.below ? this.below.fileRange(count, offset) : null;
   }
 
+  passThroughFile(): number | null {
+    const l = this.layer;
+    if (l.passThroughFile) return l.passThroughFile();
+    return !l.pread && !l.pwrite && !l.flush && this.below ? this.below.passThroughFile() : null;
+  }
+
   async pwrite(buf: Buffer, offset: number, flags = 0): Promise<void> {
     this.checkWritable('pwrite');
     this.checkRange('pwrite', buf.length, offset);

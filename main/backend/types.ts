@@ -94,6 +94,12 @@ export interface LayerCallbacks {
    * without pread passes the answer up; one with pread hides it unless it answers itself.
    */
   fileRange?(count: number, offset: number): FileRange | null;
+  /**
+   * The descriptor of the file this handle reads, writes and flushes, byte for byte at the
+   * same offsets, so the server may serve READ, WRITE and FLUSH on it itself. A filter with
+   * pread, pwrite or flush hides it.
+   */
+  passThroughFile?(): number | null;
 
   close?(): MaybePromise<void>;
 }
@@ -150,6 +156,8 @@ export interface Next {
   allocationDepth(count: number, offset: number): Promise<DepthExtent[]>;
   /** See LayerCallbacks.fileRange: null unless every layer down to the file passes reads through. */
   fileRange(count: number, offset: number): FileRange | null;
+  /** See LayerCallbacks.passThroughFile: null unless every layer down to the file passes reads, writes and flushes through. */
+  passThroughFile(): number | null;
 }
 
 export interface PluginInstance {

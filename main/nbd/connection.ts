@@ -5,16 +5,17 @@
 // server buffer without bound, even one that never reads its replies.
 import type { Socket } from 'node:net';
 import type { ConnectionInfo } from '../../shared/ipc.ts';
-import { errnoOf, messageOf } from '../backend/errors.ts';
+import { BlockError, errnoOf, messageOf, type Errno } from '../backend/errors.ts';
 import { BufferPool } from './buffer-pool.ts';
 import { awaitReadableFor, IdlePoll } from './idle-poll.ts';
-import { socketFd } from '../native-io.ts';
+import { errnoName, socketFd } from '../native-io.ts';
+import { EVENT_FIELDS, LOOP_END, loopStarter, type LoopEnd, type StartLoop } from './connection-loop.ts';
 import { nbdErrorCode } from './errors.ts';
 import type { ExportLookup, ServedExport } from './export.ts';
 import { negotiate, type Negotiated } from './handshake.ts';
 import { SocketHandshakeIO } from './handshake-io.ts';
 import type { TlsServerConfig } from './tls-credentials.ts';
-import { CMD, MAX_PAYLOAD, commandName } from './protocol.ts';
+import { CMD, CMD_FLAG, MAX_PAYLOAD, commandName } from './protocol.ts';
 import { errorChunk, simpleReply } from './replies.ts';
 import type { ReplyBudget } from './reply-budget.ts';
 import { ReplyWriter, type Ticket } from './reply-writer.ts';
@@ -28,6 +29,11 @@ const MAX_IN_FLIGHT = 32;
 const POOL_BYTES = 16 * 1024 * 1024;
 /** How long a closing connection may take to hand its last replies to the kernel. */
 const CLOSE_GRACE_MS = 2000;
+/**
+ * Most requests served here between two tries of the connection loop when each try served
+ * none (the loop handed the first request back: a client of BLOCK_STATUS, say).
+ */
+const LOOP_BACKOFF_MOST = 1024;
 
 export type { RequestEvent };
 
@@ -70,6 +76,17 @@ export class Connection {
   /** Destroys the socket once the close has taken CLOSE_GRACE_MS (destroyLater). */
   private closeBy: NodeJS.Timeout | null = null;
   private closed = false;
+  /** Starts the connection loop (connection-loop.ts); null where it cannot serve this connection. */
+  private loopStart: StartLoop | null = null;
+  /** Stops the running loop; null while the socket is ours. */
+  private loopStop: (() => void) | null = null;
+  /** Requests served by the running loop so far. */
+  private loopServed = 0;
+  /** Requests to serve here before the loop is tried again, and those served since the last try. */
+  private loopBackoff = 0;
+  private servedHere = 0;
+  /** Waiting for the replies to leave before the loop takes the socket. */
+  private loopWaitsForReplies = false;
   private idleWaiters: (() => void)[] = [];
   private readonly pool = new BufferPool(POOL_BYTES);
   readonly stats = { requests: 0, bytesRead: 0, bytesWritten: 0 };
@@ -139,6 +156,7 @@ export class Connection {
 
   /** Close the socket now (server shutdown). */
   destroy(): void {
+    this.loopStop?.();
     this.socket.destroy();
   }
 
@@ -154,6 +172,8 @@ export class Connection {
         return;
       }
       this.session = session;
+      // Not over TLS (the loop does no encryption), nor when every request is to be logged.
+      this.loopStart = this.directReads && !this.host.verbose ? loopStarter(this.socket, session) : null;
       this.parser = new RequestParser(MAX_PAYLOAD, (size) => this.pool.acquirePayload(size));
       this.parser.push(this.handshake.leftover());
       this.host.connected(this);
@@ -240,11 +260,98 @@ export class Connection {
       this.protocolFailure(err);
       return;
     }
+    if (this.loopStart && this.handToLoop(parser)) return;
     // Stop the socket delivering more while we are saturated; 'drain' or a finished
     // request calls pump() again.
     const saturated = this.out.blocked || this.waitingRequest !== null || this.inFlight >= MAX_IN_FLIGHT || parser.buffered > 2 * MAX_PAYLOAD;
     if (saturated && !this.socket.isPaused()) this.socket.pause();
     else if (!saturated && this.socket.isPaused() && !this.disconnecting) this.socket.resume();
+  }
+
+  /**
+   * Whether the connection loop has the socket, or will once the requests running here have
+   * replied: it takes over when nothing received is left to run here, so no request and no
+   * reply of the two paths overlap on the socket. Until then nothing more is read.
+   */
+  private handToLoop(parser: RequestParser): boolean {
+    if (this.loopStop) return true;
+    if (this.closed || this.disconnecting || this.waitingRequest || !parser.empty || this.servedHere < this.loopBackoff) return false;
+    if (!this.socket.isPaused()) this.socket.pause();
+    if (this.inFlight > 0 || this.loopWaitsForReplies) return true;
+    if (!this.out.allSent()) {
+      this.loopWaitsForReplies = true;
+      this.out.whenAllSent(() => {
+        this.loopWaitsForReplies = false;
+        this.pump();
+      });
+      return true;
+    }
+    this.loopServed = 0;
+    this.loopStop = this.loopStart!((events, end) => this.fromLoop(events, end));
+    // Counted as a request: the chain (and its file) stays open until the loop lets go.
+    this.inFlight++;
+    return true;
+  }
+
+  /** What the loop served, and at the end how it ended. */
+  private fromLoop(events: Float64Array, end: LoopEnd | null): void {
+    if (events.length > 0) this.servedByLoop(events);
+    if (!end) return;
+    this.loopStop = null;
+    this.inFlight--;
+    if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
+    switch (end.reason) {
+      case LOOP_END.HANDED_BACK:
+        this.loopBackoff = this.loopServed > 0 ? 0 : Math.min(LOOP_BACKOFF_MOST, Math.max(1, this.loopBackoff * 2));
+        this.servedHere = 0;
+        // The request runs here (a WRITE reads its payload on); the loop takes over after it.
+        this.parser!.push(end.leftover);
+        this.pump();
+        return;
+      case LOOP_END.REQUEST_FAILED:
+        this.loopRequestFailed(end);
+        this.pump();
+        return;
+      default:
+        // The connection ends: the client went, the socket failed, or the server stopped.
+        this.loopStart = null;
+        if (end.reason === LOOP_END.FAILED) {
+          const why = end.error ? errnoName(-end.error) : 'a READ\'s file ended early';
+          this.host.log(`connection ${this.id} (${this.remote}): ${why} in the connection loop; closing this connection`);
+          this.socket.destroy();
+        } else if (!this.closed) {
+          // libuv must read the end of file itself to close the socket the ordinary way.
+          this.socket.resume();
+        }
+    }
+  }
+
+  private servedByLoop(events: Float64Array): void {
+    const onRequest = this.host.onRequest;
+    const exportName = this.session!.export.name;
+    for (let i = 0; i < events.length; i += EVENT_FIELDS) {
+      const type = events[i]!;
+      const length = events[i + 2]!;
+      this.stats.requests++;
+      if (type === CMD.READ) this.stats.bytesRead += length;
+      else if (type === CMD.WRITE) this.stats.bytesWritten += length;
+      onRequest?.({ connection: this.id, exportName, op: requestOp(type), offset: events[i + 1]!, length, latencyMs: events[i + 3]! });
+    }
+    this.loopServed += events.length / EVENT_FIELDS;
+  }
+
+  /** The file refused a WRITE or FLUSH the loop took: answered and logged here, as any failure. */
+  private loopRequestFailed(end: LoopEnd): void {
+    const h = end.leftover;
+    const req: NbdRequest = {
+      flags: h.readUInt16BE(4), type: h.readUInt16BE(6), cookie: h.readBigUInt64BE(8),
+      offset: Number(h.readBigUInt64BE(16)), length: h.readUInt32BE(24), payload: null, oversized: false,
+    };
+    const errno = errnoName(-end.error) as Errno;
+    const op = req.type === CMD.WRITE ? (req.flags & CMD_FLAG.FUA ? 'pwrite and fdatasync' : 'pwrite') : 'fdatasync';
+    this.stats.requests++;
+    const error = this.failed(req, new BlockError(errno, `${op}: ${errno}`));
+    this.finished(req, performance.now(), error);
   }
 
   /**
@@ -300,29 +407,41 @@ export class Connection {
     const started = performance.now();
     let error: string | undefined;
     this.stats.requests++;
+    this.servedHere++;
     try {
       await runRequest(req, session, ticket, this.running);
     } catch (err) {
-      if (req.payload) this.pool.release(req.payload);
-      req.payload = null;
-      const errno = errnoOf(err);
-      error = errno;
-      const message = messageOf(err);
-      this.host.log(`connection ${this.id}: ${commandName(req.type)} ${req.offset}+${req.length}: ${errno}: ${message}`);
-      this.replyError(req, session, nbdErrorCode(errno, req), message);
-      // A layer that answers ESHUTDOWN wants this client gone (blocksize-write-disconnect,
-      // nbdkit_disconnect): take no more requests, and close once the replies have left.
-      if (errno === 'ESHUTDOWN') this.hangUp();
+      error = this.failed(req, err);
     }
     // What the request reserved and no reply took over: a WRITE's payload, a failed READ's buffer.
     this.out.cancel(ticket);
+    this.finished(req, started, error);
+  }
+
+  /** Answers `req` with the error `err` and logs it; returns its errno. */
+  private failed(req: NbdRequest, err: unknown): string {
+    const session = this.session!;
+    if (req.payload) this.pool.release(req.payload);
+    req.payload = null;
+    const errno = errnoOf(err);
+    const message = messageOf(err);
+    this.host.log(`connection ${this.id}: ${commandName(req.type)} ${req.offset}+${req.length}: ${errno}: ${message}`);
+    this.replyError(req, session, nbdErrorCode(errno, req), message);
+    // A layer that answers ESHUTDOWN wants this client gone (blocksize-write-disconnect,
+    // nbdkit_disconnect): take no more requests, and close once the replies have left.
+    if (errno === 'ESHUTDOWN') this.hangUp();
+    return errno;
+  }
+
+  /** The request's line in a verbose log, and its event for whoever listens. */
+  private finished(req: NbdRequest, started: number, error: string | undefined): void {
     if (this.host.verbose) {
       this.host.log(`connection ${this.id}: ${commandName(req.type)} flags=0x${req.flags.toString(16)} offset=${req.offset} length=${req.length}${error ? ` -> ${error}` : ''}`);
     }
     const onRequest = this.host.onRequest;
     if (onRequest) {
       onRequest({
-        connection: this.id, exportName: session.export.name, op: requestOp(req.type),
+        connection: this.id, exportName: this.session!.export.name, op: requestOp(req.type),
         offset: req.offset, length: req.length, latencyMs: performance.now() - started, error,
       });
     }

@@ -32,9 +32,13 @@ const hasSendfile = (nativeIo() as { sendFileReply?: unknown } | null)?.sendFile
 // A skip says why in the output: the pure-JS path these replies are compared with is tested everywhere else.
 if (!hasSendfile) console.warn('fast-read.test: skipped: the native addon with sendFileReply is not loaded here (npm run build:native; BLOCKSCOPE_NO_NATIVE unset)');
 beforeAll(() => {
+  // The JavaScript path's sendfile is what these tests are about: the connection loop
+  // (connection-loop.test.ts) would serve these plain file connections itself.
+  process.env.BLOCKSCOPE_CONNECTION_LOOP = '0';
   if (hasSendfile) restore = countKernelSends(calls, uncached);
 });
 afterAll(() => {
+  delete process.env.BLOCKSCOPE_CONNECTION_LOOP;
   restore();
   tmp.cleanup();
 });

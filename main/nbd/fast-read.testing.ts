@@ -12,6 +12,8 @@ export interface WireRequest {
   flags: number;
   offset: number;
   length: number;
+  /** A WRITE's data, sent right after its header. */
+  payload?: Buffer;
 }
 
 /** Reads exactly the bytes asked for from a socket, however they arrive. */
@@ -102,7 +104,10 @@ export class RawNbdClient {
    * first, so the server's socket buffer fills and its sends come back partial.
    */
   async batch(requests: readonly WireRequest[], stallMs = 0): Promise<Map<number, Buffer>> {
-    this.sock.write(Buffer.concat(requests.map((r, i) => encodeRequest({ ...r, cookie: i + 1 }))));
+    this.sock.write(Buffer.concat(requests.flatMap((r, i) => {
+      const header = encodeRequest({ type: r.type, flags: r.flags, offset: r.offset, length: r.length, cookie: i + 1 });
+      return r.payload ? [header, r.payload] : [header];
+    })));
     if (stallMs > 0) {
       this.sock.pause();
       await new Promise((r) => setTimeout(r, stallMs));

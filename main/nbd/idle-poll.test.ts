@@ -6,7 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTlsFixtures } from '../../e2e/interop/tls-fixtures.ts';
 import { registry } from '../catalog.ts';
 import { nativeIo, socketFd } from '../native-io.ts';
@@ -131,7 +131,15 @@ for i in range(300):
 `;
 
 const tmp = tempDir('blockscope-idle-poll-');
-afterAll(() => tmp.cleanup());
+// Polling between requests is the JavaScript path's; the connection loop (connection-loop.test.ts)
+// would serve these plain file connections itself.
+beforeAll(() => {
+  process.env.BLOCKSCOPE_CONNECTION_LOOP = '0';
+});
+afterAll(() => {
+  delete process.env.BLOCKSCOPE_CONNECTION_LOOP;
+  tmp.cleanup();
+});
 
 describe.skipIf(!awaitReadable)('the server polling for a client\'s next request', () => {
   it('polls between the requests of its only client, answering each right, and not while another client is connected, nor over TLS', async () => {

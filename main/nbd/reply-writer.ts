@@ -88,6 +88,16 @@ export class ReplyWriter {
     return !this.corked && !this.gated && this.queue.length === 0 && this.socket.writableLength === 0;
   }
 
+  /** Calls `then` once every reply so far is in the kernel's hands (allSent), unless the connection closes first. */
+  whenAllSent(then: () => void): void {
+    void this.whenEmpty().then(() => {
+      if (this.closed) return;
+      if (this.allSent()) then();
+      // Node's stream calls back once everything written before this has left.
+      else this.socket.write(BARRIER, () => then());
+    });
+  }
+
   /** May this connection start another request? */
   admits(): boolean {
     return this.budget.admits(this.held);

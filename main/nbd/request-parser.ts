@@ -106,6 +106,11 @@ export class RequestParser {
     this.filled += n;
   }
 
+  /** Nothing received is left: no bytes, no parsed request, no WRITE waiting for its payload. */
+  get empty(): boolean {
+    return this.queue.length === 0 && this.readyHead >= this.ready.length && this.current === null && this.failure === null;
+  }
+
   /** Bytes received but not yet parsed. */
   get buffered(): number {
     return this.queue.length;

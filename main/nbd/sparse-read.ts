@@ -6,7 +6,7 @@ import { EXTENT_DATA, EXTENT_ZERO, pushExtent, type Extent } from '../../shared/
 import type { Next } from '../backend/types.ts';
 
 /** Reads shorter than this are sent as data whatever they hold. */
-const SPARSE_READ_MIN = 64 * 1024;
+export const SPARSE_READ_MIN = 64 * 1024;
 /** Zero runs shorter than this stay inside the data chunks around them. */
 const HOLE_CHUNK_MIN = 4096;
 

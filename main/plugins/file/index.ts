@@ -66,6 +66,11 @@ class FileConnection implements PluginHandle {
     return { fd: this.fd, offset };
   }
 
+  /** Reads, writes (FUA a write then a flush) and flushes are the file's own, at the same offsets. */
+  passThroughFile(): number {
+    return this.fd;
+  }
+
   pwrite(buf: Buffer, offset: number): Promise<void> {
     if (!this.writer) return writeFully(this.fd, buf, offset);
     return this.writer.write(this.fd, buf, offset).then((r) => {

@@ -1,0 +1,80 @@
+// The connection loop (native/connection_loop.cc): a thread of the addon that serves a
+// plaintext connection's READs, WRITEs and FLUSHes itself, nbdkit's way, when every layer of
+// the chain passes them to one file unchanged (LayerContext.passThroughFile). The connection
+// hands it the socket whenever nothing else is going on (connection.ts) and takes the socket
+// back when the loop meets a request it leaves to the JavaScript path. What the loop served
+// arrives in batches, for the stats, the activity map and the allocation map.
+// BLOCKSCOPE_CONNECTION_LOOP=0 turns it off (checked per connection).
+import type { Socket } from 'node:net';
+import { nativeIo, socketFd } from '../native-io.ts';
+import type { Negotiated } from './handshake.ts';
+import { SPARSE_READ_MIN } from './sparse-read.ts';
+
+/** Why a loop ended (native/connection_loop.cc has the same list). */
+export const LOOP_END = {
+  /** It met a request it does not serve: `leftover` is that request's header. */
+  HANDED_BACK: 0,
+  /** The client closed the connection (`leftover`: part of a header it left). */
+  END_OF_FILE: 1,
+  /** The socket failed, or a READ's file failed after its header had gone: the connection must end. */
+  FAILED: 2,
+  /** stop() was called. */
+  STOPPED: 3,
+  /** The file refused a WRITE or FLUSH (`error`, an errno): `leftover` is its header, the reply is still owed. */
+  REQUEST_FAILED: 4,
+} as const;
+
+export interface LoopEnd {
+  reason: (typeof LOOP_END)[keyof typeof LOOP_END];
+  /** errno, or 0 */
+  error: number;
+  leftover: Buffer;
+}
+
+/** Numbers per served request in an events array: command, offset, length, latency in ms. */
+export const EVENT_FIELDS = 4;
+
+interface LoopSettings {
+  size: number;
+  writable: boolean;
+  structured: boolean;
+  /** FUA is valid on every command. */
+  fua: boolean;
+  flush: boolean;
+  /** READs of this many bytes or more without DF are left to the JavaScript path, which looks for holes; 0: none. */
+  holeLookupMin: number;
+}
+
+/** `end` is null but in the last call. */
+export type LoopMessage = (events: Float64Array, end: LoopEnd | null) => void;
+
+interface LoopAddon {
+  startLoop?(socketFd: number, fileFd: number, settings: LoopSettings, onMessage: LoopMessage): () => void;
+}
+
+/** Starts a loop on the connection's socket and returns its stop(), which must not be called after the last message. */
+export type StartLoop = (onMessage: LoopMessage) => () => void;
+
+export function connectionLoopEnabled(): boolean {
+  return process.env.BLOCKSCOPE_CONNECTION_LOOP !== '0';
+}
+
+/** How to start a loop for `socket` and `session`, or null where none can serve them. */
+export function loopStarter(socket: Socket, session: Negotiated): StartLoop | null {
+  if (!connectionLoopEnabled()) return null;
+  const start = (nativeIo() as LoopAddon | null)?.startLoop;
+  const top = session.open.top;
+  const file = top.passThroughFile();
+  const sock = socketFd(socket);
+  if (!start || file === null || sock < 0) return null;
+  const settings: LoopSettings = {
+    size: top.getSize(),
+    writable: top.canWrite(),
+    structured: session.structuredReplies,
+    fua: top.canFua() !== 'none',
+    flush: top.canFlush(),
+    // As sparse-read.ts's shouldLookForHoles decides for the READs the loop would serve.
+    holeLookupMin: session.structuredReplies && session.contexts.size === 0 && top.canExtents() ? SPARSE_READ_MIN : 0,
+  };
+  return (onMessage) => start(sock, file, settings, onMessage);
+}

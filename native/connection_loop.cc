@@ -1,0 +1,399 @@
+// ConnectionLoop: serves one plaintext connection's READ, WRITE and FLUSH requests on a thread
+// of its own, as nbdkit's connection threads do, for a chain that passes them to one file
+// unchanged (LayerContext.passThroughFile). No JavaScript runs per request: the event loop
+// only hears, in batches, what was served (for the stats, the activity map and the allocation
+// map). One JavaScript thread carrying every connection's socket I/O was what held the server
+// back: the loop uses half the CPU per byte of the path through JavaScript.
+//
+// The loop serves only requests that are valid as they stand and stops at the first one it
+// does not serve (another command, a flag, a range or a size the JavaScript path judges),
+// handing its header back; at end of file, a failure or stop(). A WRITE or FLUSH that the
+// file refuses is handed back with its errno, for the JavaScript path to answer and log.
+#include "connection_loop.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr uint32_t REQUEST_MAGIC = 0x25609513;
+constexpr uint32_t SIMPLE_REPLY_MAGIC = 0x67446698;
+constexpr uint32_t STRUCTURED_REPLY_MAGIC = 0x668e33ef;
+constexpr uint16_t CMD_READ = 0, CMD_WRITE = 1, CMD_FLUSH = 3;
+constexpr uint16_t FLAG_FUA = 1, FLAG_DF = 4;
+constexpr uint16_t REPLY_FLAG_DONE = 1, REPLY_TYPE_OFFSET_DATA = 1;
+constexpr size_t HEADER = 28;
+constexpr uint32_t MAX_PAYLOAD = 32 * 1024 * 1024;
+// Served requests reach the event loop at most this often while the client keeps the loop busy
+// (and at once whenever it waits for the client).
+constexpr auto EVENT_INTERVAL = std::chrono::milliseconds(20);
+// Numbers per served request in an events array: command, offset, length, latency in ms.
+constexpr size_t EVENT_FIELDS = 4;
+
+// Why the loop ended (connection-loop.ts has the same list).
+enum Reason { HANDED_BACK = 0, END_OF_FILE = 1, FAILED = 2, STOPPED = 3, REQUEST_FAILED = 4 };
+
+uint16_t Be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+uint32_t Be32(const uint8_t* p) {
+  return static_cast<uint32_t>(p[0]) << 24 | static_cast<uint32_t>(p[1]) << 16 | static_cast<uint32_t>(p[2]) << 8 | p[3];
+}
+uint64_t Be64(const uint8_t* p) { return static_cast<uint64_t>(Be32(p)) << 32 | Be32(p + 4); }
+void Put16(uint8_t* p, uint16_t v) {
+  p[0] = static_cast<uint8_t>(v >> 8);
+  p[1] = static_cast<uint8_t>(v);
+}
+void Put32(uint8_t* p, uint32_t v) {
+  Put16(p, static_cast<uint16_t>(v >> 16));
+  Put16(p + 2, static_cast<uint16_t>(v));
+}
+void Put64(uint8_t* p, uint64_t v) {
+  Put32(p, static_cast<uint32_t>(v >> 32));
+  Put32(p + 4, static_cast<uint32_t>(v));
+}
+
+struct Settings {
+  int sock = -1;  // the loop's own duplicate of the connection's socket
+  int file = -1;
+  uint64_t size = 0;
+  bool writable = false;
+  bool structured = false;
+  bool fua = false;    // FUA is valid on every command (the export advertises it)
+  bool flush = false;  // the export can flush
+  // READs of this many bytes or more without DF are left to JavaScript, which answers them with
+  // hole chunks where the file has holes (sparse-read.ts); 0: none are.
+  uint32_t holeLookupMin = 0;
+};
+
+// What the thread hands the event loop: served requests, then (once) how it ended.
+struct Message {
+  std::vector<double> events;
+  bool end = false;
+  Reason reason = STOPPED;
+  int error = 0;
+  std::vector<uint8_t> leftover;
+};
+
+struct Loop {
+  Settings s;
+  int wake = -1;  // eventfd: stop() makes it readable
+  std::atomic<bool> stopping{false};
+  Napi::ThreadSafeFunction deliver;
+  std::thread thread;
+  std::vector<uint8_t> payload;
+
+  std::mutex mutex;  // guards pending and posted
+  std::vector<double> pending;
+  bool posted = false;
+  Clock::time_point lastPost = Clock::now();
+
+  // Waits until the socket can do `events`; false once stop() was called or poll fails.
+  bool Await(short events) {
+    struct pollfd p[2] = {{s.sock, events, 0}, {wake, POLLIN, 0}};
+    for (;;) {
+      if (stopping.load(std::memory_order_relaxed)) return false;
+      int r = poll(p, 2, -1);
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0 || p[1].revents) return false;
+      if (p[0].revents) return true;
+    }
+  }
+
+  // Reads exactly n bytes: 1 done, 0 end of file before any byte, -1 failed or stopped.
+  // `idle`: before waiting, tell the event loop what was served (the client waits for us).
+  int RecvAll(uint8_t* into, size_t n, size_t* got, int* error, bool idle) {
+    *got = 0;
+    while (*got < n) {
+      ssize_t r = recv(s.sock, into + *got, n - *got, 0);
+      if (r > 0) {
+        *got += static_cast<size_t>(r);
+        continue;
+      }
+      if (r == 0) return *got == 0 ? 0 : -1;
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        *error = errno;
+        return -1;
+      }
+      if (idle && *got == 0) Post(false);
+      if (!Await(POLLIN)) return -1;
+    }
+    return 1;
+  }
+
+  bool SendAll(const uint8_t* from, size_t n, int flags, int* error) {
+    size_t done = 0;
+    while (done < n) {
+      ssize_t r = send(s.sock, from + done, n - done, flags | MSG_NOSIGNAL);
+      if (r > 0) {
+        done += static_cast<size_t>(r);
+        continue;
+      }
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        if (!Await(POLLOUT)) return false;
+        continue;
+      }
+      *error = r < 0 ? errno : EPIPE;
+      return false;
+    }
+    return true;
+  }
+
+  // The payload from the page cache to the socket inside the kernel (as fast-read.ts does).
+  bool SendFileAll(off_t offset, size_t n, int* error) {
+    size_t done = 0;
+    while (done < n) {
+      ssize_t r = sendfile(s.sock, s.file, &offset, n - done);
+      if (r > 0) {
+        done += static_cast<size_t>(r);
+        continue;
+      }
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        if (!Await(POLLOUT)) return false;
+        continue;
+      }
+      // The file failed, or ended early (it shrank), after the header went: the reply cannot
+      // be finished, so the connection ends (as a fast READ's does in reply-writer.ts).
+      *error = r < 0 ? errno : EIO;
+      return false;
+    }
+    return true;
+  }
+
+  bool Serves(uint16_t flags, uint16_t type, uint64_t offset, uint32_t length) const {
+    const uint16_t fua = s.fua ? FLAG_FUA : 0;
+    const bool inRange = length > 0 && offset <= s.size && length <= s.size - offset;
+    switch (type) {
+      case CMD_READ:
+        if (flags & ~(fua | (s.structured ? FLAG_DF : 0))) return false;
+        if (s.holeLookupMin && length >= s.holeLookupMin && !(flags & FLAG_DF)) return false;
+        return inRange && length <= MAX_PAYLOAD;
+      case CMD_WRITE:
+        // FUA is always valid on a WRITE; the file plugin emulates it with a flush.
+        return s.writable && !(flags & ~FLAG_FUA) && inRange && length <= MAX_PAYLOAD;
+      case CMD_FLUSH:
+        return s.flush && !(flags & ~fua);
+      default:
+        return false;
+    }
+  }
+
+  // 0 or errno.
+  int WritePayload(size_t n, off_t offset, bool fua) {
+    size_t done = 0;
+    while (done < n) {
+      ssize_t r = pwrite(s.file, payload.data() + done, n - done, offset + static_cast<off_t>(done));
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) return r < 0 ? errno : EIO;
+      done += static_cast<size_t>(r);
+    }
+    return fua && fdatasync(s.file) != 0 ? errno : 0;
+  }
+
+  void Record(uint16_t type, uint64_t offset, uint32_t length, Clock::time_point started) {
+    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+    std::lock_guard<std::mutex> lock(mutex);
+    pending.insert(pending.end(), {static_cast<double>(type), static_cast<double>(offset), static_cast<double>(length), ms});
+  }
+
+  // Hands the served requests to the event loop: when `due` only if EVENT_INTERVAL has passed.
+  void Post(bool due) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (pending.empty() || posted) return;
+    if (due && Clock::now() - lastPost < EVENT_INTERVAL) return;
+    posted = true;
+    deliver.NonBlockingCall(static_cast<Message*>(nullptr), [this](Napi::Env env, Napi::Function fn, Message*) {
+      if (env == nullptr) return;
+      std::vector<double> events;
+      {
+        std::lock_guard<std::mutex> l(mutex);
+        events.swap(pending);
+        posted = false;
+        lastPost = Clock::now();
+      }
+      Call(env, fn, events, nullptr);
+    });
+  }
+
+  static void Call(Napi::Env env, Napi::Function fn, const std::vector<double>& events, const Message* end) {
+    Napi::Float64Array list = Napi::Float64Array::New(env, events.size());
+    if (!events.empty()) std::memcpy(list.Data(), events.data(), events.size() * sizeof(double));
+    Napi::Value ending = env.Null();
+    if (end) {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("reason", static_cast<double>(end->reason));
+      o.Set("error", static_cast<double>(end->error));
+      o.Set("leftover", Napi::Buffer<uint8_t>::Copy(env, end->leftover.data(), end->leftover.size()));
+      ending = o;
+    }
+    fn.Call({list, ending});
+  }
+
+  // Serves requests until one is not ours; returns how it ended.
+  Message Serve() {
+    Message end;
+    end.end = true;
+    uint8_t h[HEADER];
+    for (;;) {
+      size_t got = 0;
+      int r = RecvAll(h, HEADER, &got, &end.error, true);
+      if (r != 1) {
+        end.reason = r == 0 ? END_OF_FILE : stopping ? STOPPED : FAILED;
+        end.leftover.assign(h, h + got);
+        return end;
+      }
+      const Clock::time_point started = Clock::now();
+      const uint32_t magic = Be32(h);
+      const uint16_t flags = Be16(h + 4), type = Be16(h + 6);
+      const uint64_t cookie = Be64(h + 8), offset = Be64(h + 16);
+      const uint32_t length = Be32(h + 24);
+      end.leftover.assign(h, h + HEADER);
+      if (magic != REQUEST_MAGIC || !Serves(flags, type, offset, length)) {
+        end.reason = HANDED_BACK;
+        return end;
+      }
+      uint8_t reply[28];
+      size_t replyLength = 16;
+      Put32(reply, SIMPLE_REPLY_MAGIC);
+      Put32(reply + 4, 0);
+      Put64(reply + 8, cookie);
+      if (type == CMD_READ) {
+        if (s.structured) {
+          Put32(reply, STRUCTURED_REPLY_MAGIC);
+          Put16(reply + 4, REPLY_FLAG_DONE);
+          Put16(reply + 6, REPLY_TYPE_OFFSET_DATA);
+          Put64(reply + 8, cookie);
+          Put32(reply + 16, length + 8);
+          Put64(reply + 20, offset);
+          replyLength = 28;
+        }
+        // MSG_MORE: the header waits for its payload instead of leaving in a packet of its own.
+        if (!SendAll(reply, replyLength, MSG_MORE, &end.error) || !SendFileAll(static_cast<off_t>(offset), length, &end.error)) {
+          end.reason = stopping ? STOPPED : FAILED;
+          return end;
+        }
+      } else {
+        int failed = 0;
+        if (type == CMD_WRITE) {
+          if (payload.size() < length) payload.resize(length);
+          size_t in = 0;
+          if (RecvAll(payload.data(), length, &in, &end.error, false) != 1) {
+            end.reason = stopping ? STOPPED : FAILED;
+            return end;
+          }
+          failed = WritePayload(length, static_cast<off_t>(offset), flags & FLAG_FUA);
+        } else if (fdatasync(s.file) != 0) {
+          failed = errno;
+        }
+        if (failed) {
+          // The event loop answers it (errors.ts has the mapping) and logs it; the payload is
+          // consumed, so the request is not run again.
+          end.reason = REQUEST_FAILED;
+          end.error = failed;
+          return end;
+        }
+        if (!SendAll(reply, replyLength, 0, &end.error)) {
+          end.reason = stopping ? STOPPED : FAILED;
+          return end;
+        }
+      }
+      Record(type, offset, length, started);
+      Post(true);
+    }
+  }
+
+  void Run() {
+    Message end = Serve();
+    close(s.sock);
+    s.sock = -1;
+    auto* message = new Message(std::move(end));
+    // Blocking: the end must arrive, after every batch of served requests before it.
+    deliver.BlockingCall(message, [this](Napi::Env env, Napi::Function fn, Message* m) {
+      if (env != nullptr) {
+        std::vector<double> events;
+        {
+          std::lock_guard<std::mutex> lock(mutex);
+          events.swap(pending);
+        }
+        Call(env, fn, events, m);
+      }
+      delete m;
+    });
+    deliver.Release();
+  }
+};
+
+// startLoop(socketFd, fileFd, {size, writable, structured, fua, flush, holeLookupMin}, onMessage)
+// -> stop(). onMessage(events, end) runs on the event loop: `events` a Float64Array of
+// EVENT_FIELDS numbers per served request, `end` null until the last call, which brings
+// {reason, error, leftover} once the thread has let go of both descriptors. stop() may be
+// called any number of times until then, never after.
+Napi::Value StartLoop(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 4 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsObject() || !info[3].IsFunction()) {
+    Napi::TypeError::New(env, "startLoop(socketFd, fileFd, settings, onMessage)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Object o = info[2].As<Napi::Object>();
+  auto* loop = new Loop();
+  loop->s.file = info[1].As<Napi::Number>().Int32Value();
+  loop->s.size = static_cast<uint64_t>(o.Get("size").As<Napi::Number>().DoubleValue());
+  loop->s.writable = o.Get("writable").ToBoolean().Value();
+  loop->s.structured = o.Get("structured").ToBoolean().Value();
+  loop->s.fua = o.Get("fua").ToBoolean().Value();
+  loop->s.flush = o.Get("flush").ToBoolean().Value();
+  loop->s.holeLookupMin = o.Get("holeLookupMin").As<Napi::Number>().Uint32Value();
+  // Its own descriptor: the connection may close the socket's while the thread still uses it.
+  loop->s.sock = fcntl(info[0].As<Napi::Number>().Int32Value(), F_DUPFD_CLOEXEC, 0);
+  loop->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (loop->s.sock < 0 || loop->wake < 0) {
+    const int e = errno;
+    if (loop->s.sock >= 0) close(loop->s.sock);
+    if (loop->wake >= 0) close(loop->wake);
+    delete loop;
+    Napi::Error::New(env, std::string("startLoop: ") + strerror(e)).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  loop->deliver = Napi::ThreadSafeFunction::New(env, info[3].As<Napi::Function>(), "blockscope:ConnectionLoop", 0, 1, loop,
+                                                [](Napi::Env, Loop* l) {
+                                                  // The thread's last act was to release the function.
+                                                  if (l->thread.joinable()) l->thread.join();
+                                                  close(l->wake);
+                                                  delete l;
+                                                });
+  loop->thread = std::thread([loop] { loop->Run(); });
+  return Napi::Function::New(
+      env,
+      [](const Napi::CallbackInfo& ci) {
+        auto* l = static_cast<Loop*>(ci.Data());
+        l->stopping.store(true);
+        const uint64_t one = 1;
+        // The eventfd cannot be full (it is written at most a few times), so this cannot fail.
+        ssize_t ignored = write(l->wake, &one, sizeof one);
+        (void)ignored;
+        return ci.Env().Undefined();
+      },
+      "stop", loop);
+}
+
+}  // namespace
+
+void InitConnectionLoop(Napi::Env env, Napi::Object exports) {
+  exports.Set("startLoop", Napi::Function::New(env, StartLoop));
+}

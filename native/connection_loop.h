@@ -1,0 +1,4 @@
+#pragma once
+#include <napi.h>
+
+void InitConnectionLoop(Napi::Env env, Napi::Object exports);
