@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -44,6 +45,12 @@ constexpr uint32_t MAX_PAYLOAD = 32 * 1024 * 1024;
 constexpr auto EVENT_INTERVAL = std::chrono::milliseconds(20);
 // Numbers per served request in an events array: command, offset, length, latency in ms.
 constexpr size_t EVENT_FIELDS = 4;
+// Received bytes read at once: many headers of small requests per system call.
+constexpr size_t IN_BUFFER = 64 * 1024;
+// Replies held until the client would wait, or until they are this large.
+constexpr size_t OUT_FLUSH = 256 * 1024;
+// READs this long go from the page cache by sendfile; shorter ones are copied (fast-read.ts's FILE_REPLY_MIN).
+constexpr uint32_t SENDFILE_MIN = 64 * 1024;
 
 // Why the loop ended (connection-loop.ts has the same list).
 enum Reason { HANDED_BACK = 0, END_OF_FILE = 1, FAILED = 2, STOPPED = 3, REQUEST_FAILED = 4 };
@@ -113,26 +120,72 @@ struct Loop {
     }
   }
 
-  // Reads exactly n bytes: 1 done, 0 end of file before any byte, -1 failed or stopped.
-  // `idle`: before waiting, tell the event loop what was served (the client waits for us).
-  int RecvAll(uint8_t* into, size_t n, size_t* got, int* error, bool idle) {
-    *got = 0;
-    while (*got < n) {
-      ssize_t r = recv(s.sock, into + *got, n - *got, 0);
+  // Received bytes not yet used are in[inAt, inEnd). At least one whole header's room.
+  std::vector<uint8_t> in = std::vector<uint8_t>(IN_BUFFER);
+  size_t inAt = 0, inEnd = 0;
+  // Replies not yet sent: many small replies leave in one send.
+  std::vector<uint8_t> out;
+
+  size_t Buffered() const { return inEnd - inAt; }
+
+  // At least `n` (at most IN_BUFFER) bytes buffered: 1, or 0 at end of file, -1 failed or
+  // stopped. Before it waits for the client it sends the replies it holds and tells the event
+  // loop what was served: the client may be waiting for them.
+  int Want(size_t n, int* error) {
+    if (Buffered() >= n) return 1;
+    if (inAt > 0) {
+      std::memmove(in.data(), in.data() + inAt, Buffered());
+      inEnd -= inAt;
+      inAt = 0;
+    }
+    while (inEnd < n) {
+      ssize_t r = recv(s.sock, in.data() + inEnd, in.size() - inEnd, 0);
       if (r > 0) {
-        *got += static_cast<size_t>(r);
+        inEnd += static_cast<size_t>(r);
         continue;
       }
-      if (r == 0) return *got == 0 ? 0 : -1;
+      if (r == 0) return 0;
       if (errno == EINTR) continue;
       if (errno != EAGAIN && errno != EWOULDBLOCK) {
         *error = errno;
         return -1;
       }
-      if (idle && *got == 0) Post(false);
+      if (!FlushReplies(error)) return -1;
+      Post(false);
       if (!Await(POLLIN)) return -1;
     }
     return 1;
+  }
+
+  // Exactly n bytes into `into`, what is buffered first, the rest straight from the socket: 1,
+  // or 0 at end of file, -1 failed or stopped.
+  int Take(uint8_t* into, size_t n, int* error) {
+    const size_t have = std::min(Buffered(), n);
+    std::memcpy(into, in.data() + inAt, have);
+    inAt += have;
+    size_t got = have;
+    while (got < n) {
+      ssize_t r = recv(s.sock, into + got, n - got, 0);
+      if (r > 0) {
+        got += static_cast<size_t>(r);
+        continue;
+      }
+      if (r == 0) return 0;
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        *error = errno;
+        return -1;
+      }
+      if (!Await(POLLIN)) return -1;
+    }
+    return 1;
+  }
+
+  bool FlushReplies(int* error) {
+    if (out.empty()) return true;
+    const bool ok = SendAll(out.data(), out.size(), 0, error);
+    out.clear();
+    return ok;
   }
 
   bool SendAll(const uint8_t* from, size_t n, int flags, int* error) {
@@ -245,77 +298,120 @@ struct Loop {
     fn.Call({list, ending});
   }
 
-  // Serves requests until one is not ours; returns how it ended.
+  // Serves requests until one is not ours; returns how it ended, its replies all sent.
   Message Serve() {
     Message end;
     end.end = true;
-    uint8_t h[HEADER];
     for (;;) {
-      size_t got = 0;
-      int r = RecvAll(h, HEADER, &got, &end.error, true);
+      int r = Want(HEADER, &end.error);
       if (r != 1) {
         end.reason = r == 0 ? END_OF_FILE : stopping ? STOPPED : FAILED;
-        end.leftover.assign(h, h + got);
-        return end;
+        break;
       }
-      const Clock::time_point started = Clock::now();
+      const uint8_t* h = in.data() + inAt;
       const uint32_t magic = Be32(h);
       const uint16_t flags = Be16(h + 4), type = Be16(h + 6);
       const uint64_t cookie = Be64(h + 8), offset = Be64(h + 16);
       const uint32_t length = Be32(h + 24);
-      end.leftover.assign(h, h + HEADER);
       if (magic != REQUEST_MAGIC || !Serves(flags, type, offset, length)) {
         end.reason = HANDED_BACK;
-        return end;
+        break;
       }
-      uint8_t reply[28];
-      size_t replyLength = 16;
-      Put32(reply, SIMPLE_REPLY_MAGIC);
-      Put32(reply + 4, 0);
-      Put64(reply + 8, cookie);
+      const Clock::time_point started = Clock::now();
+      uint8_t header[HEADER];
+      std::memcpy(header, h, HEADER);
+      inAt += HEADER;
+      int failed = 0;
+      bool ok = true;
       if (type == CMD_READ) {
-        if (s.structured) {
-          Put32(reply, STRUCTURED_REPLY_MAGIC);
-          Put16(reply + 4, REPLY_FLAG_DONE);
-          Put16(reply + 6, REPLY_TYPE_OFFSET_DATA);
-          Put64(reply + 8, cookie);
-          Put32(reply + 16, length + 8);
-          Put64(reply + 20, offset);
-          replyLength = 28;
-        }
-        // MSG_MORE: the header waits for its payload instead of leaving in a packet of its own.
-        if (!SendAll(reply, replyLength, MSG_MORE, &end.error) || !SendFileAll(static_cast<off_t>(offset), length, &end.error)) {
-          end.reason = stopping ? STOPPED : FAILED;
-          return end;
-        }
+        ok = Read(cookie, offset, length, &failed, &end.error);
       } else {
-        int failed = 0;
         if (type == CMD_WRITE) {
           if (payload.size() < length) payload.resize(length);
-          size_t in = 0;
-          if (RecvAll(payload.data(), length, &in, &end.error, false) != 1) {
-            end.reason = stopping ? STOPPED : FAILED;
-            return end;
+          const int t = Take(payload.data(), length, &end.error);
+          if (t == 0) {
+            end.reason = END_OF_FILE;
+            break;
           }
-          failed = WritePayload(length, static_cast<off_t>(offset), flags & FLAG_FUA);
+          ok = t == 1;
+          if (ok) failed = WritePayload(length, static_cast<off_t>(offset), flags & FLAG_FUA);
         } else if (fdatasync(s.file) != 0) {
           failed = errno;
         }
-        if (failed) {
-          // The event loop answers it (errors.ts has the mapping) and logs it; the payload is
-          // consumed, so the request is not run again.
-          end.reason = REQUEST_FAILED;
-          end.error = failed;
-          return end;
-        }
-        if (!SendAll(reply, replyLength, 0, &end.error)) {
-          end.reason = stopping ? STOPPED : FAILED;
-          return end;
-        }
+        if (ok && !failed) AppendSimpleReply(cookie);
+      }
+      if (!ok) {
+        end.reason = stopping ? STOPPED : FAILED;
+        break;
+      }
+      if (failed) {
+        // The event loop answers it (errors.ts has the mapping) and logs it; a WRITE's payload
+        // is consumed, so the request is not run again.
+        end.reason = REQUEST_FAILED;
+        end.error = failed;
+        end.leftover.assign(header, header + HEADER);
+        break;
       }
       Record(type, offset, length, started);
+      if (out.size() >= OUT_FLUSH && !FlushReplies(&end.error)) {
+        end.reason = stopping ? STOPPED : FAILED;
+        break;
+      }
       Post(true);
     }
+    // Whatever follows is the event loop's, after every reply of ours.
+    if (end.reason != FAILED && end.reason != STOPPED && !FlushReplies(&end.error)) end.reason = stopping ? STOPPED : FAILED;
+    if (end.reason != REQUEST_FAILED) end.leftover.assign(in.data() + inAt, in.data() + inEnd);
+    else end.leftover.insert(end.leftover.end(), in.data() + inAt, in.data() + inEnd);
+    return end;
+  }
+
+  void AppendSimpleReply(uint64_t cookie) {
+    const size_t at = out.size();
+    out.resize(at + 16);
+    Put32(&out[at], SIMPLE_REPLY_MAGIC);
+    Put32(&out[at + 4], 0);
+    Put64(&out[at + 8], cookie);
+  }
+
+  // A READ's reply: a short one read into the reply buffer (a copy costs less than two more
+  // system calls), a long one sent from the page cache. False if the connection must end;
+  // `failed`, an errno, if the file refused before any byte of the reply went.
+  bool Read(uint64_t cookie, uint64_t offset, uint32_t length, int* failed, int* error) {
+    uint8_t h[28];
+    size_t hl = 16;
+    if (s.structured) {
+      Put32(h, STRUCTURED_REPLY_MAGIC);
+      Put16(h + 4, REPLY_FLAG_DONE);
+      Put16(h + 6, REPLY_TYPE_OFFSET_DATA);
+      Put64(h + 8, cookie);
+      Put32(h + 16, length + 8);
+      Put64(h + 20, offset);
+      hl = 28;
+    } else {
+      Put32(h, SIMPLE_REPLY_MAGIC);
+      Put32(h + 4, 0);
+      Put64(h + 8, cookie);
+    }
+    if (length < SENDFILE_MIN) {
+      const size_t at = out.size();
+      out.resize(at + hl + length);
+      std::memcpy(&out[at], h, hl);
+      size_t done = 0;
+      while (done < length) {
+        ssize_t r = pread(s.file, &out[at + hl + done], length - done, static_cast<off_t>(offset + done));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) {
+          *failed = r < 0 ? errno : EIO;
+          out.resize(at);
+          return true;
+        }
+        done += static_cast<size_t>(r);
+      }
+      return true;
+    }
+    // MSG_MORE: the header waits for its payload instead of leaving in a packet of its own.
+    return FlushReplies(error) && SendAll(h, hl, MSG_MORE, error) && SendFileAll(static_cast<off_t>(offset), length, error);
   }
 
   void Run() {

@@ -12,15 +12,15 @@ import { SPARSE_READ_MIN } from './sparse-read.ts';
 
 /** Why a loop ended (native/connection_loop.cc has the same list). */
 export const LOOP_END = {
-  /** It met a request it does not serve: `leftover` is that request's header. */
+  /** It met a request it does not serve: `leftover` is that request's header and what followed it. */
   HANDED_BACK: 0,
-  /** The client closed the connection (`leftover`: part of a header it left). */
+  /** The client closed the connection (`leftover`: part of a request it left). */
   END_OF_FILE: 1,
-  /** The socket failed, or a READ's file failed after its header had gone: the connection must end. */
+  /** The socket failed, or a long READ's file failed after its header had gone (`error`): the connection must end. */
   FAILED: 2,
   /** stop() was called. */
   STOPPED: 3,
-  /** The file refused a WRITE or FLUSH (`error`, an errno): `leftover` is its header, the reply is still owed. */
+  /** The file refused a request (`error`, an errno) before any of its reply went: `leftover` is its header, then what followed it. */
   REQUEST_FAILED: 4,
 } as const;
 

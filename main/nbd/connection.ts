@@ -21,6 +21,7 @@ import type { ReplyBudget } from './reply-budget.ts';
 import { ReplyWriter, type Ticket } from './reply-writer.ts';
 import { requestOp, type RequestEvent } from './request-event.ts';
 import { ProtocolError, RequestParser, type NbdRequest } from './request-parser.ts';
+import { REQUEST_HEADER_LENGTH } from './request-header.ts';
 import { runRequest, type RequestContext } from './run-request.ts';
 
 /** Requests handled at once per connection before we stop reading more. */
@@ -316,8 +317,7 @@ export class Connection {
         // The connection ends: the client went, the socket failed, or the server stopped.
         this.loopStart = null;
         if (end.reason === LOOP_END.FAILED) {
-          const why = end.error ? errnoName(-end.error) : 'a READ\'s file ended early';
-          this.host.log(`connection ${this.id} (${this.remote}): ${why} in the connection loop; closing this connection`);
+          this.host.log(`connection ${this.id} (${this.remote}): ${errnoName(-end.error)} in the connection loop; closing this connection`);
           this.socket.destroy();
         } else if (!this.closed) {
           // libuv must read the end of file itself to close the socket the ordinary way.
@@ -340,15 +340,17 @@ export class Connection {
     this.loopServed += events.length / EVENT_FIELDS;
   }
 
-  /** The file refused a WRITE or FLUSH the loop took: answered and logged here, as any failure. */
+  /** The file refused a request the loop took: answered and logged here, as any failure. */
   private loopRequestFailed(end: LoopEnd): void {
     const h = end.leftover;
+    // What the loop had received after the request is the parser's.
+    this.parser!.push(h.subarray(REQUEST_HEADER_LENGTH));
     const req: NbdRequest = {
       flags: h.readUInt16BE(4), type: h.readUInt16BE(6), cookie: h.readBigUInt64BE(8),
       offset: Number(h.readBigUInt64BE(16)), length: h.readUInt32BE(24), payload: null, oversized: false,
     };
     const errno = errnoName(-end.error) as Errno;
-    const op = req.type === CMD.WRITE ? (req.flags & CMD_FLAG.FUA ? 'pwrite and fdatasync' : 'pwrite') : 'fdatasync';
+    const op = req.type === CMD.READ ? 'pread' : req.type === CMD.FLUSH ? 'fdatasync' : req.flags & CMD_FLAG.FUA ? 'pwrite and fdatasync' : 'pwrite';
     this.stats.requests++;
     const error = this.failed(req, new BlockError(errno, `${op}: ${errno}`));
     this.finished(req, performance.now(), error);
