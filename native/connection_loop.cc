@@ -188,10 +188,13 @@ struct Loop {
     return ok;
   }
 
-  bool SendAll(const uint8_t* from, size_t n, int flags, int* error) {
+  // Calls `step(done)`, a send of what is left after `done` bytes, until n bytes went, waiting
+  // for room whenever the socket is full; `stalled` is the errno when a step sends nothing.
+  template <typename Step>
+  bool SendFully(size_t n, int stalled, int* error, Step step) {
     size_t done = 0;
     while (done < n) {
-      ssize_t r = send(s.sock, from + done, n - done, flags | MSG_NOSIGNAL);
+      ssize_t r = step(done);
       if (r > 0) {
         done += static_cast<size_t>(r);
         continue;
@@ -201,32 +204,24 @@ struct Loop {
         if (!Await(POLLOUT)) return false;
         continue;
       }
-      *error = r < 0 ? errno : EPIPE;
+      *error = r < 0 ? errno : stalled;
       return false;
     }
     return true;
   }
 
-  // The payload from the page cache to the socket inside the kernel (as fast-read.ts does).
+  bool SendAll(const uint8_t* from, size_t n, int flags, int* error) {
+    return SendFully(n, EPIPE, error, [&](size_t done) { return send(s.sock, from + done, n - done, flags | MSG_NOSIGNAL); });
+  }
+
+  // The payload from the page cache to the socket inside the kernel (as fast-read.ts does). If
+  // the file fails, or ends early (it shrank), after the header went, the reply cannot be
+  // finished and the connection ends (as a fast READ's does in reply-writer.ts).
   bool SendFileAll(off_t offset, size_t n, int* error) {
-    size_t done = 0;
-    while (done < n) {
-      ssize_t r = sendfile(s.sock, s.file, &offset, n - done);
-      if (r > 0) {
-        done += static_cast<size_t>(r);
-        continue;
-      }
-      if (r < 0 && errno == EINTR) continue;
-      if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        if (!Await(POLLOUT)) return false;
-        continue;
-      }
-      // The file failed, or ended early (it shrank), after the header went: the reply cannot
-      // be finished, so the connection ends (as a fast READ's does in reply-writer.ts).
-      *error = r < 0 ? errno : EIO;
-      return false;
-    }
-    return true;
+    return SendFully(n, EIO, error, [&](size_t done) {
+      off_t at = offset + static_cast<off_t>(done);
+      return sendfile(s.sock, s.file, &at, n - done);
+    });
   }
 
   bool Serves(uint16_t flags, uint16_t type, uint64_t offset, uint32_t length) const {

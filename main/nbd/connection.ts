@@ -5,7 +5,7 @@
 // server buffer without bound, even one that never reads its replies.
 import type { Socket } from 'node:net';
 import type { ConnectionInfo } from '../../shared/ipc.ts';
-import { BlockError, errnoOf, messageOf, type Errno } from '../backend/errors.ts';
+import { errnoOf, messageOf } from '../backend/errors.ts';
 import { BufferPool } from './buffer-pool.ts';
 import { awaitReadableFor, IdlePoll } from './idle-poll.ts';
 import { errnoName, socketFd } from '../native-io.ts';
@@ -20,7 +20,7 @@ import { errorChunk, simpleReply } from './replies.ts';
 import type { ReplyBudget } from './reply-budget.ts';
 import { ReplyWriter, type Ticket } from './reply-writer.ts';
 import { requestOp, type RequestEvent } from './request-event.ts';
-import { ProtocolError, RequestParser, type NbdRequest } from './request-parser.ts';
+import { ProtocolError, RequestParser, decodeRequestHeader, type NbdRequest } from './request-parser.ts';
 import { REQUEST_HEADER_LENGTH } from './request-header.ts';
 import { runRequest, type RequestContext } from './run-request.ts';
 
@@ -30,11 +30,10 @@ const MAX_IN_FLIGHT = 32;
 const POOL_BYTES = 16 * 1024 * 1024;
 /** How long a closing connection may take to hand its last replies to the kernel. */
 const CLOSE_GRACE_MS = 2000;
-/**
- * Most requests served here between two tries of the connection loop when each try served
- * none (the loop handed the first request back: a client of BLOCK_STATUS, say).
- */
+/** Most READs, WRITEs and FLUSHes served here between two tries of a connection loop that served none. */
 const LOOP_BACKOFF_MOST = 1024;
+/** The commands the connection loop serves. */
+const LOOP_COMMANDS = new Set<number>([CMD.READ, CMD.WRITE, CMD.FLUSH]);
 
 export type { RequestEvent };
 
@@ -83,8 +82,12 @@ export class Connection {
   private loopStop: (() => void) | null = null;
   /** Requests served by the running loop so far. */
   private loopServed = 0;
-  /** Requests to serve here before the loop is tried again, and those served since the last try. */
-  private loopBackoff = 0;
+  /**
+   * READs, WRITEs and FLUSHes to serve here before the loop is tried: one at first (a client
+   * that never sends one, nbdinfo --map say, never starts it), doubling while each try serves
+   * none, and those served since the last try.
+   */
+  private loopBackoff = 1;
   private servedHere = 0;
   /** Waiting for the replies to leave before the loop takes the socket. */
   private loopWaitsForReplies = false;
@@ -303,7 +306,7 @@ export class Connection {
     if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
     switch (end.reason) {
       case LOOP_END.HANDED_BACK:
-        this.loopBackoff = this.loopServed > 0 ? 0 : Math.min(LOOP_BACKOFF_MOST, Math.max(1, this.loopBackoff * 2));
+        this.loopBackoff = this.loopServed > 0 ? 1 : Math.min(LOOP_BACKOFF_MOST, this.loopBackoff * 2);
         this.servedHere = 0;
         // The request runs here (a WRITE reads its payload on); the loop takes over after it.
         this.parser!.push(end.leftover);
@@ -345,14 +348,12 @@ export class Connection {
     const h = end.leftover;
     // What the loop had received after the request is the parser's.
     this.parser!.push(h.subarray(REQUEST_HEADER_LENGTH));
-    const req: NbdRequest = {
-      flags: h.readUInt16BE(4), type: h.readUInt16BE(6), cookie: h.readBigUInt64BE(8),
-      offset: Number(h.readBigUInt64BE(16)), length: h.readUInt32BE(24), payload: null, oversized: false,
-    };
-    const errno = errnoName(-end.error) as Errno;
+    const req = decodeRequestHeader(h);
+    const errno = errnoName(-end.error);
     const op = req.type === CMD.READ ? 'pread' : req.type === CMD.FLUSH ? 'fdatasync' : req.flags & CMD_FLAG.FUA ? 'pwrite and fdatasync' : 'pwrite';
     this.stats.requests++;
-    const error = this.failed(req, new BlockError(errno, `${op}: ${errno}`));
+    // A system error's shape (errnoOf reads its code), as the JavaScript path's fs calls throw.
+    const error = this.failed(req, Object.assign(new Error(`${op}: ${errno}`), { code: errno }));
     this.finished(req, performance.now(), error);
   }
 
@@ -409,7 +410,7 @@ export class Connection {
     const started = performance.now();
     let error: string | undefined;
     this.stats.requests++;
-    this.servedHere++;
+    if (LOOP_COMMANDS.has(req.type)) this.servedHere++;
     try {
       await runRequest(req, session, ticket, this.running);
     } catch (err) {

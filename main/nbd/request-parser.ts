@@ -136,15 +136,7 @@ export class RequestParser {
       if (magic !== REQUEST_MAGIC) {
         throw new ProtocolError(`bad request magic 0x${magic.toString(16).padStart(8, '0')}`);
       }
-      const req: NbdRequest = {
-        flags: h.readUInt16BE(4),
-        type: h.readUInt16BE(6),
-        cookie: h.readBigUInt64BE(8),
-        offset: h.readUInt32BE(16) * 2 ** 32 + h.readUInt32BE(20),
-        length: h.readUInt32BE(24),
-        payload: null,
-        oversized: false,
-      };
+      const req = decodeRequestHeader(h);
       this.lastWriteLength = req.type === CMD.WRITE ? req.length : 0;
       if (req.type !== CMD.WRITE || req.length === 0) return req;
       if (req.length > this.maxPayload) req.oversized = true;
@@ -161,4 +153,17 @@ export class RequestParser {
     this.current = null;
     return req;
   }
+}
+
+/** The request a 28-byte header describes (its magic already checked), with no payload yet. */
+export function decodeRequestHeader(h: Buffer): NbdRequest {
+  return {
+    flags: h.readUInt16BE(4),
+    type: h.readUInt16BE(6),
+    cookie: h.readBigUInt64BE(8),
+    offset: h.readUInt32BE(16) * 2 ** 32 + h.readUInt32BE(20),
+    length: h.readUInt32BE(24),
+    payload: null,
+    oversized: false,
+  };
 }
