@@ -22,6 +22,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -49,6 +51,8 @@ constexpr size_t EVENT_FIELDS = 4;
 constexpr size_t IN_BUFFER = 64 * 1024;
 // Replies held until the client would wait, or until they are this large.
 constexpr size_t OUT_FLUSH = 256 * 1024;
+// WRITE payloads received ahead of the writer thread, at most (and always one).
+constexpr size_t WRITES_AHEAD_BYTES = 8 * 1024 * 1024;
 // READs this long go from the page cache by sendfile; shorter ones are copied (fast-read.ts's FILE_REPLY_MIN).
 constexpr uint32_t SENDFILE_MIN = 64 * 1024;
 
@@ -95,13 +99,46 @@ struct Message {
   std::vector<uint8_t> leftover;
 };
 
+// A WRITE received and waiting for (or in) the writer thread.
+struct WriteJob {
+  uint8_t header[HEADER];
+  std::vector<uint8_t> data;
+  uint64_t offset = 0;
+  uint32_t length = 0;
+  bool fua = false;
+  Clock::time_point started;
+};
+
 struct Loop {
   Settings s;
   int wake = -1;  // eventfd: stop() makes it readable
   std::atomic<bool> stopping{false};
   Napi::ThreadSafeFunction deliver;
   std::thread thread;
-  std::vector<uint8_t> payload;
+
+  // One sender at a time on the socket: the loop's replies or the writer's.
+  std::mutex sendMutex;
+
+  // WRITEs go to a second thread, so that one connection's payloads are received while the
+  // one before is written (nbdkit's threads overlap the two likewise): serving one client's
+  // writes with both in one thread was a third slower. Guarded by writeMutex.
+  std::mutex writeMutex;
+  std::condition_variable writeWake, writeDone;
+  std::deque<WriteJob*> writeQueue;
+  std::vector<WriteJob*> spareJobs;
+  size_t writesAhead = 0, bytesAhead = 0;  // queued or being written
+  bool writerQuit = false;
+  // The first WRITE the file refused (its errno): the writer takes no more, the loop ends.
+  std::atomic<int> writeFailed{0};
+  WriteJob* failedJob = nullptr;
+  int sendFailed = 0;  // the writer's reply could not be sent (errno, or -1 stopped)
+  std::thread writer;
+
+  ~Loop() {
+    for (WriteJob* job : writeQueue) delete job;
+    for (WriteJob* job : spareJobs) delete job;
+    delete failedJob;
+  }
 
   std::mutex mutex;  // guards pending and posted
   std::vector<double> pending;
@@ -109,13 +146,23 @@ struct Loop {
   Clock::time_point lastPost = Clock::now();
 
   // Waits until the socket can do `events`; false once stop() was called or poll fails.
-  bool Await(short events) {
+  // `betweenRequests`: a WRITE that failed meanwhile ends the wait too (the loop ends, so that
+  // its reply is not left waiting for the client's next request).
+  bool Await(short events, bool betweenRequests = false) {
     struct pollfd p[2] = {{s.sock, events, 0}, {wake, POLLIN, 0}};
     for (;;) {
-      if (stopping.load(std::memory_order_relaxed)) return false;
+      if (stopping.load() || (betweenRequests && writeFailed.load())) return false;
       int r = poll(p, 2, -1);
       if (r < 0 && errno == EINTR) continue;
-      if (r < 0 || p[1].revents) return false;
+      if (r < 0) return false;
+      if (p[1].revents) {
+        if (stopping.load() || (betweenRequests && writeFailed.load())) return false;
+        // The writer's signal, for a wait it does not end: clear it.
+        uint64_t count;
+        ssize_t ignored = read(wake, &count, sizeof count);
+        (void)ignored;
+        continue;
+      }
       if (p[0].revents) return true;
     }
   }
@@ -152,7 +199,7 @@ struct Loop {
       }
       if (!FlushReplies(error)) return -1;
       Post(false);
-      if (!Await(POLLIN)) return -1;
+      if (!Await(POLLIN, true)) return -1;
     }
     return 1;
   }
@@ -183,6 +230,12 @@ struct Loop {
 
   bool FlushReplies(int* error) {
     if (out.empty()) return true;
+    std::lock_guard<std::mutex> send(sendMutex);
+    return FlushLocked(error);
+  }
+
+  // FlushReplies with sendMutex held.
+  bool FlushLocked(int* error) {
     const bool ok = SendAll(out.data(), out.size(), 0, error);
     out.clear();
     return ok;
@@ -242,18 +295,6 @@ struct Loop {
     }
   }
 
-  // 0 or errno.
-  int WritePayload(size_t n, off_t offset, bool fua) {
-    size_t done = 0;
-    while (done < n) {
-      ssize_t r = pwrite(s.file, payload.data() + done, n - done, offset + static_cast<off_t>(done));
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) return r < 0 ? errno : EIO;
-      done += static_cast<size_t>(r);
-    }
-    return fua && fdatasync(s.file) != 0 ? errno : 0;
-  }
-
   void Record(uint16_t type, uint64_t offset, uint32_t length, Clock::time_point started) {
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
     std::lock_guard<std::mutex> lock(mutex);
@@ -293,6 +334,116 @@ struct Loop {
     fn.Call({list, ending});
   }
 
+  void RunWriter() {
+    for (;;) {
+      WriteJob* job;
+      {
+        std::unique_lock<std::mutex> lock(writeMutex);
+        writeWake.wait(lock, [&] { return writerQuit || (!writeQueue.empty() && !writeFailed); });
+        if (writeQueue.empty() || writeFailed) return;
+        job = writeQueue.front();
+        writeQueue.pop_front();
+      }
+      const int failed = WritePayload(*job);
+      int sendError = 0;
+      bool sent = false;
+      if (!failed) {
+        uint8_t reply[16];
+        PutSimpleReply(reply, Be64(job->header + 8));
+        std::lock_guard<std::mutex> send(sendMutex);
+        sent = SendAll(reply, sizeof reply, 0, &sendError);
+      }
+      bool idle;
+      {
+        std::lock_guard<std::mutex> lock(writeMutex);
+        idle = writeQueue.empty();
+      }
+      if (sent) {
+        Record(CMD_WRITE, job->offset, job->length, job->started);
+        // With nothing more to write the event loop hears now: the loop's thread may be
+        // waiting for the client already.
+        Post(!idle);
+      }
+      std::lock_guard<std::mutex> lock(writeMutex);
+      if (failed) {
+        writeFailed = failed;
+        failedJob = job;
+        const uint64_t one = 1;
+        ssize_t ignored = write(wake, &one, sizeof one);  // the loop may be waiting for the client
+        (void)ignored;
+      } else {
+        if (!sent && !sendFailed) sendFailed = sendError ? sendError : -1;
+        spareJobs.push_back(job);
+      }
+      writesAhead--;
+      bytesAhead -= job->length;
+      writeDone.notify_all();
+    }
+  }
+
+  // 0 or errno.
+  int WritePayload(const WriteJob& job) {
+    size_t done = 0;
+    while (done < job.length) {
+      ssize_t r = pwrite(s.file, job.data.data() + done, job.length - done, static_cast<off_t>(job.offset + done));
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) return r < 0 ? errno : EIO;
+      done += static_cast<size_t>(r);
+    }
+    return job.fua && fdatasync(s.file) != 0 ? errno : 0;
+  }
+
+  // A job with room for `length` bytes, once the writer is few enough payloads behind; null if
+  // a WRITE failed meanwhile.
+  WriteJob* SpareJob(uint32_t length) {
+    std::unique_lock<std::mutex> lock(writeMutex);
+    writeDone.wait(lock, [&] { return writeFailed || writesAhead == 0 || bytesAhead + length <= WRITES_AHEAD_BYTES; });
+    if (writeFailed) return nullptr;
+    if (!writer.joinable()) writer = std::thread([this] { RunWriter(); });
+    WriteJob* job;
+    if (spareJobs.empty()) {
+      job = new WriteJob();
+    } else {
+      job = spareJobs.back();
+      spareJobs.pop_back();
+    }
+    if (job->data.size() < length) job->data.resize(length);
+    return job;
+  }
+
+  void Queue(WriteJob* job) {
+    {
+      std::lock_guard<std::mutex> lock(writeMutex);
+      writeQueue.push_back(job);
+      writesAhead++;
+      bytesAhead += job->length;
+    }
+    writeWake.notify_one();
+  }
+
+  // Waits until every WRITE received is written and answered, or one failed; false then.
+  bool WritesDone() {
+    std::unique_lock<std::mutex> lock(writeMutex);
+    writeDone.wait(lock, [&] { return writeFailed || writesAhead == 0; });
+    return !writeFailed.load();
+  }
+
+  // The writer's end: what it did not write (after a failure) is left in the queue.
+  void StopWriter() {
+    {
+      std::lock_guard<std::mutex> lock(writeMutex);
+      writerQuit = true;
+    }
+    writeWake.notify_one();
+    if (writer.joinable()) writer.join();
+  }
+
+  static void PutSimpleReply(uint8_t* r, uint64_t cookie) {
+    Put32(r, SIMPLE_REPLY_MAGIC);
+    Put32(r + 4, 0);
+    Put64(r + 8, cookie);
+  }
+
   // Serves requests until one is not ours; returns how it ended, its replies all sent.
   Message Serve() {
     Message end;
@@ -300,7 +451,8 @@ struct Loop {
     for (;;) {
       int r = Want(HEADER, &end.error);
       if (r != 1) {
-        end.reason = r == 0 ? END_OF_FILE : stopping ? STOPPED : FAILED;
+        // A failed WRITE ended the wait: nothing of the next request is consumed (see below).
+        end.reason = r == 0 ? END_OF_FILE : stopping ? STOPPED : writeFailed.load() ? HANDED_BACK : FAILED;
         break;
       }
       const uint8_t* h = in.data() + inAt;
@@ -312,39 +464,50 @@ struct Loop {
         end.reason = HANDED_BACK;
         break;
       }
+      // A request is consumed (inAt moves past it) only once it will be answered here.
       const Clock::time_point started = Clock::now();
-      uint8_t header[HEADER];
-      std::memcpy(header, h, HEADER);
-      inAt += HEADER;
-      int failed = 0;
-      bool ok = true;
-      if (type == CMD_READ) {
-        ok = Read(cookie, offset, length, &failed, &end.error);
-      } else {
-        if (type == CMD_WRITE) {
-          if (payload.size() < length) payload.resize(length);
-          const int t = Take(payload.data(), length, &end.error);
-          if (t == 0) {
-            end.reason = END_OF_FILE;
-            break;
-          }
-          ok = t == 1;
-          if (ok) failed = WritePayload(length, static_cast<off_t>(offset), flags & FLAG_FUA);
-        } else if (fdatasync(s.file) != 0) {
-          failed = errno;
+      if (type == CMD_WRITE) {
+        WriteJob* job = SpareJob(length);
+        if (!job) {
+          end.reason = HANDED_BACK;  // a WRITE failed: see below
+          break;
         }
-        if (ok && !failed) AppendSimpleReply(cookie);
+        std::memcpy(job->header, h, HEADER);
+        inAt += HEADER;
+        job->offset = offset;
+        job->length = length;
+        job->fua = flags & FLAG_FUA;
+        job->started = started;
+        const int t = Take(job->data.data(), length, &end.error);
+        if (t != 1) {
+          std::lock_guard<std::mutex> lock(writeMutex);
+          spareJobs.push_back(job);
+          end.reason = t == 0 ? END_OF_FILE : stopping ? STOPPED : FAILED;
+          break;
+        }
+        Queue(job);
+        continue;
       }
-      if (!ok) {
-        end.reason = stopping ? STOPPED : FAILED;
+      if (type == CMD_FLUSH && !WritesDone()) {
+        end.reason = HANDED_BACK;  // a WRITE failed: see below
         break;
       }
+      inAt += HEADER;
+      int failed = 0;
+      if (type == CMD_READ) {
+        if (!Read(cookie, offset, length, &failed, &end.error)) {
+          end.reason = stopping ? STOPPED : FAILED;
+          break;
+        }
+      } else {
+        if (fdatasync(s.file) != 0) failed = errno;
+        else AppendSimpleReply(cookie);
+      }
       if (failed) {
-        // The event loop answers it (errors.ts has the mapping) and logs it; a WRITE's payload
-        // is consumed, so the request is not run again.
+        // The event loop answers it (errors.ts has the mapping) and logs it.
         end.reason = REQUEST_FAILED;
         end.error = failed;
-        end.leftover.assign(header, header + HEADER);
+        end.leftover.assign(in.data() + inAt - HEADER, in.data() + inAt);
         break;
       }
       Record(type, offset, length, started);
@@ -354,19 +517,44 @@ struct Loop {
       }
       Post(true);
     }
-    // Whatever follows is the event loop's, after every reply of ours.
-    if (end.reason != FAILED && end.reason != STOPPED && !FlushReplies(&end.error)) end.reason = stopping ? STOPPED : FAILED;
-    if (end.reason != REQUEST_FAILED) end.leftover.assign(in.data() + inAt, in.data() + inEnd);
-    else end.leftover.insert(end.leftover.end(), in.data() + inAt, in.data() + inEnd);
+    // Whatever follows is the event loop's, after every reply of ours: the WRITEs received are
+    // written and answered first.
+    const bool dead = end.reason == FAILED || end.reason == STOPPED;
+    if (!dead) WritesDone();
+    StopWriter();
+    if (!dead && !FlushReplies(&end.error)) end.reason = stopping ? STOPPED : FAILED;
+    if (sendFailed && end.reason != STOPPED) {
+      end.reason = stopping ? STOPPED : FAILED;
+      if (sendFailed > 0) end.error = sendFailed;
+    }
+    if (end.reason == REQUEST_FAILED && writeFailed) {
+      // A short READ refused while a WRITE failed too: nothing of the READ's went, so it is run
+      // again by the event loop after the WRITE is answered.
+      inAt -= HEADER;
+      end.leftover.clear();
+      end.reason = HANDED_BACK;
+    }
+    if (end.reason == REQUEST_FAILED) {
+      // Its header was consumed; what follows it was not.
+    } else if (writeFailed && end.reason != FAILED && end.reason != STOPPED) {
+      // The refused WRITE is answered by the event loop, and the WRITEs received after it are
+      // run there again, in order, before what was not consumed.
+      end.reason = REQUEST_FAILED;
+      end.error = writeFailed.load();
+      end.leftover.assign(failedJob->header, failedJob->header + HEADER);
+      for (WriteJob* job : writeQueue) {
+        end.leftover.insert(end.leftover.end(), job->header, job->header + HEADER);
+        end.leftover.insert(end.leftover.end(), job->data.data(), job->data.data() + job->length);
+      }
+    }
+    end.leftover.insert(end.leftover.end(), in.data() + inAt, in.data() + inEnd);
     return end;
   }
 
   void AppendSimpleReply(uint64_t cookie) {
     const size_t at = out.size();
     out.resize(at + 16);
-    Put32(&out[at], SIMPLE_REPLY_MAGIC);
-    Put32(&out[at + 4], 0);
-    Put64(&out[at + 8], cookie);
+    PutSimpleReply(&out[at], cookie);
   }
 
   // A READ's reply: a short one read into the reply buffer (a copy costs less than two more
@@ -405,8 +593,10 @@ struct Loop {
       }
       return true;
     }
-    // MSG_MORE: the header waits for its payload instead of leaving in a packet of its own.
-    return FlushReplies(error) && SendAll(h, hl, MSG_MORE, error) && SendFileAll(static_cast<off_t>(offset), length, error);
+    // MSG_MORE: the header waits for its payload instead of leaving in a packet of its own. No
+    // reply of the writer's may come between them.
+    std::lock_guard<std::mutex> send(sendMutex);
+    return FlushLocked(error) && SendAll(h, hl, MSG_MORE, error) && SendFileAll(static_cast<off_t>(offset), length, error);
   }
 
   void Run() {

@@ -43,10 +43,20 @@ export interface Served {
   stop(): Promise<void>;
 }
 
+export interface ServeOptions {
+  /** Added to the server's environment. */
+  env?: Record<string, string>;
+  /** `ulimit -f`, in KiB, with SIGXFSZ ignored: writes past it fail with EFBIG. */
+  fileSizeLimitKiB?: number;
+}
+
 /** `blockscope serve -f ARGS` on a free TCP port (or `-U SOCKET` if args have one); resolves with its URI. */
-export function serve(args: string[]): Promise<Served> {
+export function serve(args: string[], options: ServeOptions = {}): Promise<Served> {
   const hasUnix = args.includes('-U') || args.includes('--unix');
-  const child = spawn(process.execPath, [CLI, 'serve', '-f', ...(hasUnix ? [] : ['-p', '0']), ...args], { env: TOOL_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+  const command = [process.execPath, CLI, 'serve', '-f', ...(hasUnix ? [] : ['-p', '0']), ...args];
+  const limited = options.fileSizeLimitKiB === undefined ? command
+    : ['bash', '-c', `trap '' XFSZ; ulimit -f ${options.fileSizeLimitKiB}; exec "$@"`, 'bash', ...command];
+  const child = spawn(limited[0]!, limited.slice(1), { env: { ...TOOL_ENV, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
