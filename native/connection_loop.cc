@@ -93,7 +93,6 @@ struct Settings {
 // What the thread hands the event loop: served requests, then (once) how it ended.
 struct Message {
   std::vector<double> events;
-  bool end = false;
   Reason reason = STOPPED;
   int error = 0;
   std::vector<uint8_t> leftover;
@@ -185,36 +184,27 @@ struct Loop {
       inEnd -= inAt;
       inAt = 0;
     }
-    while (inEnd < n) {
-      ssize_t r = recv(s.sock, in.data() + inEnd, in.size() - inEnd, 0);
-      if (r > 0) {
-        inEnd += static_cast<size_t>(r);
-        continue;
-      }
-      if (r == 0) return 0;
-      if (errno == EINTR) continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK) {
-        *error = errno;
-        return -1;
-      }
-      if (!FlushReplies(error)) return -1;
-      Post(false);
-      if (!Await(POLLIN, true)) return -1;
-    }
-    return 1;
+    return RecvAtLeast(in.data(), &inEnd, n, in.size(), error, true);
   }
 
   // Exactly n bytes into `into`, what is buffered first, the rest straight from the socket: 1,
   // or 0 at end of file, -1 failed or stopped.
   int Take(uint8_t* into, size_t n, int* error) {
-    const size_t have = std::min(Buffered(), n);
-    std::memcpy(into, in.data() + inAt, have);
-    inAt += have;
-    size_t got = have;
-    while (got < n) {
-      ssize_t r = recv(s.sock, into + got, n - got, 0);
+    size_t got = std::min(Buffered(), n);
+    std::memcpy(into, in.data() + inAt, got);
+    inAt += got;
+    return RecvAtLeast(into, &got, n, n, error, false);
+  }
+
+  // Receives into `into` from *got on, up to `room`, until at least `least` bytes are there: 1,
+  // or 0 at end of file, -1 failed or stopped. `betweenRequests` (no request is half read):
+  // before waiting for the client, send the replies held and tell the event loop what was
+  // served, as the client may be waiting for them; and let a failed WRITE end the wait.
+  int RecvAtLeast(uint8_t* into, size_t* got, size_t least, size_t room, int* error, bool betweenRequests) {
+    while (*got < least) {
+      ssize_t r = recv(s.sock, into + *got, room - *got, 0);
       if (r > 0) {
-        got += static_cast<size_t>(r);
+        *got += static_cast<size_t>(r);
         continue;
       }
       if (r == 0) return 0;
@@ -223,7 +213,11 @@ struct Loop {
         *error = errno;
         return -1;
       }
-      if (!Await(POLLIN)) return -1;
+      if (betweenRequests) {
+        if (!FlushReplies(error)) return -1;
+        Post(false);
+      }
+      if (!Await(POLLIN, betweenRequests)) return -1;
     }
     return 1;
   }
@@ -447,7 +441,6 @@ struct Loop {
   // Serves requests until one is not ours; returns how it ended, its replies all sent.
   Message Serve() {
     Message end;
-    end.end = true;
     for (;;) {
       int r = Want(HEADER, &end.error);
       if (r != 1) {
@@ -572,9 +565,7 @@ struct Loop {
       Put64(h + 20, offset);
       hl = 28;
     } else {
-      Put32(h, SIMPLE_REPLY_MAGIC);
-      Put32(h + 4, 0);
-      Put64(h + 8, cookie);
+      PutSimpleReply(h, cookie);
     }
     if (length < SENDFILE_MIN) {
       const size_t at = out.size();
