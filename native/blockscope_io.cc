@@ -7,6 +7,8 @@
 #include <napi.h>
 #include "serial_writer.h"
 #include "connection_loop.h"
+#include "file_map.h"
+#include "idle_spin.h"
 #include "quiet_deferred.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -20,9 +22,6 @@
 #include <unistd.h>
 #include <sys/uio.h>
 #include <linux/falloc.h>
-#include <linux/fiemap.h>
-#include <poll.h>
-#include <time.h>
 #include <linux/fs.h>
 #include <algorithm>
 #include <string>
@@ -32,6 +31,18 @@ namespace {
 
 int64_t ArgInt(const Napi::CallbackInfo& info, size_t i) {
   return static_cast<int64_t>(info[i].As<Napi::Number>().DoubleValue());
+}
+
+// start/end pairs as a Float64Array, or [-errno] when `r` is one.
+Napi::Float64Array RunsArray(Napi::Env env, int r, const std::vector<uint64_t>& runs) {
+  if (r < 0) {
+    Napi::Float64Array failed = Napi::Float64Array::New(env, 1);
+    failed[0] = r;
+    return failed;
+  }
+  Napi::Float64Array arr = Napi::Float64Array::New(env, runs.size());
+  for (size_t i = 0; i < runs.size(); i++) arr[i] = static_cast<double>(runs[i]);
+  return arr;
 }
 
 // seek(fd, offset, whence) -> new offset, or -errno (ENXIO means "no more data/holes").
@@ -45,88 +56,20 @@ Napi::Value Seek(const Napi::CallbackInfo& info) {
 // data runs overlapping [offset, end), or a one-element array [-errno] on failure. One call
 // walks the whole range so a 20,000-extent map costs one JS->C++ crossing, not 40,000.
 Napi::Value DataRuns(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int fd = static_cast<int>(ArgInt(info, 0));
-  off_t pos = static_cast<off_t>(ArgInt(info, 1));
-  off_t end = static_cast<off_t>(ArgInt(info, 2));
-  size_t maxRuns = static_cast<size_t>(ArgInt(info, 3));
-  std::vector<double> out;
-  while (pos < end && out.size() / 2 < maxRuns) {
-    off_t data = lseek(fd, pos, SEEK_DATA);
-    if (data < 0) {
-      if (errno == ENXIO) break;
-      out.assign(1, -static_cast<double>(errno));
-      break;
-    }
-    if (data >= end) break;
-    off_t hole = lseek(fd, data, SEEK_HOLE);
-    if (hole < 0) {
-      if (errno != ENXIO) { out.assign(1, -static_cast<double>(errno)); break; }
-      hole = end;
-    }
-    if (hole > end) hole = end;
-    out.push_back(static_cast<double>(data));
-    out.push_back(static_cast<double>(hole));
-    pos = hole;
-  }
-  Napi::Float64Array arr = Napi::Float64Array::New(env, out.size());
-  for (size_t i = 0; i < out.size(); i++) arr[i] = out[i];
-  return arr;
+  std::vector<uint64_t> runs;
+  const int r = DataRunsOf(static_cast<int>(ArgInt(info, 0)), static_cast<off_t>(ArgInt(info, 1)), static_cast<off_t>(ArgInt(info, 2)),
+                           static_cast<size_t>(ArgInt(info, 3)), &runs);
+  return RunsArray(info.Env(), r, runs);
 }
 
 // unwrittenRuns(fd, offset, end, maxRuns) -> Float64Array [start0, end0, ...] of the ranges
 // in [offset, end) that FIEMAP maps to extents flagged UNWRITTEN (allocated, reads as zero),
 // clipped and with touching ranges merged; [-errno] on failure (EOPNOTSUPP on tmpfs).
-// No FIEMAP_FLAG_SYNC: flushing the file on every map query would cost more than it tells,
-// and the caller only trusts these ranges where SEEK_DATA already reports a hole.
 Napi::Value UnwrittenRuns(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int fd = static_cast<int>(ArgInt(info, 0));
-  uint64_t start = static_cast<uint64_t>(ArgInt(info, 1));
-  uint64_t end = static_cast<uint64_t>(ArgInt(info, 2));
-  size_t maxRuns = static_cast<size_t>(ArgInt(info, 3));
-  constexpr size_t kBatch = 256;
-  // uint64_t storage keeps the struct suitably aligned for the kernel.
-  std::vector<uint64_t> storage((sizeof(struct fiemap) + kBatch * sizeof(struct fiemap_extent) + 7) / 8);
-  auto* fm = reinterpret_cast<struct fiemap*>(storage.data());
-  std::vector<double> out;
-  uint64_t pos = start;
-  bool done = false;
-  while (!done && pos < end) {
-    memset(fm, 0, sizeof(struct fiemap));
-    fm->fm_start = pos;
-    fm->fm_length = end - pos;
-    fm->fm_extent_count = kBatch;
-    if (ioctl(fd, FS_IOC_FIEMAP, fm) < 0) {
-      out.assign(1, -static_cast<double>(errno));
-      break;
-    }
-    if (fm->fm_mapped_extents == 0) break;
-    uint64_t next = pos;
-    for (uint32_t i = 0; i < fm->fm_mapped_extents; i++) {
-      const struct fiemap_extent& e = fm->fm_extents[i];
-      uint64_t s = e.fe_logical;
-      uint64_t t = e.fe_logical + e.fe_length;
-      if (t > next) next = t;
-      if (e.fe_flags & FIEMAP_EXTENT_LAST) done = true;
-      if (!(e.fe_flags & FIEMAP_EXTENT_UNWRITTEN)) continue;
-      if (s < start) s = start;
-      if (t > end) t = end;
-      if (s >= t) continue;
-      if (!out.empty() && out.back() == static_cast<double>(s)) {
-        out.back() = static_cast<double>(t);
-      } else {
-        if (out.size() / 2 >= maxRuns) { done = true; break; }
-        out.push_back(static_cast<double>(s));
-        out.push_back(static_cast<double>(t));
-      }
-    }
-    if (next <= pos) break;  // a filesystem that maps nothing new: stop rather than spin
-    pos = next;
-  }
-  Napi::Float64Array arr = Napi::Float64Array::New(env, out.size());
-  for (size_t i = 0; i < out.size(); i++) arr[i] = out[i];
-  return arr;
+  std::vector<uint64_t> runs;
+  const int r = UnwrittenRunsOf(static_cast<int>(ArgInt(info, 0)), static_cast<uint64_t>(ArgInt(info, 1)),
+                                static_cast<uint64_t>(ArgInt(info, 2)), static_cast<size_t>(ArgInt(info, 3)), &runs);
+  return RunsArray(info.Env(), r, runs);
 }
 
 // blockDeviceSize(fd) -> size in bytes, or -errno (ENOTTY for anything but a block device).
@@ -224,18 +167,7 @@ Napi::Value AllCached(const Napi::CallbackInfo& info) {
 // reply, and sleeping in epoll until then costs a context switch and a wake-up per request
 // (qemu-nbd's event loop polls the same way before it blocks).
 Napi::Value AwaitReadable(const Napi::CallbackInfo& info) {
-  struct pollfd p = {static_cast<int>(ArgInt(info, 0)), POLLIN, 0};
-  const int64_t maxNs = ArgInt(info, 1);
-  if (p.fd < 0) return Napi::Number::New(info.Env(), -static_cast<double>(EBADF));
-  struct timespec t0, t;
-  clock_gettime(CLOCK_MONOTONIC, &t0);
-  for (;;) {
-    int r = poll(&p, 1, 0);
-    if (r < 0 && errno != EINTR) return Napi::Number::New(info.Env(), -static_cast<double>(errno));
-    if (r > 0) return Napi::Number::New(info.Env(), p.revents & POLLNVAL ? -static_cast<double>(EBADF) : 1);
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    if ((t.tv_sec - t0.tv_sec) * 1000000000LL + (t.tv_nsec - t0.tv_nsec) >= maxNs) return Napi::Number::New(info.Env(), 0);
-  }
+  return Napi::Number::New(info.Env(), SpinUntilReadable(static_cast<int>(ArgInt(info, 0)), ArgInt(info, 1)));
 }
 
 Napi::Value BlockDeviceSize(const Napi::CallbackInfo& info) {

@@ -1,6 +1,7 @@
 // ConnectionLoop: serves one plaintext connection's READ, WRITE and FLUSH requests on a thread
 // of its own, as nbdkit's connection threads do, for a chain that passes them to one file
-// unchanged (LayerContext.passThroughFile). No JavaScript runs per request: the event loop
+// unchanged (LayerContext.passThroughFile), and BLOCK_STATUS with REQ_ONE (what qemu sends)
+// where the chain's extents are that file's too (LayerContext.passThroughExtents). No JavaScript runs per request: the event loop
 // only hears, in batches, what was served (for the stats, the activity map and the allocation
 // map). One JavaScript thread carrying every connection's socket I/O was what held the server
 // back: the loop uses half the CPU per byte of the path through JavaScript.
@@ -10,6 +11,9 @@
 // handing its header back; at end of file, a failure or stop(). A WRITE or FLUSH that the
 // file refuses is handed back with its errno, for the JavaScript path to answer and log.
 #include "connection_loop.h"
+
+#include "file_map.h"
+#include "idle_spin.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -37,13 +41,17 @@ using Clock = std::chrono::steady_clock;
 constexpr uint32_t REQUEST_MAGIC = 0x25609513;
 constexpr uint32_t SIMPLE_REPLY_MAGIC = 0x67446698;
 constexpr uint32_t STRUCTURED_REPLY_MAGIC = 0x668e33ef;
-constexpr uint16_t CMD_READ = 0, CMD_WRITE = 1, CMD_FLUSH = 3;
-constexpr uint16_t FLAG_FUA = 1, FLAG_DF = 4;
-constexpr uint16_t REPLY_FLAG_DONE = 1, REPLY_TYPE_OFFSET_DATA = 1;
+constexpr uint16_t CMD_READ = 0, CMD_WRITE = 1, CMD_FLUSH = 3, CMD_BLOCK_STATUS = 7;
+constexpr uint16_t FLAG_FUA = 1, FLAG_DF = 4, FLAG_REQ_ONE = 8;
+constexpr uint16_t REPLY_FLAG_DONE = 1, REPLY_TYPE_OFFSET_DATA = 1, REPLY_TYPE_BLOCK_STATUS = 5;
+constexpr uint32_t EXTENT_ZERO = 2, EXTENT_HOLE_ZERO = 3;
+// What the outermost layer keeps extent edges on (backend/sector-align.ts).
+constexpr uint64_t SECTOR = 512;
 constexpr size_t HEADER = 28;
 constexpr uint32_t MAX_PAYLOAD = 32 * 1024 * 1024;
-// Served requests reach the event loop at most this often while the client keeps the loop busy
-// (and at once whenever it waits for the client).
+// Served requests reach the event loop at most this often, and no later than this after they
+// were served: a client that sends one request at a time (qemu's block status) would
+// otherwise cost the event loop a call per request, which the loop is there to save.
 constexpr auto EVENT_INTERVAL = std::chrono::milliseconds(20);
 // Numbers per served request in an events array: command, offset, length, latency in ms.
 constexpr size_t EVENT_FIELDS = 4;
@@ -88,6 +96,9 @@ struct Settings {
   // READs of this many bytes or more without DF are left to JavaScript, which answers them with
   // hole chunks where the file has holes (sparse-read.ts); 0: none are.
   uint32_t holeLookupMin = 0;
+  // The id of base:allocation when it is the one meta context and the chain's extents are the
+  // file's: BLOCK_STATUS with REQ_ONE is served then. -1: never.
+  int64_t blockStatusContext = -1;
 };
 
 // What the thread hands the event loop: served requests, then (once) how it ended.
@@ -146,12 +157,17 @@ struct Loop {
 
   // Waits until the socket can do `events`; false once stop() was called or poll fails.
   // `betweenRequests`: a WRITE that failed meanwhile ends the wait too (the loop ends, so that
-  // its reply is not left waiting for the client's next request).
+  // its reply is not left waiting for the client's next request), and served requests not yet
+  // told reach the event loop when due.
   bool Await(short events, bool betweenRequests = false) {
     struct pollfd p[2] = {{s.sock, events, 0}, {wake, POLLIN, 0}};
     for (;;) {
       if (stopping.load() || (betweenRequests && writeFailed.load())) return false;
-      int r = poll(p, 2, -1);
+      int r = poll(p, 2, betweenRequests ? MsUntilPostDue() : -1);
+      if (r == 0) {
+        Post(false);
+        continue;
+      }
       if (r < 0 && errno == EINTR) continue;
       if (r < 0) return false;
       if (p[1].revents) {
@@ -171,6 +187,8 @@ struct Loop {
   size_t inAt = 0, inEnd = 0;
   // Replies not yet sent: many small replies leave in one send.
   std::vector<uint8_t> out;
+  // How long to spin for the client's next request before sleeping.
+  IdleSpin spin;
 
   size_t Buffered() const { return inEnd - inAt; }
 
@@ -205,6 +223,7 @@ struct Loop {
       ssize_t r = recv(s.sock, into + *got, room - *got, 0);
       if (r > 0) {
         *got += static_cast<size_t>(r);
+        if (betweenRequests) spin.Arrived();
         continue;
       }
       if (r == 0) return 0;
@@ -215,7 +234,8 @@ struct Loop {
       }
       if (betweenRequests) {
         if (!FlushReplies(error)) return -1;
-        Post(false);
+        Post(true);
+        if (spin.Idle(s.sock)) continue;
       }
       if (!Await(POLLIN, betweenRequests)) return -1;
     }
@@ -284,6 +304,8 @@ struct Loop {
         return s.writable && !(flags & ~FLAG_FUA) && inRange && length <= MAX_PAYLOAD;
       case CMD_FLUSH:
         return s.flush && !(flags & ~fua);
+      case CMD_BLOCK_STATUS:
+        return s.blockStatusContext >= 0 && (flags & ~fua) == FLAG_REQ_ONE && inRange;
       default:
         return false;
     }
@@ -293,6 +315,14 @@ struct Loop {
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
     std::lock_guard<std::mutex> lock(mutex);
     pending.insert(pending.end(), {static_cast<double>(type), static_cast<double>(offset), static_cast<double>(length), ms});
+  }
+
+  // Milliseconds until served requests not yet told are due to be (0: now), or -1 if none wait.
+  int MsUntilPostDue() {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (pending.empty() || posted) return -1;
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(lastPost + EVENT_INTERVAL - Clock::now()).count();
+    return left > 0 ? static_cast<int>(left) : 0;
   }
 
   // Hands the served requests to the event loop: when `due` only if EVENT_INTERVAL has passed.
@@ -481,8 +511,13 @@ struct Loop {
         Queue(job);
         continue;
       }
-      if (type == CMD_FLUSH && !WritesDone()) {
+      // A map answer or a flush comes after the WRITEs received before it.
+      if ((type == CMD_FLUSH || type == CMD_BLOCK_STATUS) && !WritesDone()) {
         end.reason = HANDED_BACK;  // a WRITE failed: see below
+        break;
+      }
+      if (type == CMD_BLOCK_STATUS && !AppendBlockStatus(cookie, offset, length)) {
+        end.reason = HANDED_BACK;  // the JavaScript path answers it
         break;
       }
       inAt += HEADER;
@@ -492,7 +527,7 @@ struct Loop {
           end.reason = stopping ? STOPPED : FAILED;
           break;
         }
-      } else {
+      } else if (type == CMD_FLUSH) {
         if (fdatasync(s.file) != 0) failed = errno;
         else AppendSimpleReply(cookie);
       }
@@ -543,6 +578,57 @@ struct Loop {
     end.leftover.insert(end.leftover.end(), in.data() + inAt, in.data() + inEnd);
     return end;
   }
+
+  // The first extent of [offset, offset + length), as the file plugin's extents and the
+  // outermost layer's sector rule (context.ts sectorExtents) give it for REQ_ONE: the plugin
+  // looks from the sector `offset` is in to the sector the range ends in, finds one data run
+  // (DataRunsOf) and, in the gap before it, one unwritten run (UnwrittenRunsOf), which
+  // reads as zero; a hole is everything else. False where the JavaScript path would answer
+  // otherwise than this (an extent ending inside a sector, which it settles with what
+  // follows; a call that fails): it answers then.
+  bool AppendBlockStatus(uint64_t cookie, uint64_t offset, uint32_t length) {
+    const uint64_t end = offset + length;
+    const uint64_t from = offset - offset % SECTOR;
+    const uint64_t to = std::min(s.size, (end + SECTOR - 1) / SECTOR * SECTOR);
+    runs.clear();
+    if (DataRunsOf(s.file, static_cast<off_t>(from), static_cast<off_t>(to), 1, &runs) < 0) return false;
+    uint64_t stop;
+    uint32_t flags;
+    if (!runs.empty() && runs[0] == from) {
+      stop = runs[1];
+      flags = 0;
+    } else {
+      const uint64_t gapEnd = runs.empty() ? to : runs[0];
+      runs.clear();
+      const int r = UnwrittenRunsOf(s.file, from, gapEnd, 1, &runs);
+      if (r < 0 && !IsUnsupported(-r)) return false;
+      if (runs.empty()) {
+        stop = gapEnd;
+        flags = EXTENT_HOLE_ZERO;
+      } else if (runs[0] > from) {
+        stop = runs[0];
+        flags = EXTENT_HOLE_ZERO;
+      } else {
+        stop = runs[1];
+        flags = EXTENT_ZERO;
+      }
+    }
+    if (stop % SECTOR != 0 && stop != s.size) return false;
+    const size_t at = out.size();
+    out.resize(at + 32);
+    uint8_t* r = &out[at];
+    Put32(r, STRUCTURED_REPLY_MAGIC);
+    Put16(r + 4, REPLY_FLAG_DONE);
+    Put16(r + 6, REPLY_TYPE_BLOCK_STATUS);
+    Put64(r + 8, cookie);
+    Put32(r + 16, 12);
+    Put32(r + 20, static_cast<uint32_t>(s.blockStatusContext));
+    Put32(r + 24, static_cast<uint32_t>(std::min(stop, end) - offset));
+    Put32(r + 28, flags);
+    return true;
+  }
+  // AppendBlockStatus's runs, kept for the next.
+  std::vector<uint64_t> runs;
 
   void AppendSimpleReply(uint64_t cookie) {
     const size_t at = out.size();
@@ -611,7 +697,8 @@ struct Loop {
   }
 };
 
-// startLoop(socketFd, fileFd, {size, writable, structured, fua, flush, holeLookupMin}, onMessage)
+// startLoop(socketFd, fileFd, {size, writable, structured, fua, flush, holeLookupMin,
+// blockStatusContext}, onMessage)
 // -> stop(). onMessage(events, end) runs on the event loop: `events` a Float64Array of
 // EVENT_FIELDS numbers per served request, `end` null until the last call, which brings
 // {reason, error, leftover} once the thread has let go of both descriptors. stop() may be
@@ -631,6 +718,7 @@ Napi::Value StartLoop(const Napi::CallbackInfo& info) {
   loop->s.fua = o.Get("fua").ToBoolean().Value();
   loop->s.flush = o.Get("flush").ToBoolean().Value();
   loop->s.holeLookupMin = o.Get("holeLookupMin").As<Napi::Number>().Uint32Value();
+  loop->s.blockStatusContext = o.Get("blockStatusContext").As<Napi::Number>().Int64Value();
   // Its own descriptor: the connection may close the socket's while the thread still uses it.
   loop->s.sock = fcntl(info[0].As<Napi::Number>().Int32Value(), F_DUPFD_CLOEXEC, 0);
   loop->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

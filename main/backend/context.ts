@@ -154,6 +154,14 @@ export class LayerContext implements Next {
     return !l.pread && !l.pwrite && !l.flush && this.below ? this.below.passThroughFile() : null;
   }
 
+  passThroughExtents(): boolean {
+    const l = this.layer;
+    if (!this.caps.extents) return false;
+    if (l.passThroughFile) return l.passThroughFile() !== null;
+    const changesExtents = l.extents !== undefined || l.canExtents !== undefined || l.extentDescriptors !== undefined;
+    return !changesExtents && !l.pread && !l.pwrite && !l.flush && this.below !== null && this.below.passThroughExtents();
+  }
+
   async pwrite(buf: Buffer, offset: number, flags = 0): Promise<void> {
     this.checkWritable('pwrite');
     this.checkRange('pwrite', buf.length, offset);

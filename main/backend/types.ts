@@ -97,7 +97,9 @@ export interface LayerCallbacks {
   /**
    * The descriptor of the file this handle reads, writes and flushes, byte for byte at the
    * same offsets, so the server may serve READ, WRITE and FLUSH on it itself. A filter with
-   * pread, pwrite or flush hides it.
+   * pread, pwrite or flush hides it. The handle's extents, if it answers them, must be that
+   * file's as SEEK_DATA/SEEK_HOLE and FIEMAP tell (native/file_map.h), so the server may answer
+   * BLOCK_STATUS itself where no filter changes extents (LayerContext.passThroughExtents).
    */
   passThroughFile?(): number | null;
 
@@ -158,6 +160,8 @@ export interface Next {
   fileRange(count: number, offset: number): FileRange | null;
   /** See LayerCallbacks.passThroughFile: null unless every layer down to the file passes reads, writes and flushes through. */
   passThroughFile(): number | null;
+  /** True where passThroughFile's file also answers the extents: no layer above it has extents of its own. */
+  passThroughExtents(): boolean;
 }
 
 export interface PluginInstance {

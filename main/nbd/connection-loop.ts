@@ -1,6 +1,8 @@
 // The connection loop (native/connection_loop.cc): a thread of the addon that serves a
 // plaintext connection's READs, WRITEs and FLUSHes itself, nbdkit's way, when every layer of
-// the chain passes them to one file unchanged (LayerContext.passThroughFile). The connection
+// the chain passes them to one file unchanged (LayerContext.passThroughFile), and its
+// BLOCK_STATUS requests with REQ_ONE (qemu's) when the extents are that file's too
+// (LayerContext.passThroughExtents) and base:allocation is the one meta context. The connection
 // hands it the socket whenever nothing else is going on (connection.ts) and takes the socket
 // back when the loop meets a request it leaves to the JavaScript path. What the loop served
 // arrives in batches, for the stats, the activity map and the allocation map.
@@ -8,6 +10,8 @@
 import type { Socket } from 'node:net';
 import { nativeIo, socketFd } from '../native-io.ts';
 import type { Negotiated } from './handshake.ts';
+import { CMD, CMD_FLAG, CONTEXT_BASE_ALLOCATION } from './protocol.ts';
+import type { NbdRequest } from './request-parser.ts';
 import { SPARSE_READ_MIN } from './sparse-read.ts';
 
 /** Why a loop ended (native/connection_loop.cc has the same list). */
@@ -43,6 +47,8 @@ interface LoopSettings {
   flush: boolean;
   /** READs of this many bytes or more without DF are left to the JavaScript path, which looks for holes; 0: none. */
   holeLookupMin: number;
+  /** base:allocation's context id where the loop answers BLOCK_STATUS with REQ_ONE; -1: it does not. */
+  blockStatusContext: number;
 }
 
 /** `end` is null but in the last call. */
@@ -52,21 +58,25 @@ interface LoopAddon {
   startLoop?(socketFd: number, fileFd: number, settings: LoopSettings, onMessage: LoopMessage): () => void;
 }
 
-/** Starts a loop on the connection's socket and returns its stop(), which must not be called after the last message. */
-export type StartLoop = (onMessage: LoopMessage) => () => void;
+/** A connection's way into the loop. */
+export interface ConnectionLoop {
+  /** Starts a loop on the connection's socket and returns its stop(), which must not be called after the last message. */
+  start(onMessage: LoopMessage): () => void;
+  /** Whether the loop could serve a request like `req` (the commands and flags it takes): such requests served by the event loop count towards the next start. */
+  takes(req: NbdRequest): boolean;
+}
 
 export function connectionLoopEnabled(): boolean {
   return process.env.BLOCKSCOPE_CONNECTION_LOOP !== '0';
 }
 
-/** How to start a loop for `socket` and `session`, or null where none can serve them. */
-export function loopStarter(socket: Socket, session: Negotiated): StartLoop | null {
+/** The loop for `socket` and `session`, or null where none can serve them. */
+export function connectionLoop(socket: Socket, session: Negotiated): ConnectionLoop | null {
   if (!connectionLoopEnabled()) return null;
   const start = (nativeIo() as LoopAddon | null)?.startLoop;
   const top = session.open.top;
   const file = top.passThroughFile();
-  const sock = socketFd(socket);
-  if (!start || file === null || sock < 0) return null;
+  if (!start || file === null || socketFd(socket) < 0) return null;
   const settings: LoopSettings = {
     size: top.getSize(),
     writable: top.canWrite(),
@@ -75,6 +85,16 @@ export function loopStarter(socket: Socket, session: Negotiated): StartLoop | nu
     flush: top.canFlush(),
     // As sparse-read.ts's shouldLookForHoles decides for the READs the loop would serve.
     holeLookupMin: session.structuredReplies && session.contexts.size === 0 && top.canExtents() ? SPARSE_READ_MIN : 0,
+    blockStatusContext: -1,
   };
-  return (onMessage) => start(sock, file, settings, onMessage);
+  const [only] = session.contexts;
+  if (session.structuredReplies && session.contexts.size === 1 && only![1] === CONTEXT_BASE_ALLOCATION && top.passThroughExtents()) {
+    settings.blockStatusContext = only![0];
+  }
+  return {
+    // The descriptor as it is now: the socket may have closed since (the caller checks it has not).
+    start: (onMessage) => start(socketFd(socket), file, settings, onMessage),
+    takes: (req) => req.type === CMD.READ || req.type === CMD.WRITE || req.type === CMD.FLUSH
+      || (req.type === CMD.BLOCK_STATUS && settings.blockStatusContext >= 0 && (req.flags & CMD_FLAG.REQ_ONE) !== 0),
+  };
 }

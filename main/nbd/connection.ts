@@ -9,7 +9,7 @@ import { errnoOf, messageOf } from '../backend/errors.ts';
 import { BufferPool } from './buffer-pool.ts';
 import { awaitReadableFor, IdlePoll } from './idle-poll.ts';
 import { errnoName, socketFd } from '../native-io.ts';
-import { EVENT_FIELDS, LOOP_END, loopStarter, type LoopEnd, type StartLoop } from './connection-loop.ts';
+import { EVENT_FIELDS, LOOP_END, connectionLoop, type ConnectionLoop, type LoopEnd } from './connection-loop.ts';
 import { nbdErrorCode } from './errors.ts';
 import type { ExportLookup, ServedExport } from './export.ts';
 import { negotiate, type Negotiated } from './handshake.ts';
@@ -32,8 +32,6 @@ const POOL_BYTES = 16 * 1024 * 1024;
 const CLOSE_GRACE_MS = 2000;
 /** Most READs, WRITEs and FLUSHes served here between two tries of a connection loop that served none. */
 const LOOP_BACKOFF_MOST = 1024;
-/** The commands the connection loop serves. */
-const LOOP_COMMANDS = new Set<number>([CMD.READ, CMD.WRITE, CMD.FLUSH]);
 
 export type { RequestEvent };
 
@@ -76,8 +74,8 @@ export class Connection {
   /** Destroys the socket once the close has taken CLOSE_GRACE_MS (destroyLater). */
   private closeBy: NodeJS.Timeout | null = null;
   private closed = false;
-  /** Starts the connection loop (connection-loop.ts); null where it cannot serve this connection. */
-  private loopStart: StartLoop | null = null;
+  /** The way into the connection loop (connection-loop.ts); null where it cannot serve this connection. */
+  private loop: ConnectionLoop | null = null;
   /** Stops the running loop; null while the socket is ours. */
   private loopStop: (() => void) | null = null;
   /** Requests served by the running loop so far. */
@@ -177,7 +175,7 @@ export class Connection {
       }
       this.session = session;
       // Not over TLS (the loop does no encryption), nor when every request is to be logged.
-      this.loopStart = this.directReads && !this.host.verbose ? loopStarter(this.socket, session) : null;
+      this.loop = this.directReads && !this.host.verbose ? connectionLoop(this.socket, session) : null;
       this.parser = new RequestParser(MAX_PAYLOAD, (size) => this.pool.acquirePayload(size));
       this.parser.push(this.handshake.leftover());
       this.host.connected(this);
@@ -264,7 +262,7 @@ export class Connection {
       this.protocolFailure(err);
       return;
     }
-    if (this.loopStart && this.handToLoop(parser)) return;
+    if (this.loop && this.handToLoop(parser)) return;
     // Stop the socket delivering more while we are saturated; 'drain' or a finished
     // request calls pump() again.
     const saturated = this.out.blocked || this.waitingRequest !== null || this.inFlight >= MAX_IN_FLIGHT || parser.buffered > 2 * MAX_PAYLOAD;
@@ -280,6 +278,8 @@ export class Connection {
   private handToLoop(parser: RequestParser): boolean {
     if (this.loopStop) return true;
     if (this.closed || this.disconnecting || this.waitingRequest || !parser.empty || this.servedHere < this.loopBackoff) return false;
+    // A socket the client has closed may be gone already (and its descriptor's number reused).
+    if (this.socket.destroyed) return false;
     if (!this.socket.isPaused()) this.socket.pause();
     if (this.inFlight > 0 || this.loopWaitsForReplies) return true;
     if (!this.out.allSent()) {
@@ -291,7 +291,7 @@ export class Connection {
       return true;
     }
     this.loopServed = 0;
-    this.loopStop = this.loopStart!((events, end) => this.fromLoop(events, end));
+    this.loopStop = this.loop!.start((events, end) => this.fromLoop(events, end));
     // Counted as a request: the chain (and its file) stays open until the loop lets go.
     this.inFlight++;
     return true;
@@ -318,7 +318,7 @@ export class Connection {
         return;
       default:
         // The connection ends: the client went, the socket failed, or the server stopped.
-        this.loopStart = null;
+        this.loop = null;
         if (end.reason === LOOP_END.FAILED) {
           this.host.log(`connection ${this.id} (${this.remote}): ${errnoName(-end.error)} in the connection loop; closing this connection`);
           this.socket.destroy();
@@ -410,7 +410,7 @@ export class Connection {
     const started = performance.now();
     let error: string | undefined;
     this.stats.requests++;
-    if (LOOP_COMMANDS.has(req.type)) this.servedHere++;
+    if (this.loop?.takes(req)) this.servedHere++;
     try {
       await runRequest(req, session, ticket, this.running);
     } catch (err) {
