@@ -1,9 +1,9 @@
 // ConnectionLoop: serves one plaintext connection's READ, WRITE and FLUSH requests on a thread
 // of its own, as nbdkit's connection threads do, for a chain that passes them to one file
 // unchanged (LayerContext.passThroughFile), and BLOCK_STATUS with REQ_ONE (what qemu sends)
-// where the chain's extents are that file's too (LayerContext.passThroughExtents). No JavaScript runs per request: the event loop
-// only hears, in batches, what was served (for the stats, the activity map and the allocation
-// map). One JavaScript thread carrying every connection's socket I/O was what held the server
+// where the chain's extents are that file's too (LayerContext.passThroughExtents). No
+// JavaScript runs per request: the event loop only hears, in batches, what was served (for the
+// stats, the activity map and the allocation map). One JavaScript thread carrying every connection's socket I/O was what held the server
 // back: the loop uses half the CPU per byte of the path through JavaScript.
 //
 // The loop serves only requests that are valid as they stand and stops at the first one it
@@ -99,6 +99,8 @@ struct Settings {
   // The id of base:allocation when it is the one meta context and the chain's extents are the
   // file's: BLOCK_STATUS with REQ_ONE is served then. -1: never.
   int64_t blockStatusContext = -1;
+  // Spin for the next request before sleeping (idle_spin.h); off with BLOCKSCOPE_IDLE_POLL=0.
+  bool spin = true;
 };
 
 // What the thread hands the event loop: served requests, then (once) how it ended.
@@ -235,7 +237,9 @@ struct Loop {
       if (betweenRequests) {
         if (!FlushReplies(error)) return -1;
         Post(true);
-        if (spin.Idle(s.sock)) continue;
+        // Not while WRITEs are being written: the client then waits for their replies, and the
+        // writer thread and the client want the cores the spinning would take.
+        if (s.spin && !WritesPending() && spin.Idle(s.sock)) continue;
       }
       if (!Await(POLLIN, betweenRequests)) return -1;
     }
@@ -443,6 +447,11 @@ struct Loop {
       bytesAhead += job->length;
     }
     writeWake.notify_one();
+  }
+
+  bool WritesPending() {
+    std::lock_guard<std::mutex> lock(writeMutex);
+    return writesAhead > 0;
   }
 
   // Waits until every WRITE received is written and answered, or one failed; false then.
@@ -698,7 +707,7 @@ struct Loop {
 };
 
 // startLoop(socketFd, fileFd, {size, writable, structured, fua, flush, holeLookupMin,
-// blockStatusContext}, onMessage)
+// blockStatusContext, spin}, onMessage)
 // -> stop(). onMessage(events, end) runs on the event loop: `events` a Float64Array of
 // EVENT_FIELDS numbers per served request, `end` null until the last call, which brings
 // {reason, error, leftover} once the thread has let go of both descriptors. stop() may be
@@ -719,6 +728,7 @@ Napi::Value StartLoop(const Napi::CallbackInfo& info) {
   loop->s.flush = o.Get("flush").ToBoolean().Value();
   loop->s.holeLookupMin = o.Get("holeLookupMin").As<Napi::Number>().Uint32Value();
   loop->s.blockStatusContext = o.Get("blockStatusContext").As<Napi::Number>().Int64Value();
+  loop->s.spin = o.Get("spin").ToBoolean().Value();
   // Its own descriptor: the connection may close the socket's while the thread still uses it.
   loop->s.sock = fcntl(info[0].As<Napi::Number>().Int32Value(), F_DUPFD_CLOEXEC, 0);
   loop->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

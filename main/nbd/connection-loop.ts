@@ -10,6 +10,7 @@
 import type { Socket } from 'node:net';
 import { nativeIo, socketFd } from '../native-io.ts';
 import type { Negotiated } from './handshake.ts';
+import { idlePollEnabled } from './idle-poll.ts';
 import { CMD, CMD_FLAG, CONTEXT_BASE_ALLOCATION } from './protocol.ts';
 import type { NbdRequest } from './request-parser.ts';
 import { SPARSE_READ_MIN } from './sparse-read.ts';
@@ -49,6 +50,8 @@ interface LoopSettings {
   holeLookupMin: number;
   /** base:allocation's context id where the loop answers BLOCK_STATUS with REQ_ONE; -1: it does not. */
   blockStatusContext: number;
+  /** Spin for the client's next request before sleeping, as idle-poll.ts does (BLOCKSCOPE_IDLE_POLL=0: no). */
+  spin: boolean;
 }
 
 /** `end` is null but in the last call. */
@@ -86,6 +89,7 @@ export function connectionLoop(socket: Socket, session: Negotiated): ConnectionL
     // As sparse-read.ts's shouldLookForHoles decides for the READs the loop would serve.
     holeLookupMin: session.structuredReplies && session.contexts.size === 0 && top.canExtents() ? SPARSE_READ_MIN : 0,
     blockStatusContext: -1,
+    spin: idlePollEnabled(),
   };
   const [only] = session.contexts;
   if (session.structuredReplies && session.contexts.size === 1 && only![1] === CONTEXT_BASE_ALLOCATION && top.passThroughExtents()) {

@@ -18,9 +18,14 @@ const MIN_POLL_NS = 2_000;
 /** Spins until `fd` is readable or `ns` have passed: 1 readable, 0 not, -errno on failure. */
 export type AwaitReadable = (fd: number, ns: number) => number;
 
+/** False when BLOCKSCOPE_IDLE_POLL=0: no connection polls (nor the connection loop spins). */
+export function idlePollEnabled(): boolean {
+  return process.env.BLOCKSCOPE_IDLE_POLL !== '0';
+}
+
 /** The addon's poll, unless BLOCKSCOPE_IDLE_POLL=0 or the addon lacks it (no polling then). */
 export function awaitReadableFor(): AwaitReadable | null {
-  if (process.env.BLOCKSCOPE_IDLE_POLL === '0') return null;
+  if (!idlePollEnabled()) return null;
   return (nativeIo() as { awaitReadable?: AwaitReadable } | null)?.awaitReadable ?? null;
 }
 
