@@ -3,8 +3,9 @@
 // unchanged (LayerContext.passThroughFile), and BLOCK_STATUS with REQ_ONE (what qemu sends)
 // where the chain's extents are that file's too (LayerContext.passThroughExtents). No
 // JavaScript runs per request: the event loop only hears, in batches, what was served (for the
-// stats, the activity map and the allocation map). One JavaScript thread carrying every connection's socket I/O was what held the server
-// back: the loop uses half the CPU per byte of the path through JavaScript.
+// stats, the activity map and the allocation map). One JavaScript thread carrying every
+// connection's socket I/O was what held the server back: the loop uses half the CPU per byte
+// of the path through JavaScript.
 //
 // The loop serves only requests that are valid as they stand and stops at the first one it
 // does not serve (another command, a flag, a range or a size the JavaScript path judges),
@@ -477,6 +478,15 @@ struct Loop {
     Put64(r + 8, cookie);
   }
 
+  // The 20-byte header of a structured reply's only (DONE) chunk, `length` bytes following it.
+  static void PutLastChunkHeader(uint8_t* r, uint16_t type, uint64_t cookie, uint32_t length) {
+    Put32(r, STRUCTURED_REPLY_MAGIC);
+    Put16(r + 4, REPLY_FLAG_DONE);
+    Put16(r + 6, type);
+    Put64(r + 8, cookie);
+    Put32(r + 16, length);
+  }
+
   // Serves requests until one is not ours; returns how it ended, its replies all sent.
   Message Serve() {
     Message end;
@@ -611,6 +621,8 @@ struct Loop {
       runs.clear();
       const int r = UnwrittenRunsOf(s.file, from, gapEnd, 1, &runs);
       if (r < 0 && !IsUnsupported(-r)) return false;
+      // Unsupported: no unwritten runs, as the plugin then takes it (whatever came before the failure).
+      if (r < 0) runs.clear();
       if (runs.empty()) {
         stop = gapEnd;
         flags = EXTENT_HOLE_ZERO;
@@ -626,11 +638,7 @@ struct Loop {
     const size_t at = out.size();
     out.resize(at + 32);
     uint8_t* r = &out[at];
-    Put32(r, STRUCTURED_REPLY_MAGIC);
-    Put16(r + 4, REPLY_FLAG_DONE);
-    Put16(r + 6, REPLY_TYPE_BLOCK_STATUS);
-    Put64(r + 8, cookie);
-    Put32(r + 16, 12);
+    PutLastChunkHeader(r, REPLY_TYPE_BLOCK_STATUS, cookie, 12);
     Put32(r + 20, static_cast<uint32_t>(s.blockStatusContext));
     Put32(r + 24, static_cast<uint32_t>(std::min(stop, end) - offset));
     Put32(r + 28, flags);
@@ -652,11 +660,7 @@ struct Loop {
     uint8_t h[28];
     size_t hl = 16;
     if (s.structured) {
-      Put32(h, STRUCTURED_REPLY_MAGIC);
-      Put16(h + 4, REPLY_FLAG_DONE);
-      Put16(h + 6, REPLY_TYPE_OFFSET_DATA);
-      Put64(h + 8, cookie);
-      Put32(h + 16, length + 8);
+      PutLastChunkHeader(h, REPLY_TYPE_OFFSET_DATA, cookie, length + 8);
       Put64(h + 20, offset);
       hl = 28;
     } else {

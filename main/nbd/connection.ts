@@ -30,7 +30,7 @@ const MAX_IN_FLIGHT = 32;
 const POOL_BYTES = 16 * 1024 * 1024;
 /** How long a closing connection may take to hand its last replies to the kernel. */
 const CLOSE_GRACE_MS = 2000;
-/** Most READs, WRITEs and FLUSHes served here between two tries of a connection loop that served none. */
+/** Most requests of kinds the loop takes (ConnectionLoop.takes) served here between two tries of a loop that served none. */
 const LOOP_BACKOFF_MOST = 1024;
 
 export type { RequestEvent };
@@ -81,9 +81,9 @@ export class Connection {
   /** Requests served by the running loop so far. */
   private loopServed = 0;
   /**
-   * READs, WRITEs and FLUSHes to serve here before the loop is tried: one at first (a client
-   * that never sends one, nbdinfo --map say, never starts it), doubling while each try serves
-   * none, and those served since the last try.
+   * Requests of kinds the loop takes to serve here before the loop is tried: one at first (a
+   * client that never sends one, nbdinfo --map say, never starts it), doubling while each try
+   * serves none, and those served since the last try.
    */
   private loopBackoff = 1;
   private servedHere = 0;
