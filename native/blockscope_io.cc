@@ -10,6 +10,7 @@
 #include "file_map.h"
 #include "idle_spin.h"
 #include "quiet_deferred.h"
+#include "tls_records.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -401,6 +402,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("awaitReadable", Napi::Function::New(env, AwaitReadable));
   exports.Set("compareFileRanges", Napi::Function::New(env, CompareFileRanges));
   InitSerialWriter(env, exports);
+  InitTlsRecords(env, exports);
   InitConnectionLoop(env, exports);
   exports.Set("EAGAIN", Napi::Number::New(env, EAGAIN));
   exports.Set("SEEK_DATA", Napi::Number::New(env, SEEK_DATA));

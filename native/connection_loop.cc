@@ -15,6 +15,8 @@
 
 #include "file_map.h"
 #include "idle_spin.h"
+#include "tls_records.h"
+#include "tls_session.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -102,6 +104,9 @@ struct Settings {
   int64_t blockStatusContext = -1;
   // Spin for the next request before sleeping (idle_spin.h); off with BLOCKSCOPE_IDLE_POLL=0.
   bool spin = true;
+  // A TLS 1.3 connection's record layer (tls-records.ts): every byte received is opened and
+  // every byte sent sealed by it. Null on a plaintext connection.
+  blockscope::TlsSession* tls = nullptr;
 };
 
 // What the thread hands the event loop: served requests, then (once) how it ended.
@@ -109,6 +114,8 @@ struct Message {
   std::vector<double> events;
   Reason reason = STOPPED;
   int error = 0;
+  // Said instead of the errno's name when set (a TLS failure).
+  std::string message;
   std::vector<uint8_t> leftover;
 };
 
@@ -128,6 +135,8 @@ struct Loop {
   std::atomic<bool> stopping{false};
   Napi::ThreadSafeFunction deliver;
   std::thread thread;
+  // Keeps the TlsRecords object that owns s.tls alive while the loop runs.
+  Napi::ObjectReference tlsRecords;
 
   // One sender at a time on the socket: the loop's replies or the writer's.
   std::mutex sendMutex;
@@ -195,6 +204,50 @@ struct Loop {
 
   size_t Buffered() const { return inEnd - inAt; }
 
+  // Over TLS: plaintext opened and not yet taken is plain[plainAt, end); ciphertext is received
+  // into `sealedIn`. tlsClosed: the client's close_notify came (after what is in `plain`).
+  std::vector<uint8_t> plain;
+  size_t plainAt = 0;
+  bool tlsClosed = false;
+  std::vector<uint8_t> sealedIn;
+  std::string tlsError;
+
+  // recv() of the connection's plaintext: straight from the socket, or opened from TLS records.
+  // Over TLS, -1 with EAGAIN means no whole record has come; EBADMSG that the TLS session
+  // failed (tlsError says how), after the alert for the client went.
+  ssize_t ReceiveSome(uint8_t* into, size_t room) {
+    if (!s.tls) return recv(s.sock, into, room, 0);
+    for (;;) {
+      if (plainAt < plain.size()) {
+        const size_t n = std::min(room, plain.size() - plainAt);
+        std::memcpy(into, plain.data() + plainAt, n);
+        plainAt += n;
+        if (plainAt == plain.size()) {
+          plain.clear();
+          plainAt = 0;
+        }
+        return static_cast<ssize_t>(n);
+      }
+      if (tlsClosed) return 0;
+      if (sealedIn.empty()) sealedIn.resize(IN_BUFFER);
+      const ssize_t r = recv(s.sock, sealedIn.data(), sealedIn.size(), 0);
+      if (r <= 0) return r;
+      std::vector<uint8_t> reply;
+      const auto status = s.tls->Receive(sealedIn.data(), static_cast<size_t>(r), &plain, &reply, &tlsError);
+      if (!reply.empty()) {
+        // A KeyUpdate of ours (before anything sealed under the new key) or an alert.
+        std::lock_guard<std::mutex> send(sendMutex);
+        int ignored = 0;
+        SendRaw(reply.data(), reply.size(), 0, &ignored);
+      }
+      if (status == blockscope::TlsSession::CLOSED) tlsClosed = true;
+      if (status == blockscope::TlsSession::FAILED) {
+        errno = EBADMSG;
+        return -1;
+      }
+    }
+  }
+
   // At least `n` (at most IN_BUFFER) bytes buffered: 1, or 0 at end of file, -1 failed or
   // stopped. Before it waits for the client it sends the replies it holds and tells the event
   // loop what was served: the client may be waiting for them.
@@ -223,7 +276,7 @@ struct Loop {
   // served, as the client may be waiting for them; and let a failed WRITE end the wait.
   int RecvAtLeast(uint8_t* into, size_t* got, size_t least, size_t room, int* error, bool betweenRequests) {
     while (*got < least) {
-      ssize_t r = recv(s.sock, into + *got, room - *got, 0);
+      ssize_t r = ReceiveSome(into + *got, room - *got);
       if (r > 0) {
         *got += static_cast<size_t>(r);
         if (betweenRequests) spin.Arrived();
@@ -282,7 +335,24 @@ struct Loop {
     return true;
   }
 
+  // Sends n bytes of the connection's plaintext: sealed into TLS records first over TLS.
+  // With sendMutex held.
   bool SendAll(const uint8_t* from, size_t n, int flags, int* error) {
+    if (!s.tls) return SendRaw(from, n, flags, error);
+    // Not even an empty record: each costs the client a record to open.
+    if (n == 0) return true;
+    const size_t length = blockscope::TlsRecordsSize(n);
+    if (sealedOut.size() < length) sealedOut.resize(length);
+    if (!s.tls->Send(from, n, sealedOut.data())) {
+      *error = EPROTO;
+      return false;
+    }
+    return SendRaw(sealedOut.data(), length, 0, error);
+  }
+  // SendAll's records, kept for the next.
+  std::vector<uint8_t> sealedOut;
+
+  bool SendRaw(const uint8_t* from, size_t n, int flags, int* error) {
     return SendFully(n, EPIPE, error, [&](size_t done) { return send(s.sock, from + done, n - done, flags | MSG_NOSIGNAL); });
   }
 
@@ -357,6 +427,7 @@ struct Loop {
       Napi::Object o = Napi::Object::New(env);
       o.Set("reason", static_cast<double>(end->reason));
       o.Set("error", static_cast<double>(end->error));
+      if (!end->message.empty()) o.Set("message", end->message);
       o.Set("leftover", Napi::Buffer<uint8_t>::Copy(env, end->leftover.data(), end->leftover.size()));
       ending = o;
     }
@@ -595,6 +666,9 @@ struct Loop {
       }
     }
     end.leftover.insert(end.leftover.end(), in.data() + inAt, in.data() + inEnd);
+    // Over TLS, what was opened and not yet taken follows (a partial record stays in the session).
+    end.leftover.insert(end.leftover.end(), plain.begin() + static_cast<ptrdiff_t>(plainAt), plain.end());
+    if (end.reason == FAILED && !tlsError.empty()) end.message = tlsError;
     return end;
   }
 
@@ -670,23 +744,36 @@ struct Loop {
       const size_t at = out.size();
       out.resize(at + hl + length);
       std::memcpy(&out[at], h, hl);
-      size_t done = 0;
-      while (done < length) {
-        ssize_t r = pread(s.file, &out[at + hl + done], length - done, static_cast<off_t>(offset + done));
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) {
-          *failed = r < 0 ? errno : EIO;
-          out.resize(at);
-          return true;
-        }
-        done += static_cast<size_t>(r);
-      }
+      *failed = ReadAll(&out[at + hl], offset, length);
+      if (*failed) out.resize(at);
       return true;
     }
-    // MSG_MORE: the header waits for its payload instead of leaving in a packet of its own. No
-    // reply of the writer's may come between them.
+    // No reply of the writer's may come between the header and its payload.
     std::lock_guard<std::mutex> send(sendMutex);
-    return FlushLocked(error) && SendAll(h, hl, MSG_MORE, error) && SendFileAll(static_cast<off_t>(offset), length, error);
+    if (!FlushLocked(error)) return false;
+    if (s.tls) {
+      // Records are sealed from memory: the payload is read in after its header, then sent.
+      if (readBuffer.size() < hl + length) readBuffer.resize(hl + length);
+      std::memcpy(readBuffer.data(), h, hl);
+      *failed = ReadAll(readBuffer.data() + hl, offset, length);
+      return *failed != 0 || SendAll(readBuffer.data(), hl + length, 0, error);
+    }
+    // MSG_MORE: the header waits for its payload instead of leaving in a packet of its own.
+    return SendAll(h, hl, MSG_MORE, error) && SendFileAll(static_cast<off_t>(offset), length, error);
+  }
+  // A long READ's reply over TLS, kept for the next.
+  std::vector<uint8_t> readBuffer;
+
+  // pread all of [offset, offset + length) into `into`: 0, or the errno (EIO if the file ends first).
+  int ReadAll(uint8_t* into, uint64_t offset, uint32_t length) {
+    size_t done = 0;
+    while (done < length) {
+      ssize_t r = pread(s.file, into + done, length - done, static_cast<off_t>(offset + done));
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) return r < 0 ? errno : EIO;
+      done += static_cast<size_t>(r);
+    }
+    return 0;
   }
 
   void Run() {
@@ -733,6 +820,22 @@ Napi::Value StartLoop(const Napi::CallbackInfo& info) {
   loop->s.holeLookupMin = o.Get("holeLookupMin").As<Napi::Number>().Uint32Value();
   loop->s.blockStatusContext = o.Get("blockStatusContext").As<Napi::Number>().Int64Value();
   loop->s.spin = o.Get("spin").ToBoolean().Value();
+  Napi::Value tls = o.Get("tls");
+  if (!tls.IsUndefined() && !tls.IsNull()) {
+    loop->s.tls = TlsSessionOf(tls);
+    if (!loop->s.tls) {
+      delete loop;
+      Napi::TypeError::New(env, "startLoop: settings.tls is not a TlsRecords").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    loop->tlsRecords = Napi::Persistent(tls.As<Napi::Object>());
+    // Plaintext the connection had opened and not yet read: the loop's first bytes.
+    Napi::Value received = o.Get("received");
+    if (received.IsBuffer()) {
+      auto b = received.As<Napi::Buffer<uint8_t>>();
+      loop->plain.assign(b.Data(), b.Data() + b.Length());
+    }
+  }
   // Its own descriptor: the connection may close the socket's while the thread still uses it.
   loop->s.sock = fcntl(info[0].As<Napi::Number>().Int32Value(), F_DUPFD_CLOEXEC, 0);
   loop->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -748,6 +851,7 @@ Napi::Value StartLoop(const Napi::CallbackInfo& info) {
                                                 [](Napi::Env, Loop* l) {
                                                   // The thread's last act was to release the function.
                                                   if (l->thread.joinable()) l->thread.join();
+                                                  l->tlsRecords.Reset();
                                                   close(l->wake);
                                                   delete l;
                                                 });

@@ -15,9 +15,9 @@ export interface RunResult {
   stderr: string;
 }
 
-export function run(cmd: string, args: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+export function run(cmd: string, args: string[], options: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
   return new Promise((resolve) => {
-    const child = execFile(cmd, args, { env: TOOL_ENV, maxBuffer: 256 << 20, timeout: options.timeoutMs ?? 60_000, encoding: 'utf8' }, (err, stdout, stderr) => {
+    const child = execFile(cmd, args, { env: { ...TOOL_ENV, ...options.env }, maxBuffer: 256 << 20, timeout: options.timeoutMs ?? 60_000, encoding: 'utf8' }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -26,7 +26,7 @@ export function run(cmd: string, args: string[], options: { input?: string; time
 }
 
 /** Run and insist on success, with the tool's own words in the failure message. */
-export async function ok(cmd: string, args: string[], options?: { input?: string }): Promise<string> {
+export async function ok(cmd: string, args: string[], options?: { input?: string; env?: NodeJS.ProcessEnv }): Promise<string> {
   const r = await run(cmd, args, options);
   if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.code}:\n${r.stderr}${r.stdout}`);
   return r.stdout;

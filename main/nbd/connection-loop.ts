@@ -1,11 +1,13 @@
 // The connection loop (native/connection_loop.cc): a thread of the addon that serves a
-// plaintext connection's READs, WRITEs and FLUSHes itself, nbdkit's way, when every layer of
+// connection's READs, WRITEs and FLUSHes itself, nbdkit's way, when every layer of
 // the chain passes them to one file unchanged (LayerContext.passThroughFile), and its
 // BLOCK_STATUS requests with REQ_ONE (qemu's) when the extents are that file's too
 // (LayerContext.passThroughExtents) and base:allocation is the one meta context. The connection
 // hands it the socket whenever nothing else is going on (connection.ts) and takes the socket
 // back when the loop meets a request it leaves to the JavaScript path. What the loop served
 // arrives in batches, for the stats, the activity map and the allocation map.
+// Over TLS 1.3 it seals and opens the records itself, with the connection's record layer
+// (tls-records.ts): Node's TLS socket, bound to the event loop, could not be served there.
 // BLOCKSCOPE_CONNECTION_LOOP=0 turns it off (checked per connection).
 import type { Socket } from 'node:net';
 import { nativeIo, socketFd } from '../native-io.ts';
@@ -14,6 +16,7 @@ import { idlePollEnabled } from './idle-poll.ts';
 import { CMD, CMD_FLAG, CONTEXT_BASE_ALLOCATION } from './protocol.ts';
 import type { NbdRequest } from './request-parser.ts';
 import { SPARSE_READ_MIN } from './sparse-read.ts';
+import { TlsRecordSocket, type TlsRecords } from './tls-records.ts';
 
 /** Why a loop ended (native/connection_loop.cc has the same list). */
 export const LOOP_END = {
@@ -33,6 +36,8 @@ export interface LoopEnd {
   reason: (typeof LOOP_END)[keyof typeof LOOP_END];
   /** errno, or 0 */
   error: number;
+  /** What failed, where the errno does not say it (a TLS failure). */
+  message?: string;
   leftover: Buffer;
 }
 
@@ -52,6 +57,10 @@ interface LoopSettings {
   blockStatusContext: number;
   /** Spin for the client's next request before sleeping, as idle-poll.ts does (BLOCKSCOPE_IDLE_POLL=0: no). */
   spin: boolean;
+  /** The connection's TLS record layer; absent on plaintext. */
+  tls?: TlsRecords;
+  /** Over TLS: plaintext already opened and not yet read, the loop's first bytes. */
+  received?: Buffer;
 }
 
 /** `end` is null but in the last call. */
@@ -79,7 +88,10 @@ export function connectionLoop(socket: Socket, session: Negotiated): ConnectionL
   const start = (nativeIo() as LoopAddon | null)?.startLoop;
   const top = session.open.top;
   const file = top.passThroughFile();
-  if (!start || file === null || socketFd(socket) < 0) return null;
+  const tls = socket instanceof TlsRecordSocket ? socket : null;
+  // The descriptor as it is now: the socket may have closed since (the caller checks it has not).
+  const fd = () => (tls ? tls.fd : socketFd(socket));
+  if (!start || file === null || fd() < 0) return null;
   const settings: LoopSettings = {
     size: top.getSize(),
     writable: top.canWrite(),
@@ -90,14 +102,14 @@ export function connectionLoop(socket: Socket, session: Negotiated): ConnectionL
     holeLookupMin: session.structuredReplies && session.contexts.size === 0 && top.canExtents() ? SPARSE_READ_MIN : 0,
     blockStatusContext: -1,
     spin: idlePollEnabled(),
+    ...(tls ? { tls: tls.records } : {}),
   };
   const [only] = session.contexts;
   if (session.structuredReplies && session.contexts.size === 1 && only![1] === CONTEXT_BASE_ALLOCATION && top.passThroughExtents()) {
     settings.blockStatusContext = only![0];
   }
   return {
-    // The descriptor as it is now: the socket may have closed since (the caller checks it has not).
-    start: (onMessage) => start(socketFd(socket), file, settings, onMessage),
+    start: (onMessage) => start(fd(), file, tls ? { ...settings, received: tls.takeHeld() } : settings, onMessage),
     takes: (req) => req.type === CMD.READ || req.type === CMD.WRITE || req.type === CMD.FLUSH
       || (req.type === CMD.BLOCK_STATUS && settings.blockStatusContext >= 0 && (req.flags & CMD_FLAG.REQ_ONE) !== 0),
   };

@@ -10,6 +10,7 @@ import { BufferPool } from './buffer-pool.ts';
 import { awaitReadableFor, IdlePoll } from './idle-poll.ts';
 import { errnoName, socketFd } from '../native-io.ts';
 import { EVENT_FIELDS, LOOP_END, connectionLoop, type ConnectionLoop, type LoopEnd } from './connection-loop.ts';
+import { TlsRecordSocket } from './tls-records.ts';
 import { nbdErrorCode } from './errors.ts';
 import type { ExportLookup, ServedExport } from './export.ts';
 import { negotiate, type Negotiated } from './handshake.ts';
@@ -133,6 +134,8 @@ export class Connection {
       this.pump();
     });
     socket.on('error', (err) => this.host.log(`connection ${this.id} (${this.remote}): ${err.message}`));
+    // Our TLS record layer's socket stays half open at the client's end (tls-records.ts).
+    if (socket instanceof TlsRecordSocket) socket.on('end', () => this.hangUp());
     // A socket replaced after STARTTLS closes while the session goes on over its successor.
     socket.on('close', () => {
       if (socket === this.socket) void this.teardown();
@@ -174,8 +177,9 @@ export class Connection {
         return;
       }
       this.session = session;
-      // Not over TLS (the loop does no encryption), nor when every request is to be logged.
-      this.loop = this.directReads && !this.host.verbose ? connectionLoop(this.socket, session) : null;
+      // On the accepted socket, or over TLS on our record layer's (tls-records.ts); not when
+      // every request is to be logged.
+      this.loop = (this.directReads || this.socket instanceof TlsRecordSocket) && !this.host.verbose ? connectionLoop(this.socket, session) : null;
       this.parser = new RequestParser(MAX_PAYLOAD, (size) => this.pool.acquirePayload(size));
       this.parser.push(this.handshake.leftover());
       this.host.connected(this);
@@ -320,7 +324,7 @@ export class Connection {
         // The connection ends: the client went, the socket failed, or the server stopped.
         this.loop = null;
         if (end.reason === LOOP_END.FAILED) {
-          this.host.log(`connection ${this.id} (${this.remote}): ${errnoName(-end.error)} in the connection loop; closing this connection`);
+          this.host.log(`connection ${this.id} (${this.remote}): ${end.message ?? errnoName(-end.error)} in the connection loop; closing this connection`);
           this.socket.destroy();
         } else if (!this.closed) {
           // libuv must read the end of file itself to close the socket the ordinary way.

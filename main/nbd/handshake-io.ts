@@ -96,14 +96,12 @@ export class SocketHandshakeIO implements HandshakeIO {
     const plain = this.socket;
     plain.off('drain', this.onDrain);
     // On a worker thread where this machine allows it (tls-offload.ts), else right here.
-    const offloaded = await offloadTls(plain, tls.credentials);
-    if (!offloaded && plain.isPaused()) plain.resume();
-    const { socket, peer } = offloaded ?? (await upgradeToTls(plain, tls.credentials));
+    const { socket, peer, retire } = (await offloadTls(plain, tls.credentials)) ?? (await upgradeToTls(plain, tls.credentials));
     this.socket = socket;
     this.peer = peer;
     socket.on('drain', this.onDrain);
     tls.upgraded(socket);
-    offloaded?.retire();
+    retire?.();
   }
 
   /**

@@ -26,6 +26,8 @@ function skipWithoutAddon(ctx: { skip: () => void }): void {
 }
 
 beforeAll(async () => {
+  // The suite's default leaves TLS on the main thread (vitest.config.ts), as 2 cores choose.
+  process.env.BLOCKSCOPE_TLS_WORKERS = '1';
   fx = await makeTlsFixtures();
 }, 120_000);
 afterAll(() => {

@@ -5,6 +5,7 @@ import type { X509Certificate } from 'node:crypto';
 import type { Socket } from 'node:net';
 import tls from 'node:tls';
 import type { TlsCredentials } from './tls-credentials.ts';
+import { recordsHandshake } from './tls-records.ts';
 
 /** Who is on the other end of a TLS connection, as far as TLS knows. */
 export interface TlsPeer {
@@ -90,13 +91,31 @@ function endOneTurnLater(secure: tls.TLSSocket): void {
   secure.once('end', () => setImmediate(() => secure.end()));
 }
 
+/** A connection after its TLS handshake. */
+export interface UpgradedConnection {
+  /** The plaintext stream that takes the accepted socket's place. */
+  socket: Socket;
+  peer: TlsPeer;
+  /**
+   * Where `socket` runs on a descriptor of its own: closes the accepted socket's. Call it once
+   * `socket` has taken its place, so that the old one's 'close' does not end the session.
+   */
+  retire?: () => void;
+}
+
 /**
- * Wrap `socket` in TLS as the server and complete the handshake. Resolves with the TLS
- * socket, ready for options; rejects with an explained error after destroying it.
+ * Wrap `socket` in TLS as the server and complete the handshake. Resolves with the stream
+ * that carries the connection from now on, ready for options: our record layer's for TLS 1.3
+ * with certificates (tls-records.ts), else Node's TLS socket. Rejects with an explained error
+ * after destroying it.
  */
-export function upgradeToTls(socket: Socket, creds: TlsCredentials): Promise<{ socket: tls.TLSSocket; peer: TlsPeer }> {
+export async function upgradeToTls(socket: Socket, creds: TlsCredentials): Promise<UpgradedConnection> {
   const peer: TlsPeer = {};
-  const secure = new tls.TLSSocket(socket, socketOptions(creds, peer));
+  // PSK stays on TLS 1.2 (PSK_CIPHERS), which the record layer does not do.
+  const records = creds.kind === 'x509' ? await recordsHandshake(socket) : null;
+  if (!records && socket.isPaused()) socket.resume();
+  const secure = new tls.TLSSocket((records?.tap ?? socket) as Socket, socketOptions(creds, peer));
+  records?.attach(secure);
   endOneTurnLater(secure);
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -122,7 +141,15 @@ export function upgradeToTls(socket: Socket, creds: TlsCredentials): Promise<{ s
       clearTimeout(timer);
       secure.off('error', fail);
       secure.off('close', onClose);
-      resolve({ socket: secure, peer });
+      if (!records) return resolve({ socket: secure, peer });
+      records.handOver().then(
+        (ours) => resolve({ socket: ours ?? secure, peer, retire: records.retire }),
+        (err: Error) => {
+          secure.destroy();
+          socket.destroy();
+          reject(handshakeFailure(err, creds, peer));
+        },
+      );
     });
     // Stays on after a failure: a destroyed TLS socket may still report an error.
     secure.on('error', fail);
