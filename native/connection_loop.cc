@@ -1,4 +1,4 @@
-// ConnectionLoop: serves one plaintext connection's READ, WRITE and FLUSH requests on a thread
+// ConnectionLoop: serves one connection's READ, WRITE and FLUSH requests on a thread
 // of its own, as nbdkit's connection threads do, for a chain that passes them to one file
 // unchanged (LayerContext.passThroughFile), and BLOCK_STATUS with REQ_ONE (what qemu sends)
 // where the chain's extents are that file's too (LayerContext.passThroughExtents). No
@@ -6,6 +6,10 @@
 // stats, the activity map and the allocation map). One JavaScript thread carrying every
 // connection's socket I/O was what held the server back: the loop uses half the CPU per byte
 // of the path through JavaScript.
+//
+// Over TLS 1.3 (Settings.tls, tls_session.h) it opens the requests' records and seals its
+// replies' itself; a long READ is then read into its records' places and sealed and sent by
+// the second thread.
 //
 // The loop serves only requests that are valid as they stand and stops at the first one it
 // does not serve (another command, a flag, a range or a size the JavaScript path judges),
@@ -24,6 +28,7 @@
 #include <sys/eventfd.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -119,8 +124,10 @@ struct Message {
   std::vector<uint8_t> leftover;
 };
 
-// A WRITE received and waiting for (or in) the writer thread.
+// A WRITE received and waiting for (or in) the second thread; over TLS also a long READ,
+// read into its records' places (`data`) and waiting to be sealed and sent there.
 struct WriteJob {
+  uint16_t type = CMD_WRITE;
   uint8_t header[HEADER];
   std::vector<uint8_t> data;
   uint64_t offset = 0;
@@ -143,7 +150,8 @@ struct Loop {
 
   // WRITEs go to a second thread, so that one connection's payloads are received while the
   // one before is written (nbdkit's threads overlap the two likewise): serving one client's
-  // writes with both in one thread was a third slower. Guarded by writeMutex.
+  // writes with both in one thread was a third slower. Over TLS long READs go there too, to be
+  // sealed and sent while the next is read. Guarded by writeMutex.
   std::mutex writeMutex;
   std::condition_variable writeWake, writeDone;
   std::deque<WriteJob*> writeQueue;
@@ -444,10 +452,12 @@ struct Loop {
         job = writeQueue.front();
         writeQueue.pop_front();
       }
-      const int failed = WritePayload(*job);
+      const int failed = job->type == CMD_WRITE ? WritePayload(*job) : 0;
       int sendError = 0;
       bool sent = false;
-      if (!failed) {
+      if (job->type == CMD_READ) {
+        sent = SendReadRecords(*job, &sendError);
+      } else if (!failed) {
         uint8_t reply[16];
         PutSimpleReply(reply, Be64(job->header + 8));
         std::lock_guard<std::mutex> send(sendMutex);
@@ -459,7 +469,7 @@ struct Loop {
         idle = writeQueue.empty();
       }
       if (sent) {
-        Record(CMD_WRITE, job->offset, job->length, job->started);
+        Record(job->type, job->offset, job->length, job->started);
         // With nothing more to write the event loop hears now: the loop's thread may be
         // waiting for the client already.
         Post(!idle);
@@ -481,6 +491,20 @@ struct Loop {
     }
   }
 
+  // A long READ's reply over TLS: its records are sealed, in place, and sent. Sealing numbers
+  // the records, so it happens under sendMutex as the sending does.
+  bool SendReadRecords(WriteJob& job, int* error) {
+    const size_t hl = s.structured ? 28 : 16;
+    uint8_t* payload = job.data.data() + blockscope::TlsRecordsSize(hl);
+    std::lock_guard<std::mutex> send(sendMutex);
+    if (!FlushLocked(error)) return false;
+    if (!s.tls->SealInPlace(job.data.data(), hl) || !s.tls->SealInPlace(payload, job.length)) {
+      *error = EPROTO;
+      return false;
+    }
+    return SendRaw(job.data.data(), blockscope::TlsRecordsSize(hl) + blockscope::TlsRecordsSize(job.length), 0, error);
+  }
+
   // 0 or errno.
   int WritePayload(const WriteJob& job) {
     size_t done = 0;
@@ -495,7 +519,7 @@ struct Loop {
 
   // A job with room for `length` bytes, once the writer is few enough payloads behind; null if
   // a WRITE failed meanwhile.
-  WriteJob* SpareJob(uint32_t length) {
+  WriteJob* SpareJob(size_t length) {
     std::unique_lock<std::mutex> lock(writeMutex);
     writeDone.wait(lock, [&] { return writeFailed || writesAhead == 0 || bytesAhead + length <= WRITES_AHEAD_BYTES; });
     if (writeFailed) return nullptr;
@@ -587,6 +611,7 @@ struct Loop {
         }
         std::memcpy(job->header, h, HEADER);
         inAt += HEADER;
+        job->type = CMD_WRITE;
         job->offset = offset;
         job->length = length;
         job->fua = flags & FLAG_FUA;
@@ -596,6 +621,45 @@ struct Loop {
           std::lock_guard<std::mutex> lock(writeMutex);
           spareJobs.push_back(job);
           end.reason = t == 0 ? END_OF_FILE : stopping ? STOPPED : FAILED;
+          break;
+        }
+        Queue(job);
+        continue;
+      }
+      // Over TLS a long READ is read here and sealed and sent by the second thread, so that the
+      // next one is read while this one is encrypted (nbdkit's threads overlap them likewise).
+      if (type == CMD_READ && s.tls && length >= SENDFILE_MIN) {
+        const size_t hl = s.structured ? 28 : 16;
+        // The header in a record of its own, the payload in whole records after it: the client
+        // reads the payload into place, and GnuTLS opens records that fit there in place.
+        WriteJob* job = SpareJob(blockscope::TlsRecordsSize(hl) + blockscope::TlsRecordsSize(length));
+        if (!job) {
+          end.reason = HANDED_BACK;  // a WRITE failed: see below
+          break;
+        }
+        std::memcpy(job->header, h, HEADER);
+        inAt += HEADER;
+        job->type = CMD_READ;
+        job->offset = offset;
+        job->length = length;
+        job->started = started;
+        uint8_t* plainStart = job->data.data() + blockscope::TLS_HEADER;
+        if (s.structured) {
+          PutLastChunkHeader(plainStart, REPLY_TYPE_OFFSET_DATA, cookie, length + 8);
+          Put64(plainStart + 20, offset);
+        } else {
+          PutSimpleReply(plainStart, cookie);
+        }
+        const int failed = ReadIntoRecords(job->data.data() + blockscope::TlsRecordsSize(hl), 0, offset, length);
+        if (failed) {
+          {
+            std::lock_guard<std::mutex> lock(writeMutex);
+            spareJobs.push_back(job);
+          }
+          // The event loop answers it (errors.ts has the mapping) and logs it.
+          end.reason = REQUEST_FAILED;
+          end.error = failed;
+          end.leftover.assign(in.data() + inAt - HEADER, in.data() + inAt);
           break;
         }
         Queue(job);
@@ -662,7 +726,7 @@ struct Loop {
       end.leftover.assign(failedJob->header, failedJob->header + HEADER);
       for (WriteJob* job : writeQueue) {
         end.leftover.insert(end.leftover.end(), job->header, job->header + HEADER);
-        end.leftover.insert(end.leftover.end(), job->data.data(), job->data.data() + job->length);
+        if (job->type == CMD_WRITE) end.leftover.insert(end.leftover.end(), job->data.data(), job->data.data() + job->length);
       }
     }
     end.leftover.insert(end.leftover.end(), in.data() + inAt, in.data() + inEnd);
@@ -751,18 +815,38 @@ struct Loop {
     // No reply of the writer's may come between the header and its payload.
     std::lock_guard<std::mutex> send(sendMutex);
     if (!FlushLocked(error)) return false;
-    if (s.tls) {
-      // Records are sealed from memory: the payload is read in after its header, then sent.
-      if (readBuffer.size() < hl + length) readBuffer.resize(hl + length);
-      std::memcpy(readBuffer.data(), h, hl);
-      *failed = ReadAll(readBuffer.data() + hl, offset, length);
-      return *failed != 0 || SendAll(readBuffer.data(), hl + length, 0, error);
-    }
     // MSG_MORE: the header waits for its payload instead of leaving in a packet of its own.
     return SendAll(h, hl, MSG_MORE, error) && SendFileAll(static_cast<off_t>(offset), length, error);
   }
-  // A long READ's reply over TLS, kept for the next.
-  std::vector<uint8_t> readBuffer;
+  // preads [offset, offset + length) into the plaintext places of the records at `records`,
+  // after `skip` bytes of the first (SealInPlace's layout): 0, or the errno (EIO if the file
+  // ends first).
+  int ReadIntoRecords(uint8_t* records, size_t skip, uint64_t offset, uint32_t length) {
+    constexpr size_t STRIDE = blockscope::TLS_MAX_PLAIN + blockscope::TLS_OVERHEAD;
+    constexpr int BATCH = 64;
+    struct iovec iov[BATCH];
+    size_t place = skip;  // into the plaintext, header included
+    uint64_t done = 0;
+    while (done < length) {
+      int count = 0;
+      size_t batch = 0;
+      for (size_t at = place; count < BATCH && done + batch < length; count++) {
+        const size_t room = blockscope::TLS_MAX_PLAIN - at % blockscope::TLS_MAX_PLAIN;
+        const size_t n = std::min<uint64_t>(room, length - done - batch);
+        iov[count].iov_base = records + (at / blockscope::TLS_MAX_PLAIN) * STRIDE + blockscope::TLS_HEADER + at % blockscope::TLS_MAX_PLAIN;
+        iov[count].iov_len = n;
+        at += n;
+        batch += n;
+      }
+      ssize_t r = preadv(s.file, iov, count, static_cast<off_t>(offset + done));
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) return r < 0 ? errno : EIO;
+      // A short read goes on from where it stopped.
+      place += static_cast<size_t>(r);
+      done += static_cast<uint64_t>(r);
+    }
+    return 0;
+  }
 
   // pread all of [offset, offset + length) into `into`: 0, or the errno (EIO if the file ends first).
   int ReadAll(uint8_t* into, uint64_t offset, uint32_t length) {

@@ -243,6 +243,16 @@ bool TlsSession::Send(const uint8_t* data, size_t length, uint8_t* records) {
   return true;
 }
 
+bool TlsSession::SealInPlace(uint8_t* records, size_t length) {
+  for (size_t done = 0; done < length;) {
+    const size_t n = std::min(TLS_MAX_PLAIN, length - done);
+    if (!out.Seal(records + TLS_HEADER, n, TYPE_APPLICATION_DATA, records)) return false;
+    records += n + TLS_OVERHEAD;
+    done += n;
+  }
+  return true;
+}
+
 bool TlsSession::Alert(uint8_t description, std::vector<uint8_t>* records) {
   const uint8_t alert[2] = {static_cast<uint8_t>(description == ALERT_CLOSE_NOTIFY ? 1 : 2), description};
   return SealOne(alert, sizeof alert, TYPE_ALERT, records);

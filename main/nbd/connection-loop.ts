@@ -6,9 +6,12 @@
 // hands it the socket whenever nothing else is going on (connection.ts) and takes the socket
 // back when the loop meets a request it leaves to the JavaScript path. What the loop served
 // arrives in batches, for the stats, the activity map and the allocation map.
-// Over TLS 1.3 it seals and opens the records itself, with the connection's record layer
-// (tls-records.ts): Node's TLS socket, bound to the event loop, could not be served there.
-// BLOCKSCOPE_CONNECTION_LOOP=0 turns it off (checked per connection).
+// Over TLS 1.3 it can seal and open the records itself, with the connection's record layer
+// (tls-records.ts), where Node's TLS socket, bound to the event loop, could never be served;
+// it does so only with BLOCKSCOPE_TLS_LOOP=1 for now: it used 30% less CPU than nbdkit per
+// byte, yet nbdcopy read more slowly from it over one connection (w1c1tls 0.65 of nbdkit
+// against 0.87 through the event loop, npm run bench, 3 rounds), its own CPU going up.
+// BLOCKSCOPE_CONNECTION_LOOP=0 turns the loop off (checked per connection).
 import type { Socket } from 'node:net';
 import { nativeIo, socketFd } from '../native-io.ts';
 import type { Negotiated } from './handshake.ts';
@@ -89,6 +92,7 @@ export function connectionLoop(socket: Socket, session: Negotiated): ConnectionL
   const top = session.open.top;
   const file = top.passThroughFile();
   const tls = socket instanceof TlsRecordSocket ? socket : null;
+  if (tls && process.env.BLOCKSCOPE_TLS_LOOP !== '1') return null;
   // The descriptor as it is now: the socket may have closed since (the caller checks it has not).
   const fd = () => (tls ? tls.fd : socketFd(socket));
   if (!start || file === null || fd() < 0) return null;

@@ -227,12 +227,14 @@ describe.skipIf(!Records)('connections the record layer takes over from Node', (
   afterAll(async () => {
     if (io && realStart) io.startLoop = realStart;
     delete process.env.BLOCKSCOPE_CONNECTION_LOOP;
+    delete process.env.BLOCKSCOPE_TLS_LOOP;
     await server?.close();
     tmp.cleanup();
     fx?.cleanup();
   });
 
   it('nbdcopy writes and reads back byte for byte over 4 connections, the connection loop serving', async () => {
+    process.env.BLOCKSCOPE_TLS_LOOP = '1';
     const before = recordLayerHandovers();
     const servedBefore = loopServed;
     const source = path.join(tmp.dir, 'source.img');
@@ -250,9 +252,10 @@ describe.skipIf(!Records)('connections the record layer takes over from Node', (
 
   it.each(['1', '0'])('nbdsh: random unaligned reads and writes, with and without FUA, match a model (BLOCKSCOPE_CONNECTION_LOOP=%s)', async (loop) => {
     process.env.BLOCKSCOPE_CONNECTION_LOOP = loop;
+    process.env.BLOCKSCOPE_TLS_LOOP = '1';
     const servedBefore = loopServed;
     const { seed } = propertyParams(0);
-    const ops = fc.sample(fc.tuple(fc.boolean(), fc.nat(SIZE - 1), fc.integer({ min: 1, max: 300_000 }), fc.boolean()), { seed, numRuns: 60 });
+    const ops = fc.sample(fc.tuple(fc.boolean(), fc.nat(SIZE - 1), fc.oneof(fc.integer({ min: 1, max: 300_000 }), fc.integer({ min: 1_000_000, max: 3_000_000 })), fc.boolean()), { seed, numRuns: 60 });
     const script = [
       'import random',
       `random.seed(${seed})`,
