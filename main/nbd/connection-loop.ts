@@ -9,8 +9,9 @@
 // Over TLS 1.3 it can seal and open the records itself, with the connection's record layer
 // (tls-records.ts), where Node's TLS socket, bound to the event loop, could never be served;
 // it does so only with BLOCKSCOPE_TLS_LOOP=1 for now: it used 30% less CPU than nbdkit per
-// byte, yet nbdcopy read more slowly from it over one connection (w1c1tls 0.65 of nbdkit
-// against 0.87 through the event loop, npm run bench, 3 rounds), its own CPU going up.
+// byte, yet nbdcopy read more slowly from it over one connection (w1c1tls 0.77-0.80 of nbdkit
+// against 0.94 through the event loop, npm run bench, 5 rounds, runs interleaved), its own CPU
+// going up (README, Performance).
 // BLOCKSCOPE_CONNECTION_LOOP=0 turns the loop off (checked per connection).
 import type { Socket } from 'node:net';
 import { nativeIo, socketFd } from '../native-io.ts';
