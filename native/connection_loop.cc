@@ -535,6 +535,20 @@ struct Loop {
     return job;
   }
 
+  // The job for the request whose header is at `h` (which it consumes), with `size` bytes of
+  // room; null if a WRITE failed meanwhile.
+  WriteJob* TakeJob(uint16_t type, const uint8_t* h, size_t size, Clock::time_point started) {
+    WriteJob* job = SpareJob(size);
+    if (!job) return nullptr;
+    std::memcpy(job->header, h, HEADER);
+    inAt += HEADER;
+    job->type = type;
+    job->offset = Be64(h + 16);
+    job->length = Be32(h + 24);
+    job->started = started;
+    return job;
+  }
+
   void Queue(WriteJob* job) {
     {
       std::lock_guard<std::mutex> lock(writeMutex);
@@ -604,18 +618,12 @@ struct Loop {
       // A request is consumed (inAt moves past it) only once it will be answered here.
       const Clock::time_point started = Clock::now();
       if (type == CMD_WRITE) {
-        WriteJob* job = SpareJob(length);
+        WriteJob* job = TakeJob(type, h, length, started);
         if (!job) {
           end.reason = HANDED_BACK;  // a WRITE failed: see below
           break;
         }
-        std::memcpy(job->header, h, HEADER);
-        inAt += HEADER;
-        job->type = CMD_WRITE;
-        job->offset = offset;
-        job->length = length;
         job->fua = flags & FLAG_FUA;
-        job->started = started;
         const int t = Take(job->data.data(), length, &end.error);
         if (t != 1) {
           std::lock_guard<std::mutex> lock(writeMutex);
@@ -630,19 +638,13 @@ struct Loop {
       // next one is read while this one is encrypted (nbdkit's threads overlap them likewise).
       if (type == CMD_READ && s.tls && length >= SENDFILE_MIN) {
         const size_t hl = s.structured ? 28 : 16;
-        // The header in a record of its own, the payload in whole records after it: the client
-        // reads the payload into place, and GnuTLS opens records that fit there in place.
-        WriteJob* job = SpareJob(blockscope::TlsRecordsSize(hl) + blockscope::TlsRecordsSize(length));
+        // The header in a record of its own and the payload in whole records after it, as
+        // nbdkit's GnuTLS sends them.
+        WriteJob* job = TakeJob(type, h, blockscope::TlsRecordsSize(hl) + blockscope::TlsRecordsSize(length), started);
         if (!job) {
           end.reason = HANDED_BACK;  // a WRITE failed: see below
           break;
         }
-        std::memcpy(job->header, h, HEADER);
-        inAt += HEADER;
-        job->type = CMD_READ;
-        job->offset = offset;
-        job->length = length;
-        job->started = started;
         uint8_t* plainStart = job->data.data() + blockscope::TLS_HEADER;
         if (s.structured) {
           PutLastChunkHeader(plainStart, REPLY_TYPE_OFFSET_DATA, cookie, length + 8);

@@ -233,20 +233,14 @@ bool TlsSession::SealOne(const uint8_t* data, size_t length, uint8_t type, std::
   return out.Seal(data, length, type, records->data() + at);
 }
 
-bool TlsSession::Send(const uint8_t* data, size_t length, uint8_t* records) {
-  for (size_t done = 0; done < length;) {
-    const size_t n = std::min(TLS_MAX_PLAIN, length - done);
-    if (!out.Seal(data + done, n, TYPE_APPLICATION_DATA, records)) return false;
-    records += n + TLS_OVERHEAD;
-    done += n;
-  }
-  return true;
-}
+bool TlsSession::Send(const uint8_t* data, size_t length, uint8_t* records) { return SealRun(data, length, records); }
 
-bool TlsSession::SealInPlace(uint8_t* records, size_t length) {
+bool TlsSession::SealInPlace(uint8_t* records, size_t length) { return SealRun(nullptr, length, records); }
+
+bool TlsSession::SealRun(const uint8_t* data, size_t length, uint8_t* records) {
   for (size_t done = 0; done < length;) {
     const size_t n = std::min(TLS_MAX_PLAIN, length - done);
-    if (!out.Seal(records + TLS_HEADER, n, TYPE_APPLICATION_DATA, records)) return false;
+    if (!out.Seal(data ? data + done : records + TLS_HEADER, n, TYPE_APPLICATION_DATA, records)) return false;
     records += n + TLS_OVERHEAD;
     done += n;
   }

@@ -85,6 +85,8 @@ class TlsSession {
  private:
   Status OpenRecord(uint8_t* rec, size_t recLength, std::vector<uint8_t>* plain, std::vector<uint8_t>* reply, std::string* error);
   bool SealOne(const uint8_t* data, size_t length, uint8_t type, std::vector<uint8_t>* records);
+  // Send's and SealInPlace's records: from `data`, or where it is null from their own places.
+  bool SealRun(const uint8_t* data, size_t length, uint8_t* records);
 
 
   std::vector<uint8_t> pending_;
