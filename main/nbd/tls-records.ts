@@ -180,6 +180,13 @@ class HandshakeTap extends Duplex {
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: (err?: Error | null) => void): void {
     if (this.retired) return done();
+    if (this.passThrough) {
+      // No handover will come: nothing to count (a TLS 1.2 connection lives on here).
+      const rest = this.outgoing;
+      this.outgoing = NONE;
+      this.raw.write(rest.length ? Buffer.concat([rest, chunk]) : chunk, done);
+      return;
+    }
     // Whole records only, so that the cut at the handover never falls inside one.
     const { records, rest } = splitRecords(this.outgoing.length ? Buffer.concat([this.outgoing, chunk]) : chunk);
     this.outgoing = Buffer.from(rest);
@@ -236,6 +243,7 @@ class HandshakeTap extends Duplex {
   private keepNode(): null {
     this.passThrough = true;
     this.holding = false;
+    this.sent.length = 0;
     const held = Buffer.concat([...this.held, this.incoming]);
     this.held = [];
     this.incoming = NONE;
