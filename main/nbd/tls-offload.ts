@@ -15,13 +15,9 @@ import { availableParallelism } from 'node:os';
 import { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { nativeIo, socketFd, type NativeIo } from '../native-io.ts';
+import { canHandOver, handOverDescriptor } from './socket-handover.ts';
 import type { TlsCredentials } from './tls-credentials.ts';
-import { HANDSHAKE_TIMEOUT_MS, PSK_CIPHERS, TlsHandshakeError, checkClientCertificate, handshakeFailure, type TlsPeer } from './tls-upgrade.ts';
-
-interface DupIo extends NativeIo {
-  dupFd?(fd: number): number;
-}
+import { HANDSHAKE_TIMEOUT_MS, PSK_CIPHERS, TlsHandshakeError, checkClientCertificate, handshakeFailure, type TlsPeer, type UpgradedConnection } from './tls-upgrade.ts';
 
 /** Chunks from this size on move to the worker without a copy (see OffloadedTls._write). */
 const TRANSFER_MIN = 64 * 1024;
@@ -246,30 +242,11 @@ export function tlsWorkersWanted(env: NodeJS.ProcessEnv = process.env, cores = a
 }
 
 /** Is TLS on worker threads possible here? */
-function offloadParts(plain: Socket, creds: TlsCredentials): { dup: (fd: number) => number; file: URL; wc: WorkerCredentials; fd: number } | null {
-  if (!tlsWorkersWanted()) return null;
-  const dup = (nativeIo() as DupIo | null)?.dupFd;
-  const fd = socketFd(plain);
+function offloadParts(plain: Socket, creds: TlsCredentials): { file: URL; wc: WorkerCredentials } | null {
+  if (!tlsWorkersWanted() || !canHandOver(plain)) return null;
   const file = workerFile();
   const wc = workerCredentials(creds);
-  return dup && fd >= 0 && file && wc ? { dup, file, wc, fd } : null;
-}
-
-/** Resolves once everything written to `socket` so far has reached the kernel. */
-function flushed(socket: Socket): Promise<void> {
-  return socket.writableLength === 0 ? Promise.resolve() : new Promise((r) => socket.write(Buffer.alloc(0), () => r()));
-}
-
-/** A connection whose TLS runs on a worker. */
-export interface OffloadedConnection {
-  /** The plaintext stream that takes the socket's place. */
-  socket: Socket;
-  peer: TlsPeer;
-  /**
-   * Close the main thread's descriptor of the socket (the worker has its own). Call it once
-   * `socket` has taken the old socket's place: the old one's 'close' must not end the session.
-   */
-  retire: () => void;
+  return file && wc ? { file, wc } : null;
 }
 
 /**
@@ -277,15 +254,11 @@ export interface OffloadedConnection {
  * null when TLS cannot leave the main thread here (the caller then upgrades in place);
  * rejects, with the socket closed, when the handshake fails.
  */
-export async function offloadTls(plain: Socket, creds: TlsCredentials): Promise<OffloadedConnection | null> {
+export async function offloadTls(plain: Socket, creds: TlsCredentials): Promise<UpgradedConnection | null> {
   const parts = offloadParts(plain, creds);
   if (!parts) return null;
-  const fd = parts.dup(parts.fd);
+  const fd = await handOverDescriptor(plain);
   if (fd < 0) return null;
-  // The client waits for the ACK before its ClientHello, so nothing more is ours to read:
-  // stop reading now so the ClientHello stays in the kernel for the worker.
-  (plain as unknown as { _handle: { readStop(): void } })._handle.readStop();
-  await flushed(plain);
   const slot = pickSlot(parts.file);
   const id = nextConnection++;
   handedOver++;

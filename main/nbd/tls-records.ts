@@ -17,6 +17,7 @@ import net, { type Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import type tls from 'node:tls';
 import { nativeIo, socketFd } from '../native-io.ts';
+import { handOverDescriptor } from './socket-handover.ts';
 
 /** The addon's record layer (native/tls_records.cc). */
 export interface TlsRecords {
@@ -31,7 +32,6 @@ export interface TlsRecords {
 
 interface RecordsAddon {
   TlsRecords?: new (suite: number, inSecret: Buffer, inSeq: number, outSecret: Buffer, outSeq: number) => TlsRecords;
-  dupFd?(fd: number): number;
 }
 
 /** The suites TLS 1.3 defines that the record layer knows, as native/tls_session.h numbers them. */
@@ -56,7 +56,7 @@ const NONE = Buffer.alloc(0);
 function recordsAddon(env: NodeJS.ProcessEnv = process.env): Required<RecordsAddon> | null {
   if (env.BLOCKSCOPE_TLS_RECORDS === '0') return null;
   const addon = nativeIo() as RecordsAddon | null;
-  return addon?.TlsRecords && addon.dupFd ? (addon as Required<RecordsAddon>) : null;
+  return addon?.TlsRecords ? (addon as Required<RecordsAddon>) : null;
 }
 
 let handovers = 0;
@@ -267,6 +267,8 @@ export class TlsRecordSocket extends Duplex {
   private readonly spares: Buffer[] = [];
   /** Plaintext opened while the reader was paused, oldest first. */
   private held: Buffer[] = [];
+  /** The connection loop took the socket (takeHeld) and has not given it back (resume). */
+  private lent = false;
 
   constructor(readonly raw: Socket, route: { to: (chunk: Buffer) => void }, readonly records: TlsRecords, first: Buffer, clientEnded: boolean) {
     // Half-open: the client's end of the stream is handled in clientEnd().
@@ -319,13 +321,17 @@ export class TlsRecordSocket extends Duplex {
     if (!this.isPaused() && !this.raw.destroyed) {
       this.raw.resume();
       // The connection loop may have met the client's close_notify while it had the socket.
-      this.fromClient(NONE);
+      if (this.lent) {
+        this.lent = false;
+        this.fromClient(NONE);
+      }
     }
     return this;
   }
 
   /** Plaintext opened and not yet read (the connection loop's first bytes when it takes over). */
   takeHeld(): Buffer {
+    this.lent = true;
     const held = Buffer.concat(this.held);
     this.held = [];
     return held;
@@ -394,14 +400,9 @@ export interface RecordsHandshake {
  */
 export async function recordsHandshake(plain: Socket, env: NodeJS.ProcessEnv = process.env): Promise<RecordsHandshake | null> {
   const addon = recordsAddon(env);
-  const fd = socketFd(plain);
-  if (!addon || fd < 0) return null;
-  const copy = addon.dupFd(fd);
+  if (!addon) return null;
+  const copy = await handOverDescriptor(plain);
   if (copy < 0) return null;
-  // The client waits for the ACK before its ClientHello, so nothing more is the accepted
-  // socket's to read: the ClientHello stays in the kernel for the new one.
-  (plain as unknown as { _handle: { readStop(): void } })._handle.readStop();
-  if (plain.writableLength > 0) await new Promise<void>((resolve) => plain.write(NONE, () => resolve()));
   // Read into one reused buffer and handed on at once (net's onread), like the accepted socket:
   // pausing it then stops the reading at once, so that the connection loop can take the
   // descriptor without Node holding bytes back.
